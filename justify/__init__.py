@@ -1,0 +1,62 @@
+"""justify: the justification of every requirement of an ML system, in one RDF graph.
+
+In Python, each command of the CLI is one function here, with the same options::
+
+    import justify
+    justify.load()                                  # justify load
+    justify.query("trace", params={"id": "REQ-1"})  # justify query trace --param id=REQ-1
+"""
+
+__version__ = "0.1.0"
+
+from justify.config import Config, load_config
+from justify.demo import demo
+from justify.errors import (
+    ConfigError,
+    JustifyError,
+    Problem,
+    QueryError,
+    RequirementFileError,
+    ShapeError,
+    SourceUnavailable,
+    StoreError,
+    UsageError,
+)
+from justify.graphs import GraphStatus, export, status
+from justify.load import LoadSummary, load
+from justify.query import canned_queries, format_result, query
+from justify.requirements import Criterion, Requirement, read_requirements
+from justify.scaffold import init
+from justify.store import EmbeddedStore, GraphStore, QueryResult, open_store
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Criterion",
+    "EmbeddedStore",
+    "GraphStatus",
+    "GraphStore",
+    "JustifyError",
+    "LoadSummary",
+    "Problem",
+    "QueryError",
+    "QueryResult",
+    "Requirement",
+    "RequirementFileError",
+    "ShapeError",
+    "SourceUnavailable",
+    "StoreError",
+    "UsageError",
+    "__version__",
+    "canned_queries",
+    "demo",
+    "export",
+    "format_result",
+    "init",
+    "load",
+    "load_config",
+    "open_store",
+    "query",
+    "read_requirements",
+    "status",
+]

@@ -1,0 +1,3 @@
+from justify.cli import main
+
+main()

@@ -1,0 +1,312 @@
+"""The command line: a thin shell over the library.
+
+Each command forwards to one public function of ``justify``. Library errors
+(``JustifyError``) become a message and an exit code here, in one place:
+0 ok, 1 justification failures, 2 invalid input or usage, 3 a source or store
+cannot be reached.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from justify import __version__
+from justify.config import SETTINGS, Config, load_config
+from justify.demo import demo as run_demo
+from justify.errors import JustifyError
+from justify.graphs import export as run_export
+from justify.graphs import status as run_status
+from justify.load import load as run_load
+from justify.query import OUTPUT_FORMATS, canned_queries, format_result, text_table
+from justify.query import query as run_query
+from justify.scaffold import init as run_init
+from justify.store import EXPORT_FORMATS
+
+
+def report_error(exc: JustifyError) -> None:
+    click.secho(f"error: {exc.message}", fg="red", err=True)
+    if exc.hint:
+        click.echo(f"  hint: {exc.hint}", err=True)
+
+
+class JustifyGroup(click.Group):
+    """Turns ``JustifyError`` into a message and its exit code, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except JustifyError as exc:
+            report_error(exc)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; the store keeps its previous graphs", err=True)
+            ctx.exit(130)
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    # --config and --store may be given before or after the command name.
+    if value is not None:
+        ctx.ensure_object(dict)[param.name] = value
+        if ctx.parent is not None:
+            ctx.parent.ensure_object(dict)[param.name] = value
+    return value
+
+
+def shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--config`` and ``--store``, declared once and stacked on each command."""
+    command = click.option(
+        "--store",
+        envvar=None,
+        expose_value=False,
+        callback=_remember,
+        metavar="FOLDER",
+        help="Graph store to use (default: the 'store' setting, .justify).",
+    )(command)
+    command = click.option(
+        "--config",
+        "config",
+        expose_value=False,
+        callback=_remember,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Configuration file (default: nearest justify.toml or pyproject.toml).",
+    )(command)
+    return command
+
+
+def current_config() -> Config:
+    ctx = click.get_current_context()
+    obj: dict[str, Any] = {}
+    for c in reversed(list(_lineage(ctx))):
+        obj.update(c.obj or {})
+    return load_config(obj.get("config"), overrides={"store": obj.get("store")})
+
+
+def _lineage(ctx: click.Context | None) -> Any:
+    while ctx is not None:
+        yield ctx
+        ctx = ctx.parent
+
+
+def _settings_epilog() -> str:
+    lines = ["\b", "Settings ([tool.justify] in pyproject.toml, or justify.toml; env overrides):"]
+    lines += [f"  {s.name:<20} {s.env}" for s in SETTINGS]
+    lines += [
+        "",
+        "\b",
+        "Exit codes: 0 ok, 1 justification failures, 2 invalid input or usage,",
+        "3 a source or store cannot be reached.",
+    ]
+    return "\n".join(lines)
+
+
+@click.group(
+    cls=JustifyGroup,
+    epilog=_settings_epilog(),
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="justify")
+@shared_options
+def cli() -> None:
+    """Keep the justification of every requirement of an ML system in one RDF graph.
+
+    \b
+    Start with:
+      justify demo            build and load a small demo workspace
+      justify init            scaffold justify in the current project
+    """
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Scaffold justify in DIRECTORY: configuration, an example requirement file,
+    and .justify/ in .gitignore. Existing files are kept.
+
+    \b
+    Example:
+      justify init
+      justify load && justify query requirements
+    """
+    result = run_init(directory)
+    for path in result.created:
+        click.echo(f"wrote {path}")
+    for path in result.kept:
+        click.echo(f"kept  {path}")
+    click.echo("next: edit requirements/*.yaml, then run `justify load`")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@shared_options
+def load(paths: tuple[Path, ...]) -> None:
+    """Load requirement files (default: the 'requirements' setting) into the graph.
+
+    Every problem in every file is reported as file:line: message, and nothing
+    is loaded until all of them are fixed (exit 2).
+
+    \b
+    Examples:
+      justify load
+      justify load requirements/performance.yaml requirements/governance.yaml
+    """
+    click.echo(str(run_load(list(paths) or None, config=current_config())))
+
+
+def _parse_params(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    params = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE")
+        params[key] = value
+    return params
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    callback=_parse_params,
+    metavar="NAME=VALUE",
+    help="Value of a query parameter (repeatable).",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(OUTPUT_FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--list", "list_queries", is_flag=True, help="List the canned queries and exit.")
+@shared_options
+def query(query: str | None, params: dict[str, str], fmt: str, list_queries: bool) -> None:
+    """Run SPARQL over all graphs: inline text, @file.rq, or a canned query's name.
+
+    \b
+    Examples:
+      justify query requirements
+      justify query unjustified --format csv
+      justify query trace --param id=REQ-REC-1
+      justify query 'SELECT ?id WHERE { ?r a jf:Requirement ; dcterms:identifier ?id }'
+      justify query @my-query.rq --format json
+    """
+    if list_queries:
+        rows = [
+            [q.name, ", ".join(p for p, _ in q.parameters), q.title]
+            for q in canned_queries().values()
+        ]
+        click.echo(text_table(["name", "parameters", "title"], rows))
+        return
+    if not query:
+        raise click.UsageError("give a QUERY (SPARQL, @file.rq or a canned name), or --list")
+    config = current_config()
+    result = run_query(query, params=params, config=config)
+    click.echo(format_result(result, fmt, base=config.base_iri))
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(list(EXPORT_FORMATS)),
+    default="turtle",
+    show_default=True,
+    help="RDF format.",
+)
+@click.option(
+    "--graph", "-g", metavar="NAME", help="One graph: its IRI or short name (requirements)."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: standard output).",
+)
+@shared_options
+def export(fmt: str, graph: str | None, output: Path | None) -> None:
+    """Export the graph store as RDF.
+
+    \b
+    Examples:
+      justify export -o graph.ttl
+      justify export --format nquads -o all.nq
+      justify export --graph requirements --format jsonld
+    """
+    count = run_export(fmt, graph=graph, output=output, config=current_config())
+    if output is not None:
+        click.echo(f"wrote {count} statements to {output}")
+
+
+@cli.command()
+@shared_options
+def status() -> None:
+    """Show each named graph, its size, and when and from what it was last imported.
+
+    \b
+    Example:
+      justify status
+    """
+    config = current_config()
+    graphs = run_status(config=config)
+    click.echo(f"store: {config.store_location}")
+    if not graphs:
+        click.echo("the store is empty; run `justify load` to load requirement files")
+        return
+    rows = [
+        [
+            g.graph,
+            str(g.triples),
+            g.kind or "",
+            str(g.items or ""),
+            g.imported_at or "",
+            g.location or "",
+        ]
+        for g in graphs
+    ]
+    click.echo(
+        text_table(["graph", "triples", "source", "items", "imported", "from"], rows, max_width=80)
+    )
+
+
+@cli.command()
+@click.argument(
+    "directory", default="justify-demo", type=click.Path(file_okay=False, path_type=Path)
+)
+def demo(directory: Path) -> None:
+    """Build a demo workspace in DIRECTORY, load it into the embedded store, and query it.
+
+    \b
+    Example:
+      justify demo && cd justify-demo && justify status
+    """
+    result = run_demo(directory, echo=click.echo)
+    base = result.config.base_iri
+    click.echo("\n$ justify query requirements")
+    click.echo(format_result(result.requirements, base=base))
+    click.echo("\n$ justify query unjustified")
+    click.echo(format_result(result.unjustified, base=base))
+    click.echo(
+        f"\nnext: cd {directory} && justify status && justify query trace --param id=REQ-REC-1"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``justify`` console script and ``python -m justify``."""
+    try:
+        cli.main(args=argv, prog_name="justify")
+    except JustifyError as exc:  # raised while parsing options, before a command ran
+        report_error(exc)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,230 @@
+"""Settings: one table, read from ``[tool.justify]`` in ``pyproject.toml`` or from
+``justify.toml``, then ``JUSTIFY_*`` environment variables, then command-line flags.
+
+The configuration file is found by walking up from the current directory; its
+folder is the project root, and relative paths in settings are relative to it.
+Secrets never live here: a key that looks like a token or a password is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from justify.errors import ConfigError
+
+CONFIG_FILE = "justify.toml"
+PYPROJECT = "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its key, default, environment variable and help text."""
+
+    name: str
+    default: Any
+    help: str
+    is_list: bool = False
+    flag: str | None = None
+
+    @property
+    def env(self) -> str:
+        return "JUSTIFY_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "requirements",
+        ("requirements",),
+        "Requirement files or folders (every *.yaml / *.yml below a folder is read).",
+        is_list=True,
+    ),
+    Setting(
+        "store",
+        ".justify",
+        "Where the graph lives: a folder for the embedded Oxigraph store.",
+        flag="--store",
+    ),
+    Setting(
+        "base_iri",
+        "https://example.org/justify/",
+        "Base IRI under which instance IRIs (requirements, runs, commits) are minted.",
+    ),
+    Setting(
+        "mlflow_tracking_uri",
+        None,
+        "MLflow tracking URI; when unset, MLflow's own MLFLOW_TRACKING_URI is used.",
+    ),
+    Setting("git_repo", ".", "The Git repository to import, relative to the project root."),
+    Setting(
+        "shapes",
+        (),
+        "Extra folders of SHACL shape files that run with the built-in shapes.",
+        is_list=True,
+    ),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+_SECRET_KEY = re.compile(r"(password|passwd|token|secret|api[_-]?key|credential)", re.I)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Effective settings for one project, with where each value came from."""
+
+    root: Path
+    file: Path | None
+    requirements: tuple[str, ...]
+    store: str
+    base_iri: str
+    mlflow_tracking_uri: str | None
+    git_repo: str
+    shapes: tuple[str, ...]
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def path(self, value: str) -> Path:
+        """Resolve a path setting against the project root."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def store_location(self) -> str:
+        """The store setting as a URL, or as a folder resolved against the root."""
+        if self.store.startswith(("http://", "https://")):
+            return self.store
+        return str(self.path(self.store))
+
+    def relative(self, path: Path) -> str:
+        """A path as shown to users and stored in the graph: relative to the root."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest ``justify.toml``, or ``pyproject.toml`` with ``[tool.justify]``."""
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        candidate = folder / PYPROJECT
+        if candidate.is_file() and _has_tool_table(candidate):
+            return candidate
+    return None
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    return isinstance(data.get("tool"), dict) and "justify" in data["tool"]
+
+
+def _read_table(file: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{file}: configuration file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read the configuration file: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{file}: not valid TOML: {exc}", hint="fix the syntax at the line named"
+        ) from exc
+    if file.name == PYPROJECT:
+        table = data.get("tool", {}).get("justify")
+        if table is None:
+            raise ConfigError(
+                f"{file}: has no [tool.justify] table",
+                hint="add one (justify init writes it) or point --config at a justify.toml",
+            )
+        return dict(table)
+    return data
+
+
+def _line_of(file: Path, key: str) -> int:
+    try:
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+            if re.match(rf"\s*{re.escape(key)}\s*=", line):
+                return number
+    except OSError:
+        pass
+    return 1
+
+
+def _coerce(setting: Setting, value: Any, where: str) -> Any:
+    if value is None:
+        return None
+    if setting.is_list:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: '{setting.name}' must be a list of strings")
+        return tuple(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: '{setting.name}' must be a string, not {value!r}")
+    return value
+
+
+def load_config(
+    config_file: str | Path | None = None,
+    *,
+    cwd: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Read the effective configuration: file, then environment, then ``overrides``.
+
+    ``overrides`` holds values given on the command line (``None`` means not given).
+    """
+    start = Path(cwd or Path.cwd()).resolve()
+    env = os.environ if environ is None else environ
+    file = Path(config_file).resolve() if config_file else find_config_file(start)
+    if file is None and env.get("JUSTIFY_CONFIG"):
+        file = Path(env["JUSTIFY_CONFIG"]).resolve()
+    table = _read_table(file) if file else {}
+    root = file.parent if file else start
+
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    origins = {s.name: "default" for s in SETTINGS}
+    for key, value in table.items():
+        where = f"{file}:{_line_of(file, key)}" if file else "configuration"
+        if _SECRET_KEY.search(key):
+            raise ConfigError(
+                f"{where}: '{key}' looks like a secret; secrets are never read from files",
+                hint="remove it and set the matching environment variable instead",
+            )
+        setting = SETTINGS_BY_NAME.get(key)
+        if setting is None:
+            known = ", ".join(SETTINGS_BY_NAME)
+            raise ConfigError(f"{where}: unknown setting '{key}'", hint=f"known settings: {known}")
+        values[key] = _coerce(setting, value, where)
+        origins[key] = str(file)
+    for setting in SETTINGS:
+        raw = env.get(setting.env)
+        if raw:
+            values[setting.name] = (
+                tuple(p for p in raw.split(os.pathsep) if p) if setting.is_list else raw
+            )
+            origins[setting.name] = setting.env
+    for key, value in (overrides or {}).items():
+        if value is not None and value != ():
+            setting = SETTINGS_BY_NAME[key]
+            values[key] = _coerce(setting, value, "command line")
+            origins[key] = "command line"
+
+    base = values["base_iri"]
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+[/#]$", base):
+        raise ConfigError(
+            f"base_iri {base!r} (from {origins['base_iri']}) is not an absolute IRI "
+            "ending in '/' or '#'",
+            hint="use something like https://example.org/my-project/",
+        )
+    return Config(root=root, file=file, origins=origins, **values)

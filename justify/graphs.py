@@ -1,0 +1,114 @@
+"""``justify status`` and ``justify export``: what the store holds, and a copy of it."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import NamedNode
+
+from justify.config import Config, load_config
+from justify.errors import UsageError
+from justify.query import run_query
+from justify.store import GraphStore, open_store
+
+_IMPORTS = """
+SELECT ?g ?kind ?location ?ended ?version ?items WHERE {
+  GRAPH ?g {
+    ?import a jf:Import ; jf:importedInto ?g ; jf:sourceKind ?kind ;
+            jf:sourceLocation ?location ; prov:endedAtTime ?ended .
+    OPTIONAL { ?import jf:toolVersion ?version }
+    OPTIONAL { ?import jf:itemCount ?items }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class GraphStatus:
+    """One named graph: its size and its last import."""
+
+    graph: str
+    triples: int
+    kind: str | None = None
+    location: str | None = None
+    imported_at: str | None = None
+    tool_version: str | None = None
+    items: int | None = None
+
+
+def status(*, config: Config | None = None, store: GraphStore | None = None) -> list[GraphStatus]:
+    """Every named graph with its triple count and when and from what it was imported."""
+    config = config or load_config()
+    store = store or open_store(config.store_location)
+    sizes = store.graph_sizes()
+    imports = {row["g"]: row for row in run_query(store, _IMPORTS).values()}
+    result = []
+    for graph, count in sizes.items():
+        info = imports.get(graph, {})
+        items = info.get("items")
+        result.append(
+            GraphStatus(
+                graph=graph,
+                triples=count,
+                kind=info.get("kind"),
+                location=info.get("location"),
+                imported_at=info.get("ended"),
+                tool_version=info.get("version"),
+                items=int(items) if items else None,
+            )
+        )
+    return result
+
+
+def graph_iri(name: str, *, config: Config, store: GraphStore) -> NamedNode:
+    """A graph given as an IRI, or by a short name such as ``requirements``."""
+    graphs = list(store.graph_sizes())
+    if name in graphs:
+        return NamedNode(name)
+    matches = [g for g in graphs if g.startswith(config.base_iri + "graph/" + name)]
+    if len(matches) == 1:
+        return NamedNode(matches[0])
+    known = ", ".join(graphs) or "none yet"
+    if not matches:
+        raise UsageError(f"no graph named '{name}' in the store", hint=f"graphs: {known}")
+    raise UsageError(f"'{name}' names several graphs", hint=f"give one IRI of: {known}")
+
+
+def export(
+    fmt: str = "turtle",
+    *,
+    graph: str | None = None,
+    output: str | Path | None = None,
+    config: Config | None = None,
+    store: GraphStore | None = None,
+) -> int:
+    """Write the union of all graphs, or one graph, to ``output`` (standard output if None).
+
+    Returns the number of statements written. The file is only replaced once the
+    serialisation is complete.
+    """
+    config = config or load_config()
+    store = store or open_store(config.store_location)
+    target = graph_iri(graph, config=config, store=store) if graph else None
+    if output is None:
+        count = store.export(sys.stdout.buffer, fmt, graph=target)
+        sys.stdout.buffer.flush()
+        return count
+    path = Path(output)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with open(tmp, "wb") as handle:
+            count = store.export(handle, fmt, graph=target)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(
+            f"{path}: cannot write the export: {exc.strerror or exc}",
+            hint="choose a writable file with -o",
+        ) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count

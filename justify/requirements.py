@@ -1,0 +1,512 @@
+"""Requirement files (YAML) -> validated ``Requirement`` objects -> triples.
+
+Every problem is collected with its ``file:line`` before anything is raised, so
+one run reports all of them. Fields the schema does not know are kept as
+annotations, so nothing a user wrote is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import yaml
+from pyoxigraph import Literal, NamedNode, Triple
+
+from justify.errors import Problem, RequirementFileError
+from justify.iris import Minter
+from justify.vocab import AMO, DCTERMS, JF, OSLC_RM, PROV, RDF, RDFS, XSD
+
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+KINDS = ("performance", "fairness", "robustness", "data", "process", "other")
+STATUSES = ("draft", "approved", "retired")
+PRIORITIES = ("low", "medium", "high", "critical")
+COMPARATORS = (">=", ">", "<=", "<", "==", "!=")
+REQUIREMENT_FIELDS = frozenset(
+    (
+        *("id", "title", "statement", "kind", "status", "priority", "parent", "parents"),
+        *("rationale", "owner", "model", "experiment", "criteria", "usage_domain"),
+    )
+)
+CRITERION_FIELDS = frozenset(("metric", "op", "threshold", "dataset"))
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One acceptance criterion: ``metric op threshold`` [on ``dataset``]."""
+
+    metric: str
+    op: str
+    threshold: float
+    dataset: str | None
+    position: int
+    line: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        text = f"{self.metric} {self.op} {self.threshold:g}"
+        return f"{text} on {self.dataset}" if self.dataset else text
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One requirement as written in its file, with where it was written."""
+
+    id: str
+    title: str
+    file: str
+    line: int
+    statement: str | None = None
+    kind: str = "other"
+    status: str = "draft"
+    priority: str | None = None
+    parents: tuple[str, ...] = ()
+    rationale: str | None = None
+    owner: str | None = None
+    model: str | None = None
+    experiment: str | None = None
+    usage_domain: str | None = None
+    criteria: tuple[Criterion, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_name(self) -> str | None:
+        return self.model.split("@", 1)[0] if self.model else None
+
+    @property
+    def model_alias(self) -> str | None:
+        return self.model.split("@", 1)[1] if self.model and "@" in self.model else None
+
+
+# --------------------------------------------------------------------- finding
+
+
+def find_requirement_files(paths: Iterable[Path]) -> list[Path]:
+    """Every ``*.yaml`` / ``*.yml`` file named, or found below a folder named."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*")) if p.suffix in (".yaml", ".yml") and p.is_file()
+            )
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))
+
+
+# --------------------------------------------------------------------- reading
+
+
+class _FileReader:
+    """Reads one file's YAML node tree, collecting problems with line numbers."""
+
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = path
+        self.display = display
+        self.problems: list[Problem] = []
+        self._constructor = yaml.SafeLoader("")
+
+    def problem(self, node: yaml.Node | int, message: str) -> None:
+        line = node if isinstance(node, int) else node.start_mark.line + 1
+        self.problems.append(Problem(self.display, line, message))
+
+    def value(self, node: yaml.Node) -> Any:
+        return self._constructor.construct_document(node)
+
+    def mapping(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """Key -> (key node, value node); reports duplicate and non-text keys."""
+        result: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            key = self.value(key_node)
+            if not isinstance(key, str):
+                self.problem(key_node, f"field name {key!r} must be text")
+                continue
+            if key in result:
+                first = result[key][0].start_mark.line + 1
+                self.problem(key_node, f"field '{key}' is given twice (first at line {first})")
+                continue
+            result[key] = (key_node, value_node)
+        return result
+
+    def read(self) -> list[Requirement]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            self.problem(1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+            return []
+        except OSError as exc:
+            self.problem(1, f"cannot read the file: {exc.strerror or exc}")
+            return []
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 1
+            what = str(exc.problem or exc.context or "invalid YAML")
+            if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+                what += f" ({exc.context} started at line {exc.context_mark.line + 1})"
+            elif exc.context and exc.problem:
+                what = f"{exc.context}: {what}"
+            self.problem(line, f"YAML syntax error: {what}")
+            return []
+        except yaml.YAMLError as exc:
+            self.problem(1, f"YAML error: {exc}")
+            return []
+        if root is None:
+            self.problem(1, "the file is empty; expected a top-level 'requirements:' list")
+            return []
+        if not isinstance(root, yaml.MappingNode):
+            self.problem(root, "expected a mapping with a top-level 'requirements:' list")
+            return []
+        fields = self.mapping(root)
+        for key, (key_node, _) in fields.items():
+            if key != "requirements":
+                self.problem(
+                    key_node, f"unknown top-level key '{key}'; only 'requirements' is read"
+                )
+        if "requirements" not in fields:
+            self.problem(root, "missing the top-level 'requirements:' list")
+            return []
+        seq = fields["requirements"][1]
+        if isinstance(seq, yaml.ScalarNode) and self.value(seq) is None:
+            return []  # `requirements:` with nothing yet
+        if not isinstance(seq, yaml.SequenceNode):
+            self.problem(seq, "'requirements' must be a list of requirements")
+            return []
+        return [r for node in seq.value if (r := self.requirement(node)) is not None]
+
+    # -- one requirement ------------------------------------------------------------
+    def text(
+        self,
+        fields: dict[str, tuple[yaml.Node, yaml.Node]],
+        key: str,
+        *,
+        required: bool = False,
+        where: yaml.Node,
+        choices: tuple[str, ...] | None = None,
+    ) -> str | None:
+        if key not in fields:
+            if required:
+                self.problem(where, f"missing required field '{key}'")
+            return None
+        node = fields[key][1]
+        value = self.value(node)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.problem(node, f"'{key}' must be non-empty text, got {_describe(value)}")
+            return None
+        if choices is not None and value not in choices:
+            self.problem(node, f"unknown {key} '{value}'; expected one of: {', '.join(choices)}")
+            return None
+        return value
+
+    def requirement(self, node: yaml.Node) -> Requirement | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(
+                node, f"each requirement must be a mapping, got {_describe(self.value(node))}"
+            )
+            return None
+        fields = self.mapping(node)
+        req_id = self.text(fields, "id", required=True, where=node)
+        if req_id is not None and not ID_PATTERN.match(req_id):
+            self.problem(
+                fields["id"][1],
+                f"id '{req_id}' is not valid: it must start with a letter and hold only "
+                "letters, digits, '_', '.' and '-'",
+            )
+        title = self.text(fields, "title", required=True, where=node)
+        kind = self.text(fields, "kind", where=node, choices=KINDS) or "other"
+        status = self.text(fields, "status", where=node, choices=STATUSES) or "draft"
+        priority = self.text(fields, "priority", where=node, choices=PRIORITIES)
+        model = self.text(fields, "model", where=node)
+        if model is not None and not re.match(r"^[^@\s][^@]*(@[^@\s]+)?$", model):
+            self.problem(fields["model"][1], f"model '{model}' must be 'name' or 'name@alias'")
+        statement = self.text(fields, "statement", where=node)
+        rationale = self.text(fields, "rationale", where=node)
+        owner = self.text(fields, "owner", where=node)
+        experiment = self.text(fields, "experiment", where=node)
+        usage_domain = self.text(fields, "usage_domain", where=node)
+        parents = self.parents(fields)
+        criteria = self.criteria(fields)
+        extra = {k: self.value(v) for k, (_, v) in fields.items() if k not in REQUIREMENT_FIELDS}
+        if req_id is None:
+            return None
+        # A requirement with problems is still returned, so that duplicate ids and
+        # parent links are checked across files too; any problem stops the load.
+        return Requirement(
+            id=req_id,
+            title=title or "",
+            file=self.display,
+            line=node.start_mark.line + 1,
+            statement=statement,
+            kind=kind,
+            status=status,
+            priority=priority,
+            parents=parents,
+            rationale=rationale,
+            owner=owner,
+            model=model,
+            experiment=experiment,
+            usage_domain=usage_domain,
+            criteria=criteria,
+            extra=extra,
+        )
+
+    def parents(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> tuple[str, ...]:
+        if "parent" in fields and "parents" in fields:
+            self.problem(fields["parents"][0], "give either 'parent' or 'parents', not both")
+            return ()
+        if "parent" in fields:
+            node = fields["parent"][1]
+            value = self.value(node)
+            if not isinstance(value, str):
+                self.problem(node, f"'parent' must be a requirement id, got {_describe(value)}")
+                return ()
+            return (value,)
+        if "parents" in fields:
+            node = fields["parents"][1]
+            value = self.value(node)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                self.problem(
+                    node, f"'parents' must be a list of requirement ids, got {_describe(value)}"
+                )
+                return ()
+            return tuple(dict.fromkeys(value))
+        return ()
+
+    def criteria(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> tuple[Criterion, ...]:
+        if "criteria" not in fields:
+            return ()
+        seq = fields["criteria"][1]
+        if not isinstance(seq, yaml.SequenceNode):
+            if self.value(seq) is not None:
+                self.problem(seq, f"'criteria' must be a list, got {_describe(self.value(seq))}")
+            return ()
+        result = []
+        for position, node in enumerate(seq.value, 1):
+            if not isinstance(node, yaml.MappingNode):
+                self.problem(
+                    node, f"each criterion must be a mapping, got {_describe(self.value(node))}"
+                )
+                continue
+            crit = self.mapping(node)
+            metric = self.text(crit, "metric", required=True, where=node)
+            op = self.text(crit, "op", required=True, where=node, choices=COMPARATORS)
+            dataset = self.text(crit, "dataset", where=node)
+            threshold: float | None = None
+            if "threshold" not in crit:
+                self.problem(node, "missing required field 'threshold'")
+            else:
+                value = self.value(crit["threshold"][1])
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    self.problem(
+                        crit["threshold"][1],
+                        f"'threshold' must be a number, got {_describe(value)}",
+                    )
+                else:
+                    threshold = float(value)
+            extra = {k: self.value(v) for k, (_, v) in crit.items() if k not in CRITERION_FIELDS}
+            if metric is not None and op is not None and threshold is not None:
+                result.append(
+                    Criterion(
+                        metric, op, threshold, dataset, position, node.start_mark.line + 1, extra
+                    )
+                )
+        return tuple(result)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"text ({value!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+# ----------------------------------------------------------------- whole sets
+
+
+def read_requirements(files: Iterable[Path], *, root: Path | None = None) -> list[Requirement]:
+    """Read and validate requirement files as one set.
+
+    Raises ``RequirementFileError`` listing every problem in every file:
+    syntax, fields, types, duplicate ids, unknown parents and parent cycles.
+    """
+    problems: list[Problem] = []
+    requirements: list[Requirement] = []
+    for path in files:
+        reader = _FileReader(path, _display(path, root))
+        requirements.extend(reader.read())
+        problems.extend(reader.problems)
+
+    by_id: dict[str, Requirement] = {}
+    for req in requirements:
+        first = by_id.get(req.id)
+        if first is not None:
+            problems.append(
+                Problem(
+                    req.file,
+                    req.line,
+                    f"duplicate id '{req.id}': already defined at {first.file}:{first.line}",
+                )
+            )
+        else:
+            by_id[req.id] = req
+
+    graph = nx.DiGraph()
+    for req in by_id.values():
+        for parent in req.parents:
+            if parent not in by_id:
+                problems.append(
+                    Problem(
+                        req.file,
+                        req.line,
+                        f"'{req.id}' names parent '{parent}', which is "
+                        "not defined in any requirement file",
+                    )
+                )
+            else:
+                graph.add_edge(req.id, parent)
+    for cycle in nx.simple_cycles(graph):
+        start = min(cycle)
+        i = cycle.index(start)
+        ordered = [*cycle[i:], *cycle[:i], start]
+        first = by_id[start]
+        problems.append(Problem(first.file, first.line, "parent cycle: " + " -> ".join(ordered)))
+
+    if problems:
+        raise RequirementFileError(problems)
+    return requirements
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+# ----------------------------------------------------------------- triples
+
+
+def _text(value: str) -> Literal:
+    return Literal(value)
+
+
+def _number(value: float) -> Literal:
+    return Literal(repr(float(value)), datatype=XSD.double)
+
+
+def _integer(value: int) -> Literal:
+    return Literal(str(value), datatype=XSD.integer)
+
+
+def _annotation_value(value: Any) -> Literal:
+    if isinstance(value, str):
+        return Literal(value)
+    return Literal(json.dumps(value, default=str, ensure_ascii=False), datatype=RDF.JSON)
+
+
+def _strategy_text(req: Requirement, has_children: bool) -> str:
+    if req.criteria:
+        return "Each acceptance criterion is met by the most recent finished evidence run."
+    if has_children:
+        return "Every approved sub-requirement is justified."
+    return "A named person attests that the requirement was checked."
+
+
+def requirement_triples(requirements: list[Requirement], minter: Minter) -> Iterator[Triple]:
+    """The triples of a requirement set: requirements, criteria, justification skeletons."""
+    children = {p for r in requirements for p in r.parents}
+    for req in requirements:
+        node = minter.requirement(req.id)
+        yield from (
+            Triple(node, RDF.type, t)
+            for t in (JF.Requirement, OSLC_RM.Requirement, PROV.Entity, AMO.Claim)
+        )
+        yield Triple(node, DCTERMS.identifier, _text(req.id))
+        yield Triple(node, DCTERMS.title, _text(req.title))
+        yield Triple(node, RDFS.label, _text(f"{req.id}: {req.title}"))
+        yield Triple(node, JF.kind, _text(req.kind))
+        yield Triple(node, JF.status, _text(req.status))
+        yield Triple(node, JF.sourceFile, _text(req.file))
+        yield Triple(node, JF.sourceLine, _integer(req.line))
+        optional = (
+            (JF.statement, req.statement),
+            (JF.priority, req.priority),
+            (JF.rationale, req.rationale),
+            (JF.owner, req.owner),
+            (JF.modelScope, req.model),
+            (JF.scopeModelName, req.model_name),
+            (JF.scopeAlias, req.model_alias),
+            (JF.experimentName, req.experiment),
+        )
+        for predicate, value in optional:
+            if value is not None:
+                yield Triple(node, predicate, _text(value))
+        if req.parents:
+            # A sub-requirement is a support (a sub-conclusion) of its parents.
+            yield Triple(node, RDF.type, JF.Support)
+        for parent in req.parents:
+            parent_node = minter.requirement(parent)
+            yield Triple(node, JF.parent, parent_node)
+            yield Triple(node, OSLC_RM.decomposes, parent_node)
+            yield Triple(minter.strategy(parent), JF.hasSupport, node)
+        for crit in req.criteria:
+            c = minter.criterion(req.id, crit.position)
+            yield Triple(node, JF.hasCriterion, c)
+            yield Triple(c, RDF.type, JF.AcceptanceCriterion)
+            yield Triple(c, RDF.type, PROV.Entity)
+            yield Triple(c, RDFS.label, _text(str(crit)))
+            yield Triple(c, JF.metricKey, _text(crit.metric))
+            yield Triple(c, JF.comparator, _text(crit.op))
+            yield Triple(c, JF.threshold, _number(crit.threshold))
+            yield Triple(c, JF.position, _integer(crit.position))
+            yield Triple(c, JF.sourceFile, _text(req.file))
+            yield Triple(c, JF.sourceLine, _integer(crit.line))
+            if crit.dataset is not None:
+                yield Triple(c, JF.datasetRef, _text(crit.dataset))
+            yield from _annotations(c, crit.extra, minter)
+        yield from _annotations(node, req.extra, minter)
+
+        just = minter.justification(req.id)
+        strategy = minter.strategy(req.id)
+        yield from (
+            Triple(just, RDF.type, t) for t in (JF.Justification, AMO.Argument, PROV.Entity)
+        )
+        yield Triple(just, RDFS.label, _text(f"Justification of {req.id}"))
+        yield Triple(just, JF.conclusion, node)
+        yield Triple(node, JF.justifiedBy, just)
+        yield Triple(just, JF.strategy, strategy)
+        if req.rationale is not None:
+            yield Triple(just, JF.rationale, _text(req.rationale))
+        domain = req.usage_domain or (f"model {req.model}" if req.model else None)
+        if domain is not None:
+            yield Triple(just, JF.usageDomain, _text(domain))
+        yield from (Triple(strategy, RDF.type, t) for t in (JF.Strategy, AMO.Warrant, PROV.Entity))
+        yield Triple(strategy, RDFS.label, _text(_strategy_text(req, req.id in children)))
+
+
+def _annotations(owner: NamedNode, extra: dict[str, Any], minter: Minter) -> Iterator[Triple]:
+    for key, value in extra.items():
+        a = minter.annotation(owner, key)
+        yield Triple(owner, JF.hasAnnotation, a)
+        yield Triple(a, RDF.type, JF.Annotation)
+        yield Triple(a, JF.key, _text(key))
+        yield Triple(a, JF.textValue, _annotation_value(value))

@@ -1,0 +1,358 @@
+"""The graph store: one small interface, and the embedded Oxigraph backend.
+
+Every source owns one named graph. Writers work inside ``store.write()``; what
+they write becomes visible to readers only when the block ends without error,
+all at once. A failed or killed import therefore leaves the previous graphs as
+they were.
+
+The embedded backend keeps *generations*: each write starts from a hard-linked
+snapshot of the current Oxigraph database (cheap, see ``Store.backup``), writes
+into it, and then swaps a pointer file. Readers open the generation the
+pointer names, read-only, so a second process can read while a writer works
+(Oxigraph leaves a read-only open of a database that another process writes
+undefined; a published generation is never written again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from pyoxigraph import (
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Triple,
+    serialize,
+)
+
+from justify.errors import QueryError, StoreError, UsageError
+from justify.urls import strip_credentials
+from justify.vocab import PREFIXES
+
+Term = object  # a pyoxigraph NamedNode, BlankNode, Literal or Triple
+
+EXPORT_FORMATS: dict[str, RdfFormat] = {
+    "turtle": RdfFormat.TURTLE,
+    "ntriples": RdfFormat.N_TRIPLES,
+    "nquads": RdfFormat.N_QUADS,
+    "trig": RdfFormat.TRIG,
+    "jsonld": RdfFormat.JSON_LD,
+}
+
+
+@dataclass
+class QueryResult:
+    """The answer to a SPARQL query: rows (SELECT), a boolean (ASK) or triples."""
+
+    kind: Literal["select", "ask", "graph"]
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[Triple] = field(default_factory=list)
+
+    def values(self) -> list[dict[str, str | None]]:
+        """Rows as plain dictionaries of lexical values, for scripts and tests."""
+        return [
+            {
+                v: (getattr(t, "value", None) if t is not None else None)
+                for v, t in zip(self.variables, row, strict=True)
+            }
+            for row in self.rows
+        ]
+
+
+class GraphWriter(ABC):
+    """What a writer may do inside ``GraphStore.write()``."""
+
+    @abstractmethod
+    def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
+        """Replace everything in ``graph`` by ``triples``; return how many were written."""
+
+    @abstractmethod
+    def add(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
+        """Add ``triples`` to ``graph`` in bulk; return how many were written."""
+
+    @abstractmethod
+    def drop_graph(self, graph: NamedNode) -> None:
+        """Remove ``graph`` and all its triples."""
+
+
+class GraphStore(ABC):
+    """The interface the rest of justify uses; backends: embedded, SPARQL server."""
+
+    location: str
+
+    @abstractmethod
+    def write(self) -> contextlib.AbstractContextManager[GraphWriter]:
+        """A write block: all of it becomes visible at its end, or none of it on error."""
+
+    @abstractmethod
+    def query(self, sparql: str) -> QueryResult:
+        """Run a SPARQL query over the union of all named graphs."""
+
+    @abstractmethod
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        """Every quad, or those of one named graph."""
+
+    @abstractmethod
+    def graph_sizes(self) -> dict[str, int]:
+        """Each named graph's IRI with its triple count."""
+
+    def export(self, output: BinaryIO, fmt: str, *, graph: NamedNode | None = None) -> int:
+        """Serialise one graph, or all of them, to ``output``; return the statement count.
+
+        Triple formats (turtle, ntriples) given no graph get the union of all graphs.
+        """
+        rdf_format = EXPORT_FORMATS.get(fmt)
+        if rdf_format is None:
+            raise UsageError(
+                f"unknown export format {fmt!r}",
+                hint="use one of: " + ", ".join(EXPORT_FORMATS),
+            )
+        if graph is not None and graph.value not in self.graph_sizes():
+            raise UsageError(
+                f"no graph named <{graph.value}> in the store at {self.location}",
+                hint="`justify status` lists the graphs",
+            )
+        quads = self.quads(graph)
+        statements: list[Quad] | list[Triple]
+        if graph is not None or not rdf_format.supports_datasets:
+            # A union of triples: the same triple from two graphs is written once.
+            statements = list(dict.fromkeys(q.triple for q in quads))
+        else:
+            statements = list(quads)
+        prefixes = PREFIXES if rdf_format in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
+        serialize(statements, output, format=rdf_format, prefixes=prefixes)
+        return len(statements)
+
+    def close(self) -> None:  # noqa: B027 - optional for backends
+        """Release what the backend holds open."""
+
+
+# ----------------------------------------------------------------- embedded
+
+CURRENT = "CURRENT"
+LOCK = "write.lock"
+KEEP_GENERATIONS = 3
+
+
+class _EmbeddedWriter(GraphWriter):
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
+        self.drop_graph(graph)
+        return self.add(graph, triples)
+
+    def add(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
+        count = 0
+
+        def quads() -> Iterator[Quad]:
+            nonlocal count
+            for t in triples:
+                count += 1
+                yield Quad(t.subject, t.predicate, t.object, graph)
+
+        self._store.bulk_extend(quads())
+        return count
+
+    def drop_graph(self, graph: NamedNode) -> None:
+        if self._store.contains_named_graph(graph):
+            self._store.remove_graph(graph)
+
+
+class EmbeddedStore(GraphStore):
+    """An Oxigraph database on disk, in generations swapped atomically."""
+
+    def __init__(self, path: str | Path, *, lock_timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self.lock_timeout = lock_timeout
+        if self.path.exists() and not self.path.is_dir():
+            raise StoreError(
+                f"store location {self.path} is a file, not a folder",
+                hint="point the 'store' setting (or --store) at a folder",
+            )
+        self._reader: Store | None = None
+        self._reader_generation: str | None = None
+
+    # -- generations -------------------------------------------------------------
+    @property
+    def generations(self) -> Path:
+        return self.path / "generations"
+
+    def current_generation(self) -> str | None:
+        """The name of the published generation, or None for an empty store."""
+        try:
+            name = (self.path / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.path / CURRENT}: {exc}") from exc
+        return name or None
+
+    def _open_reader(self) -> Store:
+        generation = self.current_generation()
+        if generation != self._reader_generation or self._reader is None:
+            if generation is None:
+                self._reader = Store()  # nothing published yet: an empty store
+            else:
+                folder = self.generations / generation
+                try:
+                    self._reader = Store.read_only(str(folder))
+                except OSError as exc:
+                    raise StoreError(
+                        f"cannot open the store at {folder}: {exc}",
+                        hint="the graph is derived from its sources: delete "
+                        f"{self.path} and run `justify load` (or `justify sync`) to rebuild it",
+                    ) from exc
+            self._reader_generation = generation
+        return self._reader
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path / LOCK, "a+")  # noqa: SIM115 - held for the block
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store at {self.path}: {exc}",
+                hint="check that the folder is writable, or set 'store' to another folder",
+            ) from exc
+        deadline = time.monotonic() + self.lock_timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() > deadline:
+                        raise StoreError(
+                            f"another justify process has been writing to {self.path} "
+                            f"for over {self.lock_timeout:.0f} s",
+                            hint="wait for it to finish, then run the command again",
+                        ) from exc
+                    time.sleep(0.1)
+            yield
+        finally:
+            handle.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[GraphWriter]:
+        with self._lock():
+            self.generations.mkdir(exist_ok=True)
+            current = self.current_generation()
+            self._remove_unpublished(current)
+            number = 1 + max((_gen_number(p.name) for p in self.generations.iterdir()), default=0)
+            name = f"gen-{number:06d}"
+            folder = self.generations / name
+            try:
+                if current is None:
+                    store = Store(str(folder))
+                else:
+                    Store.read_only(str(self.generations / current)).backup(str(folder))
+                    store = Store(str(folder))
+            except OSError as exc:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise StoreError(
+                    f"cannot prepare a write to the store at {self.path}: {exc}"
+                ) from exc
+            try:
+                yield _EmbeddedWriter(store)
+                store.flush()
+            except BaseException:
+                del store
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            del store  # closes the database before readers may open it
+            tmp = self.path / (CURRENT + ".tmp")
+            tmp.write_text(name + "\n", encoding="utf-8")
+            os.replace(tmp, self.path / CURRENT)
+            self._remove_old(name)
+
+    def _remove_unpublished(self, current: str | None) -> None:
+        # Left by a killed writer: newer than the published generation.
+        floor = _gen_number(current) if current else 0
+        for p in self.generations.iterdir():
+            if _gen_number(p.name) > floor:
+                shutil.rmtree(p, ignore_errors=True)
+
+    def _remove_old(self, current: str) -> None:
+        # Keep a few older generations: a reader may still have one open.
+        keep = _gen_number(current) - KEEP_GENERATIONS + 1
+        for p in self.generations.iterdir():
+            if _gen_number(p.name) < keep:
+                shutil.rmtree(p, ignore_errors=True)
+
+    # -- reading -----------------------------------------------------------------
+    def query(self, sparql: str) -> QueryResult:
+        store = self._open_reader()
+        try:
+            answer = store.query(sparql, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot read the store at {self.path}: {exc}") from exc
+        return _to_result(answer)
+
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        store = self._open_reader()
+        if graph is None:
+            return (q for q in store if not isinstance(q.graph_name, DefaultGraph))
+        return iter(store.quads_for_pattern(None, None, None, graph))
+
+    def graph_sizes(self) -> dict[str, int]:
+        result = self.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+        )
+        return {row[0].value: int(row[1].value) for row in result.rows}  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self._reader = None
+        self._reader_generation = None
+
+
+def _gen_number(name: str | None) -> int:
+    try:
+        return int(str(name).removeprefix("gen-"))
+    except ValueError:
+        return 0
+
+
+def _to_result(answer: QuerySolutions | QueryBoolean | QueryTriples) -> QueryResult:
+    if isinstance(answer, QueryBoolean):
+        return QueryResult(kind="ask", boolean=bool(answer))
+    if isinstance(answer, QueryTriples):
+        return QueryResult(kind="graph", triples=list(answer))
+    variables = [v.value for v in answer.variables]
+    rows = [tuple(s[v] for v in variables) for s in answer]
+    return QueryResult(kind="select", variables=variables, rows=rows)
+
+
+def open_store(location: str | Path) -> GraphStore:
+    """Open the store a 'store' setting names."""
+    text = str(location)
+    if text.startswith(("http://", "https://")):
+        raise UsageError(
+            f"store {strip_credentials(text)!r} is a URL; this version of justify "
+            "has only the embedded store",
+            hint="set 'store' to a folder such as .justify",
+        )
+    return EmbeddedStore(text)
