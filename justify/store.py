@@ -153,7 +153,19 @@ KEEP_GENERATIONS = 3
 
 class _EmbeddedWriter(GraphWriter):
     def __init__(self, store: Store) -> None:
-        self._store = store
+        self._store_or_none: Store | None = store
+
+    @property
+    def _store(self) -> Store:
+        if self._store_or_none is None:
+            raise StoreError("this write block has ended; start a new `store.write()`")
+        return self._store_or_none
+
+    def flush(self) -> None:
+        self._store.flush()
+
+    def release(self) -> None:
+        self._store_or_none = None
 
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
         self.drop_graph(graph)
@@ -274,14 +286,18 @@ class EmbeddedStore(GraphStore):
                 raise StoreError(
                     f"cannot prepare a write to the store at {self.path}: {exc}"
                 ) from exc
+            writer = _EmbeddedWriter(store)
+            del store  # the writer holds the only reference, released below
             try:
-                yield _EmbeddedWriter(store)
-                store.flush()
+                yield writer
+                writer.flush()
             except BaseException:
-                del store
+                writer.release()
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
-            del store  # closes the database before readers may open it
+            # Close the database before readers may open it: a read-write instance
+            # left open would go on compacting files that readers rely on.
+            writer.release()
             tmp = self.path / (CURRENT + ".tmp")
             tmp.write_text(name + "\n", encoding="utf-8")
             os.replace(tmp, self.path / CURRENT)

@@ -1,0 +1,54 @@
+"""Fixtures: real workspaces in tmp_path, the real embedded store, the real CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from justify.cli import cli
+from justify.config import Config, load_config
+from justify.demo import build_workspace
+from justify.store import EmbeddedStore
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No JUSTIFY_* variable of the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("JUSTIFY_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """The demo workspace's files (config and requirement files), not yet loaded."""
+    return build_workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def config(workspace: Path) -> Config:
+    return load_config(workspace / "justify.toml")
+
+
+@pytest.fixture
+def store(config: Config) -> EmbeddedStore:
+    return EmbeddedStore(config.store_location)
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run the real CLI in-process, in a folder; stdout and stderr kept apart."""
+
+    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+    return run

@@ -1,0 +1,97 @@
+"""The wheel: a plain (non-editable) install ships the ontology and shapes and runs
+from any folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the wheel and install it, without dependencies, into its own folder."""
+    work = tmp_path_factory.mktemp("wheel")
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work), str(REPO)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stderr
+    wheel = next(work.glob("justify-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "justify/_data/ontology/justify.ttl" in names
+    assert "justify/_data/shapes/requirements.ttl" in names
+    assert "justify/queries/trace.rq" in names
+    assert "justify/templates/demo/justify.toml" in names
+    assert "justify/py.typed" in names
+    target = work / "site"
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr
+    return target
+
+
+def _run(target: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # The installed copy comes first on the path, ahead of the source checkout.
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    return subprocess.run(
+        [str(target / "bin" / "justify"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_installed_wheel_runs_help_init_and_demo_from_any_folder(
+    installed: Path, tmp_path: Path
+) -> None:
+    where = _run(installed, "--version", cwd=tmp_path)
+    assert where.returncode == 0, where.stderr
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import justify.resources as r; print(r.ontology_file()); print(r.shapes_folder())",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    ontology, shapes = probe.stdout.split()
+    assert ontology.startswith(str(installed)) and Path(ontology).is_file()
+    assert Path(shapes, "requirements.ttl").is_file()
+
+    assert _run(installed, "--help", cwd=tmp_path).returncode == 0
+    init = _run(installed, "init", cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+    assert (tmp_path / "requirements" / "example.yaml").is_file()
+    demo = _run(installed, "demo", str(tmp_path / "demo"), cwd=tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    assert "REQ-REC-1" in demo.stdout

@@ -1,0 +1,163 @@
+"""The embedded store: atomic graph replacement, readers beside a writer, killed writers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from helpers import run_justify
+from pyoxigraph import Literal, NamedNode, Triple
+
+from justify.errors import StoreError
+from justify.store import EmbeddedStore
+
+G1 = NamedNode("https://example.org/t/graph/one")
+G2 = NamedNode("https://example.org/t/graph/two")
+P = NamedNode("https://example.org/t/p")
+
+
+def triples(n: int, tag: str = "x") -> list[Triple]:
+    return [
+        Triple(NamedNode(f"https://example.org/t/s{i}"), P, Literal(f"{tag}{i}")) for i in range(n)
+    ]
+
+
+def count(store: EmbeddedStore, graph: NamedNode) -> int:
+    return store.graph_sizes().get(graph.value, 0)
+
+
+def test_replace_graph_replaces_only_that_graph(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "s")
+    with store.write() as w:
+        assert w.replace_graph(G1, triples(10)) == 10
+        w.replace_graph(G2, triples(3))
+    with store.write() as w:
+        w.replace_graph(G1, triples(4, "y"))
+    assert store.graph_sizes() == {G1.value: 4, G2.value: 3}
+    values = {
+        r["o"]
+        for r in store.query(f"SELECT ?o WHERE {{ GRAPH <{G1.value}> {{ ?s ?p ?o }} }}").values()
+    }
+    assert values == {f"y{i}" for i in range(4)}
+
+
+def test_add_appends_in_bulk(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "s")
+    with store.write() as w:
+        w.add(G1, triples(5))
+        w.add(G1, triples(5, "z"))
+    assert count(store, G1) == 10
+
+
+def test_union_query_sees_every_graph(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "s")
+    with store.write() as w:
+        w.replace_graph(G1, triples(2, "a"))
+        w.replace_graph(G2, triples(2, "b"))
+    rows = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows
+    assert int(rows[0][0].value) == 4  # type: ignore[attr-defined]
+
+
+def test_a_failed_write_leaves_the_previous_graphs(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "s")
+    with store.write() as w:
+        w.replace_graph(G1, triples(10))
+
+    def broken():
+        yield from triples(5, "new")
+        raise RuntimeError("source died mid-import")
+
+    with pytest.raises(RuntimeError), store.write() as w:
+        w.replace_graph(G1, broken())
+    assert count(store, G1) == 10
+    assert {r["o"] for r in store.query("SELECT ?o WHERE { ?s ?p ?o }").values()} == {
+        f"x{i}" for i in range(10)
+    }
+    # Nothing half-written is left behind.
+    assert len(list((tmp_path / "s" / "generations").iterdir())) == 1
+
+
+def test_empty_store_answers_queries(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "nothing-yet")
+    assert store.graph_sizes() == {}
+    assert store.query("ASK { ?s ?p ?o }").boolean is False
+
+
+def test_a_file_in_place_of_the_store_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "s").write_text("not a folder")
+    with pytest.raises(StoreError, match="is a file, not a folder"):
+        EmbeddedStore(tmp_path / "s")
+
+
+def test_old_generations_are_removed(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "s")
+    for i in range(6):
+        with store.write() as w:
+            w.replace_graph(G1, triples(i + 1))
+    assert len(list((tmp_path / "s" / "generations").iterdir())) <= 3
+    assert count(store, G1) == 6
+
+
+def test_another_process_reads_while_a_writer_has_the_store_open(config, run_cli) -> None:
+    """A reader in a second process sees the last published graph, then the new one."""
+    assert run_cli("load", cwd=config.root).exit_code == 0
+    store = EmbeddedStore(config.store_location)
+    graph = NamedNode(config.base_iri + "graph/requirements")
+    with store.write() as w:
+        w.replace_graph(graph, triples(3))  # written, not yet published
+        during = run_justify("query", "requirements", "--format", "csv", cwd=config.root)
+        assert during.returncode == 0, during.stderr
+        assert "REQ-REC-1" in during.stdout
+    after = run_justify("query", "requirements", "--format", "csv", cwd=config.root)
+    assert after.returncode == 0, after.stderr
+    assert "REQ-REC-1" not in after.stdout
+
+
+WRITER = textwrap.dedent("""
+    import sys, pathlib
+    from pyoxigraph import Literal, NamedNode, Triple
+    from justify.store import EmbeddedStore
+    store = EmbeddedStore(sys.argv[1])
+    g = NamedNode("https://example.org/t/graph/one")
+    def endless():
+        i = 0
+        while True:
+            i += 1
+            if i == 1000:
+                pathlib.Path(sys.argv[2]).write_text("writing")
+            yield Triple(NamedNode(f"https://example.org/t/s{i}"), NamedNode("https://example.org/t/p"),
+                         Literal("new"))
+    with store.write() as w:
+        w.replace_graph(g, endless())
+""")
+
+
+def test_a_killed_writer_leaves_the_store_intact(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "s")
+    with store.write() as w:
+        w.replace_graph(G1, triples(7))
+    flag = tmp_path / "started"
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "s"), str(flag)])
+    try:
+        deadline = time.monotonic() + 60
+        while not flag.exists():
+            assert time.monotonic() < deadline, "the writer never started"
+            assert proc.poll() is None, "the writer exited early"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    fresh = EmbeddedStore(tmp_path / "s")
+    assert fresh.graph_sizes() == {G1.value: 7}
+    # The next writer cleans up what the killed one left and works normally.
+    with fresh.write() as w:
+        w.replace_graph(G2, triples(2))
+    assert fresh.graph_sizes() == {G1.value: 7, G2.value: 2}
