@@ -28,6 +28,10 @@ def triples(n: int, tag: str = "x") -> list[Triple]:
     ]
 
 
+def generation_folders(path: Path) -> int:
+    return sum(1 for p in (path / "generations").iterdir() if p.is_dir())
+
+
 def count(store: EmbeddedStore, graph: NamedNode) -> int:
     return store.graph_sizes().get(graph.value, 0)
 
@@ -45,6 +49,35 @@ def test_replace_graph_replaces_only_that_graph(tmp_path: Path) -> None:
         for r in store.query(f"SELECT ?o WHERE {{ GRAPH <{G1.value}> {{ ?s ?p ?o }} }}").values()
     }
     assert values == {f"y{i}" for i in range(4)}
+
+
+def test_replacing_the_largest_graph_keeps_the_others(tmp_path: Path) -> None:
+    """The rebuild path (copy the others into a fresh database) keeps everything else."""
+    store = EmbeddedStore(tmp_path / "s")
+    with store.write() as w:
+        w.replace_graph(G1, triples(50))
+        w.replace_graph(G2, triples(5, "b"))
+    with store.write() as w:
+        w.replace_graph(G1, triples(20, "c"))  # G1 is most of the store
+    assert store.graph_sizes() == {G1.value: 20, G2.value: 5}
+    rows = store.query(f"SELECT ?o WHERE {{ GRAPH <{G2.value}> {{ ?s ?p ?o }} }}").values()
+    assert {r["o"] for r in rows} == {f"b{i}" for i in range(5)}
+    assert store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0][0].value == "25"
+
+
+def test_sizes_count_stored_triples_not_duplicates(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "s")
+    with store.write() as w:
+        w.add(G1, triples(4) + triples(4))
+    assert store.graph_sizes() == {G1.value: 4}
+
+
+def test_the_writer_cannot_be_used_after_its_block(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "s")
+    with store.write() as w:
+        w.add(G1, triples(1))
+    with pytest.raises(StoreError, match="write block has ended"):
+        w.add(G1, triples(1))
 
 
 def test_add_appends_in_bulk(tmp_path: Path) -> None:
@@ -80,7 +113,7 @@ def test_a_failed_write_leaves_the_previous_graphs(tmp_path: Path) -> None:
         f"x{i}" for i in range(10)
     }
     # Nothing half-written is left behind.
-    assert len(list((tmp_path / "s" / "generations").iterdir())) == 1
+    assert generation_folders(tmp_path / "s") == 1
 
 
 def test_empty_store_answers_queries(tmp_path: Path) -> None:
@@ -100,7 +133,7 @@ def test_old_generations_are_removed(tmp_path: Path) -> None:
     for i in range(6):
         with store.write() as w:
             w.replace_graph(G1, triples(i + 1))
-    assert len(list((tmp_path / "s" / "generations").iterdir())) <= 3
+    assert generation_folders(tmp_path / "s") == 3
     assert count(store, G1) == 6
 
 
