@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, serialize
 
 from justify.config import Config, load_config
 from justify.errors import QueryError
@@ -230,8 +230,9 @@ def format_result(result: QueryResult, fmt: str = "table", *, base: str | None =
         if result.kind == "ask":
             return json.dumps({"head": {}, "boolean": bool(result.boolean)}, indent=2)
         if result.kind == "graph":
-            triples: list[Triple] = result.triples
-            return serialize(triples, format=RdfFormat.JSON_LD).decode("utf-8")
+            data = io.BytesIO()
+            serialize(result.triples, data, format=RdfFormat.JSON_LD)
+            return data.getvalue().decode("utf-8")
         bindings = [
             {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
             for row in result.rows

@@ -369,7 +369,7 @@ def read_requirements(files: Iterable[Path], *, root: Path | None = None) -> lis
         else:
             by_id[req.id] = req
 
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     for req in by_id.values():
         for parent in req.parents:
             if parent not in by_id:

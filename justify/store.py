@@ -236,7 +236,7 @@ class _EmbeddedWriter(GraphWriter):
         store = self._store
         for name in self._touched:
             answer = store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{name}> {{ ?s ?p ?o }} }}")
-            size = int(next(iter(answer))[0].value)  # type: ignore[arg-type, index]
+            size = int(next(iter(answer))[0].value)  # type: ignore[arg-type]
             if size:
                 self._sizes[name] = size
             else:
