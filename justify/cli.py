@@ -21,11 +21,13 @@ from justify.demo import demo as run_demo
 from justify.errors import JustifyError
 from justify.graphs import export as run_export
 from justify.graphs import status as run_status
+from justify.importers.mlflow import import_mlflow
 from justify.load import load as run_load
 from justify.query import OUTPUT_FORMATS, canned_queries, format_result, text_table
 from justify.query import query as run_query
 from justify.scaffold import init as run_init
 from justify.store import EXPORT_FORMATS
+from justify.sync import sync as run_sync
 
 
 def report_error(exc: JustifyError) -> None:
@@ -157,6 +159,75 @@ def load(paths: tuple[Path, ...]) -> None:
     click.echo(str(run_load(list(paths) or None, config=current_config())))
 
 
+def _show_warnings(warnings: tuple[str, ...] | list[str]) -> None:
+    for warning in warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Import a source into its own named graph (MLflow, Git).
+
+    \b
+    Examples:
+      justify import mlflow --tracking-uri http://127.0.0.1:5000
+    """
+
+
+@import_group.command("mlflow")
+@click.option(
+    "--tracking-uri",
+    metavar="URI",
+    help="MLflow tracking URI (default: 'mlflow_tracking_uri' setting, then "
+    "MLFLOW_TRACKING_URI). Credentials come from MLflow's own variables.",
+)
+@click.option(
+    "--experiment",
+    "experiments",
+    multiple=True,
+    metavar="NAME",
+    help="Import only this experiment (repeatable); implies a full import.",
+)
+@click.option("--full", is_flag=True, help="Re-read everything instead of what changed.")
+@shared_options
+def import_mlflow_command(
+    tracking_uri: str | None, experiments: tuple[str, ...], full: bool
+) -> None:
+    """Import experiments, runs, metrics, datasets, logged models and the registry.
+
+    Incremental by default: runs started or ended since the last import, running
+    runs, deleted runs, and the whole registry. A run tagged
+    justify.requirements=REQ-1,REQ-2 is evidence of those requirements; a
+    requirement's model scope (model: name@alias) makes the run behind that
+    version evidence too.
+
+    \b
+    Examples:
+      justify import mlflow --tracking-uri sqlite:///mlflow.db
+      justify import mlflow --tracking-uri http://127.0.0.1:5000 --full
+      MLFLOW_TRACKING_TOKEN=... justify import mlflow --tracking-uri https://mlflow.example.com
+    """
+    summary = import_mlflow(
+        tracking_uri=tracking_uri, experiments=experiments, full=full, config=current_config()
+    )
+    click.echo(str(summary))
+    _show_warnings(summary.warnings)
+
+
+@cli.command()
+@click.option("--full", is_flag=True, help="Re-read every source from scratch.")
+@shared_options
+def sync(full: bool) -> None:
+    """Rebuild the graph from every configured source: requirement files, then MLflow.
+
+    \b
+    Example:
+      justify sync
+    """
+    for summary in run_sync(full=full, config=current_config(), echo=click.echo):
+        _show_warnings(getattr(summary, "warnings", ()))
+
+
 def _parse_params(
     _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 ) -> dict[str, str]:
@@ -286,7 +357,9 @@ def status() -> None:
     "directory", default="justify-demo", type=click.Path(file_okay=False, path_type=Path)
 )
 def demo(directory: Path) -> None:
-    """Build a demo workspace in DIRECTORY, load it into the embedded store, and query it.
+    """Build a demo workspace in DIRECTORY: requirement files, real MLflow runs of a
+    scikit-learn model with a registered champion, all loaded into the embedded
+    store and queried.
 
     \b
     Example:
@@ -294,10 +367,13 @@ def demo(directory: Path) -> None:
     """
     result = run_demo(directory, echo=click.echo)
     base = result.config.base_iri
-    click.echo("\n$ justify query requirements")
-    click.echo(format_result(result.requirements, base=base))
-    click.echo("\n$ justify query unjustified")
-    click.echo(format_result(result.unjustified, base=base))
+    for title, answer in (
+        ("justify query requirements", result.requirements),
+        ("requirement -> run -> metric (the evidence MLflow gave)", result.evidence),
+        ("justify query unjustified", result.unjustified),
+    ):
+        click.echo(f"\n$ {title}" if title.startswith("justify") else f"\n{title}")
+        click.echo(format_result(answer, base=base))
     click.echo(
         f"\nnext: cd {directory} && justify status && justify query trace --param id=REQ-REC-1"
     )

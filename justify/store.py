@@ -20,6 +20,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 from abc import ABC, abstractmethod
@@ -91,6 +92,10 @@ class GraphWriter(ABC):
     @abstractmethod
     def drop_graph(self, graph: NamedNode) -> None:
         """Remove ``graph`` and all its triples."""
+
+    @abstractmethod
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 update (with its own PREFIX declarations)."""
 
 
 class GraphStore(ABC):
@@ -228,6 +233,14 @@ class _EmbeddedWriter(GraphWriter):
         if self._sizes.get(graph.value) and self._store.contains_named_graph(graph):
             self._store.remove_graph(graph)
         self._sizes.pop(graph.value, None)
+
+    def update(self, sparql: str) -> None:
+        for name in re.findall(r"GRAPH\s*<([^>]+)>", sparql):
+            self._touched.add(name)
+        try:
+            self._store.update(sparql)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL update syntax error: {exc}") from exc
 
     def finish(self) -> dict[str, int] | None:
         """Flush and close; the sizes of every graph, or None if nothing was written."""

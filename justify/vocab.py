@@ -42,8 +42,8 @@ JF = Vocabulary(
     Attestation Experiment Run Measurement ParameterSetting Tag Dataset Model
     RegisteredModel ModelVersion Repository Commit FileChange GitRef Import SourceGraph
     parent hasCriterion hasAnnotation conclusion justifiedBy strategy hasSupport supports
-    hasAttestation inExperiment parentRun hasMeasurement hasParameter hasTag usedDataset
-    onDataset producedBy versionOf loggedModel onCommit parentCommit inRepository author
+    hasAttestation inExperiment parentRun hasMeasurement historyPoint hasParameter hasTag
+    usedDataset onDataset producedBy versionOf loggedModel onCommit parentCommit inRepository author
     committer hasFileChange pointsTo lastChangedIn importedInto
     statement kind status priority rationale usageDomain owner modelScope scopeModelName
     scopeAlias experimentName sourceFile sourceLine metricKey comparator threshold
@@ -51,7 +51,7 @@ JF = Vocabulary(
     lifecycleStage user value step timestamp key digest sourceType source context modelId
     versionNumber alias modelStatus gitCommitSha gitBranch remoteUrl localPath messageTitle
     messageBody path previousPath changeType refName personName email sourceKind
-    sourceLocation toolVersion itemCount
+    sourceLocation toolVersion itemCount watermark
     """,
 )
 JF_ONTOLOGY = NamedNode("https://w3id.org/justify/ns")
@@ -68,7 +68,7 @@ PROV = Vocabulary(
     "prov",
     """Entity Activity Agent Person Collection used wasGeneratedBy wasDerivedFrom
     wasInformedBy wasAssociatedWith wasAttributedTo startedAtTime endedAtTime generated
-    generatedAtTime specializationOf hadMember""",
+    generatedAtTime specializationOf hadMember qualifiedUsage Usage entity""",
 )
 DCTERMS = Vocabulary(
     "http://purl.org/dc/terms/",

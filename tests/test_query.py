@@ -59,7 +59,7 @@ def test_trace_of_one_requirement(loaded: Config) -> None:
     assert relations == [
         ("criterion", "test_recall >= 0.85 on test"),
         ("justification", "Justification of REQ-REC-1"),
-        ("parent", "REQ-TOP-1: Fraud detector fit for release"),
+        ("parent", "REQ-TOP-1: Screening model fit for release"),
         ("strategy", "Each acceptance criterion is met by the most recent finished evidence run."),
     ]
     assert {r["id"] for r in rows} == {"REQ-REC-1"}

@@ -1,0 +1,39 @@
+"""``justify sync``: rebuild the graph from every configured source, in order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TypeAlias
+
+from justify.config import Config, load_config
+from justify.importers.mlflow import MlflowImportSummary, import_mlflow
+from justify.load import LoadSummary, load
+from justify.store import GraphStore, open_store
+
+Summary: TypeAlias = LoadSummary | MlflowImportSummary
+
+
+def sync(
+    *,
+    full: bool = False,
+    config: Config | None = None,
+    store: GraphStore | None = None,
+    progress: bool = True,
+    echo: Callable[[str], None] | None = None,
+) -> list[Summary]:
+    """Load the requirement files, then import each configured source.
+
+    A source that is not configured (no MLflow tracking URI) is skipped and said so.
+    """
+    config = config or load_config()
+    store = store or open_store(config.store_location)
+    say = echo or (lambda _text: None)
+    done: list[Summary] = [load(config=config, store=store)]
+    say(str(done[-1]))
+    if config.mlflow_tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"):
+        done.append(import_mlflow(full=full, config=config, store=store, progress=progress))
+        say(str(done[-1]))
+    else:
+        say("mlflow: skipped (no tracking URI: set 'mlflow_tracking_uri' or MLFLOW_TRACKING_URI)")
+    return done

@@ -1,0 +1,65 @@
+"""The demo: real runs of a scikit-learn model in MLflow, registered, imported, queried."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import justify
+from justify.demo import demo
+from justify.errors import UsageError
+
+
+@pytest.fixture(scope="module")
+def demo_result(tmp_path_factory: pytest.TempPathFactory) -> justify.demo.DemoResult:  # type: ignore[name-defined]
+    return demo(tmp_path_factory.mktemp("demo") / "ws")
+
+
+def test_demo_logs_registers_and_imports_real_runs(demo_result) -> None:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{demo_result.directory / 'mlflow.db'}")
+    version = client.get_model_version_by_alias("screening-model", "champion")
+    assert version.run_id == demo_result.runs["candidate"]
+    run = client.get_run(version.run_id)
+    assert {d.dataset.name for d in run.inputs.dataset_inputs} == {
+        "breast-cancer-train",
+        "breast-cancer-test",
+    }
+    graphs = {g.kind: g for g in justify.status(config=demo_result.config)}
+    assert set(graphs) == {"requirements", "mlflow"}
+    assert graphs["mlflow"].items == 2
+
+
+def test_demo_shows_requirement_run_metric(demo_result) -> None:
+    rows = demo_result.evidence.values()
+    recall = {
+        r["run"]: float(r["value"])
+        for r in rows
+        if r["requirement"] == "REQ-REC-1" and r["metric"] == "test_recall"
+    }
+    assert set(recall) == {"baseline", "candidate"}
+    assert recall["candidate"] > 0.85
+    gap = [r for r in rows if r["requirement"] == "REQ-FAIR-1"]
+    assert len(gap) == 1 and float(gap[0]["value"]) > 0.10  # the demo's failing requirement
+    unjustified = {r["id"] for r in demo_result.unjustified.values()}
+    assert unjustified == {"REQ-DATA-1", "REQ-LAT-1"}
+
+
+def test_demo_can_run_again_in_the_same_folder(demo_result) -> None:
+    from mlflow import MlflowClient
+
+    again = demo(demo_result.directory)
+    assert again.runs.keys() == demo_result.runs.keys()
+    assert again.runs != demo_result.runs  # new runs, logged beside the first ones
+    client = MlflowClient(f"sqlite:///{demo_result.directory / 'mlflow.db'}")
+    champion = client.get_model_version_by_alias("screening-model", "champion")
+    assert (str(champion.version), champion.run_id) == ("2", again.runs["candidate"])
+
+
+def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("mine")
+    with pytest.raises(UsageError, match="is not a justify demo workspace"):
+        demo(tmp_path)
+    assert (tmp_path / "precious.txt").read_text() == "mine"
