@@ -23,11 +23,13 @@ from justify.errors import (
     UsageError,
 )
 from justify.graphs import GraphStatus, export, status
+from justify.importers.mlflow import MlflowImportSummary, import_mlflow
 from justify.load import LoadSummary, load
 from justify.query import canned_queries, format_result, query
 from justify.requirements import Criterion, Requirement, read_requirements
 from justify.scaffold import init
 from justify.store import EmbeddedStore, GraphStore, QueryResult, open_store
+from justify.sync import sync
 
 __all__ = [
     "Config",
@@ -38,6 +40,7 @@ __all__ = [
     "GraphStore",
     "JustifyError",
     "LoadSummary",
+    "MlflowImportSummary",
     "Problem",
     "QueryError",
     "QueryResult",
@@ -52,6 +55,7 @@ __all__ = [
     "demo",
     "export",
     "format_result",
+    "import_mlflow",
     "init",
     "load",
     "load_config",
@@ -59,4 +63,5 @@ __all__ = [
     "query",
     "read_requirements",
     "status",
+    "sync",
 ]

@@ -20,8 +20,10 @@ import errno
 import fcntl
 import json
 import os
+import queue
 import re
 import shutil
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -97,6 +99,10 @@ class GraphWriter(ABC):
     def update(self, sparql: str) -> None:
         """Run a SPARQL 1.1 update (with its own PREFIX declarations)."""
 
+    @abstractmethod
+    def load_ntriples(self, graph: NamedNode, data: bytes) -> None:
+        """Add N-Triples text to ``graph`` in bulk (the fast path for large imports)."""
+
 
 class GraphStore(ABC):
     """The interface the rest of justify uses; backends: embedded, SPARQL server."""
@@ -148,6 +154,45 @@ class GraphStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for backends
         """Release what the backend holds open."""
+
+
+class BackgroundLoader:
+    """Loads chunks of N-Triples into one graph on a second thread.
+
+    The caller goes on reading its source while the store writes (Oxigraph
+    releases the GIL while loading). Errors of either side end the write block.
+    """
+
+    def __init__(self, writer: GraphWriter, graph: NamedNode, *, depth: int = 2) -> None:
+        self.writer = writer
+        self.graph = graph
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="justify-loader", daemon=True)
+
+    def _work(self) -> None:
+        while (data := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.writer.load_ntriples(self.graph, data)
+                except BaseException as exc:  # handed to the caller in put() or close()
+                    self.error = exc
+
+    def put(self, data: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        if data:
+            self.queue.put(data)
+
+    def __enter__(self) -> BackgroundLoader:
+        self.thread.start()
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if exc is None and self.error is not None:
+            raise self.error
 
 
 # ----------------------------------------------------------------- embedded
@@ -241,6 +286,15 @@ class _EmbeddedWriter(GraphWriter):
             self._store.update(sparql)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL update syntax error: {exc}") from exc
+
+    def load_ntriples(self, graph: NamedNode, data: bytes) -> None:
+        self._touched.add(graph.value)
+        try:
+            self._store.bulk_load(data, format=RdfFormat.N_TRIPLES, to_graph=graph)
+        except SyntaxError as exc:
+            raise StoreError(
+                f"justify produced invalid N-Triples for <{graph.value}>: {exc}"
+            ) from exc
 
     def finish(self) -> dict[str, int] | None:
         """Flush and close; the sizes of every graph, or None if nothing was written."""

@@ -12,15 +12,16 @@ from helpers import run_justify, write
 
 from justify.cli import cli
 
-COMMANDS = ["init", "load", "query", "export", "status", "demo"]
+COMMANDS = ["init", "load", "import", "sync", "query", "export", "status", "demo"]
+SUBCOMMANDS = [["import", "mlflow"]]
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help_with_an_example(run_cli, command: str) -> None:
-    result = run_cli(command, "--help")
+@pytest.mark.parametrize("command", [[c] for c in COMMANDS] + SUBCOMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(run_cli, command: list[str]) -> None:
+    result = run_cli(*command, "--help")
     assert result.exit_code == 0
     assert "Example" in result.output
-    assert f"justify {command}" in result.output
+    assert f"justify {' '.join(command)}" in result.output
 
 
 def test_top_level_help_lists_commands_exit_codes_and_settings(run_cli) -> None:

@@ -17,22 +17,33 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import NamedNode, Triple
 
 from justify.config import Config, load_config
 from justify.errors import SourceUnavailable, UsageError
 from justify.iris import Minter
+from justify.ntriples import (
+    XSD_DATETIME,
+    XSD_DOUBLE,
+    XSD_INTEGER,
+    Lines,
+    Terms,
+    literal,
+    segment,
+    typed,
+)
 from justify.progress import Progress
-from justify.provenance import datetime_literal, import_record, now
+from justify.provenance import import_record, now
 from justify.query import run_query
-from justify.store import GraphStore, open_store
+from justify.store import BackgroundLoader, GraphStore, open_store
 from justify.urls import strip_credentials
-from justify.vocab import DCTERMS, JF, MLS, PROV, RDF, RDFS, XSD
+from justify.vocab import DCTERMS, JF, MLS, PROV, RDF, RDFS
 
 REQUIREMENTS_TAG = "justify.requirements"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
@@ -41,6 +52,7 @@ GIT_REPO_TAG = "mlflow.source.git.repoURL"
 PARENT_TAG = "mlflow.parentRunId"
 CONTEXT_TAG = "mlflow.data.context"
 PAGE_SIZE = 1000
+HISTORY_THREADS = 8  # concurrent get_metric_history calls; a server answers them in parallel
 # MLflow retries an unreachable server for minutes by default; fail in seconds
 # unless the user set MLflow's own variables.
 HTTP_DEFAULTS = {
@@ -49,19 +61,6 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
 }
 _URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@\"']+@")
-
-
-@dataclass
-class MlflowData:
-    """Everything one import read from MLflow."""
-
-    experiments: list[Any] = field(default_factory=list)
-    runs: list[Any] = field(default_factory=list)
-    deleted_run_ids: set[str] = field(default_factory=set)
-    histories: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
-    logged_models: list[Any] = field(default_factory=list)
-    registered_models: list[Any] = field(default_factory=list)
-    versions: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -172,7 +171,8 @@ def resolve_tracking_uri(tracking_uri: str | None, config: Config) -> str:
 
 
 class MlflowReader:
-    """Reads one tracking source through MLflow's own client."""
+    """Reads one tracking source through MLflow's own client; every call is guarded
+    so that MLflow, HTTP and SQL errors become ``SourceUnavailable`` naming the URI."""
 
     def __init__(self, uri: str, *, progress: bool = True) -> None:
         from mlflow import MlflowClient  # imported here: mlflow is slow to import
@@ -181,71 +181,50 @@ class MlflowReader:
         self.display = strip_credentials(uri)
         self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         self.progress = progress
-        self.running: set[str] = set()  # run ids running at the last import
 
-    def read(
-        self,
-        *,
-        experiment_names: Sequence[str] = (),
-        since_ms: int | None,
-        history_keys: Callable[[Any], Iterable[str]],
-    ) -> MlflowData:
-        from mlflow.entities import ViewType
-
-        data = MlflowData()
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
         try:
             with _http_defaults():
-                data.experiments = list(
-                    _pages(
-                        self.client.search_experiments,
-                        view_type=ViewType.ALL,
-                        max_results=PAGE_SIZE,
-                    )
-                )
-                if experiment_names:
-                    known = {e.name: e for e in data.experiments}
-                    missing = [n for n in experiment_names if n not in known]
-                    if missing:
-                        names = ", ".join(repr(m) for m in missing)
-                        raise UsageError(
-                            f"no experiment named {names} at {self.display}",
-                            hint="experiments there: " + ", ".join(sorted(known)),
-                        )
-                    data.experiments = [known[n] for n in experiment_names]
-                ids = [e.experiment_id for e in data.experiments]
-                if ids:
-                    data.runs = self._runs(ids, since_ms)
-                    data.deleted_run_ids = {
-                        r.info.run_id
-                        for r in _pages(
-                            self.client.search_runs,
-                            experiment_ids=ids,
-                            run_view_type=ViewType.DELETED_ONLY,
-                            max_results=PAGE_SIZE,
-                        )
-                    }
-                    data.logged_models = list(
-                        _pages(
-                            self.client.search_logged_models, experiment_ids=ids, max_results=100
-                        )
-                    )
-                data.registered_models = list(
-                    _pages(self.client.search_registered_models, max_results=100)
-                )
-                data.versions = list(
-                    _pages(self.client.search_model_versions, max_results=PAGE_SIZE)
-                )
-                self._histories(data, history_keys)
+                yield
         except (UsageError, SourceUnavailable):
             raise
-        except Exception as exc:
+        except Exception as exc:  # MLflow, HTTP and SQL errors alike
             raise _unavailable(self.display, exc) from exc
-        return data
 
-    def _runs(self, ids: list[str], since_ms: int | None) -> list[Any]:
+    def experiments(self, names: Sequence[str]) -> list[Any]:
         from mlflow.entities import ViewType
 
-        progress = Progress("mlflow runs", enabled=self.progress)
+        with self.guard():
+            found = list(
+                _pages(
+                    self.client.search_experiments, view_type=ViewType.ALL, max_results=PAGE_SIZE
+                )
+            )
+        if not names:
+            return found
+        known = {e.name: e for e in found}
+        missing = [n for n in names if n not in known]
+        if missing:
+            listed = ", ".join(repr(m) for m in missing)
+            raise UsageError(
+                f"no experiment named {listed} at {self.display}",
+                hint="experiments there: " + ", ".join(sorted(known)),
+            )
+        return [known[n] for n in names]
+
+    def runs(
+        self,
+        ids: list[str],
+        *,
+        since_ms: int | None,
+        running: Iterable[str],
+        on_page: Callable[[list[Any]], None],
+    ) -> int:
+        """Hand every active run (or, incrementally, every changed one) to ``on_page``
+        a page at a time; return how many."""
+        from mlflow.entities import ViewType
+
         filters = [""]
         if since_ms is not None:
             filters = [
@@ -255,32 +234,76 @@ class MlflowReader:
             ]
             # Runs that were running at the last import may have ended with an
             # end time (a client's clock) before the watermark.
-            running = sorted(self.running)
-            for i in range(0, len(running), 100):
-                quoted = ", ".join(f"'{r}'" for r in running[i : i + 100])
+            pending = sorted(running)
+            for i in range(0, len(pending), 100):
+                quoted = ", ".join(f"'{r}'" for r in pending[i : i + 100])
                 filters.append(f"attributes.run_id IN ({quoted})")
-        runs: dict[str, Any] = {}
-        for filter_string in filters:
-            for run in _pages(
-                self.client.search_runs,
-                experiment_ids=ids,
-                filter_string=filter_string,
-                run_view_type=ViewType.ACTIVE_ONLY,
-                max_results=PAGE_SIZE,
-            ):
-                if run.info.run_id not in runs:
-                    runs[run.info.run_id] = run
-                    progress.advance()
+        seen: set[str] = set()
+        progress = Progress("mlflow runs", enabled=self.progress)
+        with self.guard():
+            for filter_string in filters:
+                token = None
+                while True:
+                    page = self.client.search_runs(
+                        ids,
+                        filter_string=filter_string,
+                        run_view_type=ViewType.ACTIVE_ONLY,
+                        max_results=PAGE_SIZE,
+                        page_token=token,
+                    )
+                    fresh = [r for r in page if r.info.run_id not in seen]
+                    seen.update(r.info.run_id for r in fresh)
+                    if fresh:
+                        on_page(fresh)
+                        progress.advance(len(fresh))
+                    token = page.token
+                    if not token:
+                        break
         progress.done()
-        return list(runs.values())
+        return len(seen)
 
-    def _histories(self, data: MlflowData, history_keys: Callable[[Any], Iterable[str]]) -> None:
-        wanted = [(run.info.run_id, key) for run in data.runs for key in history_keys(run)]
+    def deleted_run_ids(self, ids: list[str]) -> set[str]:
+        from mlflow.entities import ViewType
+
+        with self.guard():
+            return {
+                r.info.run_id
+                for r in _pages(
+                    self.client.search_runs,
+                    experiment_ids=ids,
+                    run_view_type=ViewType.DELETED_ONLY,
+                    max_results=PAGE_SIZE,
+                )
+            }
+
+    def logged_models(self, ids: list[str]) -> list[Any]:
+        if not ids:
+            return []
+        with self.guard():
+            return list(
+                _pages(self.client.search_logged_models, experiment_ids=ids, max_results=100)
+            )
+
+    def registry(self) -> tuple[list[Any], list[Any]]:
+        with self.guard():
+            models = list(_pages(self.client.search_registered_models, max_results=100))
+            versions = list(_pages(self.client.search_model_versions, max_results=PAGE_SIZE))
+        return models, versions
+
+    def histories(self, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], list[Any]]:
+        """One call per run and key (MLflow has no bulk call): a few at a time."""
         progress = Progress("metric histories", total=len(wanted), enabled=self.progress)
-        for run_id, key in wanted:
-            data.histories[(run_id, key)] = self.client.get_metric_history(run_id, key)
-            progress.advance()
+        result = {}
+        with self.guard(), ThreadPoolExecutor(max_workers=HISTORY_THREADS) as pool:
+            calls = {
+                pool.submit(self.client.get_metric_history, run_id, key): (run_id, key)
+                for run_id, key in wanted
+            }
+            for done in as_completed(calls):
+                result[calls[done]] = done.result()
+                progress.advance()
         progress.done()
+        return result
 
 
 # ---------------------------------------------------------------- requirements
@@ -350,25 +373,30 @@ def scoped_versions(
 
 # ------------------------------------------------------------------- triples
 
+J = Terms(JF)
+P = Terms(PROV)
+TYPE = f"<{RDF.type.value}>"
+TITLE = f"<{DCTERMS.title.value}>"
+LABEL = f"<{RDFS.label.value}>"
+MLS_RUN, MLS_EXPERIMENT = f"<{MLS.Run.value}>", f"<{MLS.Experiment.value}>"
+MLS_MODEL, MLS_DATASET = f"<{MLS.Model.value}>", f"<{MLS.Dataset.value}>"
 
-def _ms(ms: int | None) -> Literal | None:
-    if ms is None:
-        return None
-    return datetime_literal(datetime.fromtimestamp(ms / 1000, UTC))
+
+def _time(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+    return typed(moment.replace("+00:00", "Z"), XSD_DATETIME)
 
 
-def _double(value: float) -> Literal:
+def _double(value: float) -> str:
     if math.isnan(value):
-        text = "NaN"
-    elif math.isinf(value):
-        text = "INF" if value > 0 else "-INF"
-    else:
-        text = repr(float(value))
-    return Literal(text, datatype=XSD.double)
+        return typed("NaN", XSD_DOUBLE)
+    if math.isinf(value):
+        return typed("INF" if value > 0 else "-INF", XSD_DOUBLE)
+    return typed(repr(float(value)), XSD_DOUBLE)
 
 
-def _integer(value: int) -> Literal:
-    return Literal(str(int(value)), datatype=XSD.integer)
+def _integer(value: int) -> str:
+    return typed(str(int(value)), XSD_INTEGER)
 
 
 def clean_text(text: str) -> str:
@@ -376,201 +404,191 @@ def clean_text(text: str) -> str:
     return _URL_CREDENTIALS.sub(r"\1", text)
 
 
-class TripleBuilder:
-    """Turns what was read into triples, with IRIs stable across imports."""
+class GraphText:
+    """Writes what was read as N-Triples lines, with IRIs stable across imports."""
 
     def __init__(self, minter: Minter, source_id: str, index: RequirementIndex) -> None:
         self.minter = minter
-        self.source_id = source_id
+        self.base = f"{minter.base}mlflow/{source_id}/"
         self.index = index
+        self.out = Lines()
         self.datasets: set[str] = set()
         self.metric_count = 0
         self.unknown: dict[str, set[str]] = {}
 
-    def iri(self, *parts: str) -> NamedNode:
-        return self.minter.iri("mlflow", self.source_id, *parts)
+    def iri(self, *parts: str) -> str:
+        return "<" + self.base + "/".join(segment(p) for p in parts) + ">"
 
-    def experiment(self, e: Any) -> Iterator[Triple]:
-        node = self.iri("experiment", e.experiment_id)
-        yield Triple(node, RDF.type, JF.Experiment)
-        yield Triple(node, RDF.type, MLS.Experiment)
-        yield Triple(node, RDF.type, PROV.Entity)
-        yield Triple(node, JF.experimentId, Literal(e.experiment_id))
-        yield Triple(node, DCTERMS.title, Literal(e.name))
-        yield Triple(node, RDFS.label, Literal(f"experiment {e.name}"))
-        yield Triple(node, JF.lifecycleStage, Literal(e.lifecycle_stage))
-        yield from self._tags(node, e.tags or {})
+    def requirement(self, rid: str) -> str:
+        return f"<{self.minter.requirement(rid).value}>"
 
-    def _tags(self, owner: NamedNode, tags: dict[str, str]) -> Iterator[Triple]:
-        for key, value in tags.items():
-            t = NamedNode(f"{owner.value}/tag/{_seg(key)}")
-            yield Triple(owner, JF.hasTag, t)
-            yield Triple(t, RDF.type, JF.Tag)
-            yield Triple(t, JF.key, Literal(key))
-            yield Triple(t, JF.textValue, Literal(clean_text(str(value))))
+    def experiment(self, e: Any) -> None:
+        add, node = self.out.add, self.iri("experiment", e.experiment_id)
+        for t in (J.Experiment, MLS_EXPERIMENT, P.Entity):
+            add(node, TYPE, t)
+        add(node, J.experimentId, literal(e.experiment_id))
+        add(node, TITLE, literal(e.name))
+        add(node, LABEL, literal(f"experiment {e.name}"))
+        add(node, J.lifecycleStage, literal(e.lifecycle_stage))
+        self._pairs(node, "tag", J.hasTag, J.Tag, e.tags or {})
 
-    def _params(self, owner: NamedNode, params: dict[str, str]) -> Iterator[Triple]:
-        for key, value in params.items():
-            p = NamedNode(f"{owner.value}/param/{_seg(key)}")
-            yield Triple(owner, JF.hasParameter, p)
-            yield Triple(p, RDF.type, JF.ParameterSetting)
-            yield Triple(p, JF.key, Literal(key))
-            yield Triple(p, JF.textValue, Literal(clean_text(str(value))))
+    def _pairs(self, owner: str, kind: str, link: str, cls: str, pairs: dict[str, Any]) -> None:
+        add, stem = self.out.add, owner[:-1] + "/" + kind + "/"
+        for key, value in pairs.items():
+            node = stem + segment(key) + ">"
+            add(owner, link, node)
+            add(node, TYPE, cls)
+            add(node, J.key, literal(key))
+            add(node, J.textValue, literal(clean_text(str(value))))
 
-    def dataset(self, ds: Any) -> tuple[NamedNode, list[Triple]]:
+    def _measurement(self, node: str, metric: Any) -> None:
+        add = self.out.add
+        add(node, TYPE, J.Measurement)
+        add(node, J.metricKey, literal(metric.key))
+        add(node, J.value, _double(metric.value))
+        add(node, J.step, _integer(metric.step))
+        if metric.timestamp is not None:
+            add(node, J.timestamp, _time(metric.timestamp))
+
+    def _dataset(self, ds: Any) -> str:
         node = self.iri("dataset", ds.name, ds.digest)
-        if node.value in self.datasets:
-            return node, []
-        self.datasets.add(node.value)
-        triples = [
-            Triple(node, RDF.type, JF.Dataset),
-            Triple(node, RDF.type, MLS.Dataset),
-            Triple(node, RDF.type, PROV.Entity),
-            Triple(node, DCTERMS.title, Literal(ds.name)),
-            Triple(node, RDFS.label, Literal(f"dataset {ds.name} ({ds.digest})")),
-            Triple(node, JF.digest, Literal(ds.digest)),
-        ]
-        if getattr(ds, "source_type", None):
-            triples.append(Triple(node, JF.sourceType, Literal(ds.source_type)))
-        if getattr(ds, "source", None):
-            triples.append(Triple(node, JF.source, Literal(clean_text(ds.source))))
-        return node, triples
+        if node not in self.datasets:
+            self.datasets.add(node)
+            add = self.out.add
+            for t in (J.Dataset, MLS_DATASET, P.Entity):
+                add(node, TYPE, t)
+            add(node, TITLE, literal(ds.name))
+            add(node, LABEL, literal(f"dataset {ds.name} ({ds.digest})"))
+            add(node, J.digest, literal(ds.digest))
+            if getattr(ds, "source_type", None):
+                add(node, J.sourceType, literal(ds.source_type))
+            if getattr(ds, "source", None):
+                add(node, J.source, literal(clean_text(ds.source)))
+        return node
 
-    def run(self, run: Any, histories: dict[tuple[str, str], list[Any]]) -> Iterator[Triple]:
-        info, data = run.info, run.data
+    def run(self, run: Any) -> None:
+        info, data, add = run.info, run.data, self.out.add
         node = self.iri("run", info.run_id)
-        for t in (JF.Run, MLS.Run, PROV.Activity, JF.Evidence):
-            yield Triple(node, RDF.type, t)
-        yield Triple(node, JF.runId, Literal(info.run_id))
+        for t in (J.Run, MLS_RUN, P.Activity, J.Evidence):
+            add(node, TYPE, t)
         name = info.run_name or info.run_id
-        yield Triple(node, DCTERMS.title, Literal(name))
-        yield Triple(node, RDFS.label, Literal(f"run {name} ({info.run_id[:8]})"))
-        yield Triple(node, JF.runStatus, Literal(info.status))
-        yield Triple(node, JF.lifecycleStage, Literal(info.lifecycle_stage))
-        yield Triple(node, JF.inExperiment, self.iri("experiment", info.experiment_id))
+        add(node, J.runId, literal(info.run_id))
+        add(node, TITLE, literal(name))
+        add(node, LABEL, literal(f"run {name} ({info.run_id[:8]})"))
+        add(node, J.runStatus, literal(info.status))
+        add(node, J.lifecycleStage, literal(info.lifecycle_stage))
+        add(node, J.inExperiment, self.iri("experiment", info.experiment_id))
         if info.user_id:
-            yield Triple(node, JF.user, Literal(info.user_id))
-        for predicate, ms in (
-            (PROV.startedAtTime, info.start_time),
-            (PROV.endedAtTime, info.end_time),
-        ):
-            value = _ms(ms)
-            if value is not None:
-                yield Triple(node, predicate, value)
+            add(node, J.user, literal(info.user_id))
+        if info.start_time:
+            add(node, P.startedAtTime, _time(info.start_time))
+        if info.end_time:
+            add(node, P.endedAtTime, _time(info.end_time))
         tags = data.tags
         if tags.get(PARENT_TAG):
-            yield Triple(node, JF.parentRun, self.iri("run", tags[PARENT_TAG]))
+            add(node, J.parentRun, self.iri("run", tags[PARENT_TAG]))
         if tags.get(GIT_COMMIT_TAG):
-            yield Triple(node, JF.gitCommitSha, Literal(tags[GIT_COMMIT_TAG]))
+            add(node, J.gitCommitSha, literal(tags[GIT_COMMIT_TAG]))
         if tags.get(GIT_BRANCH_TAG):
-            yield Triple(node, JF.gitBranch, Literal(tags[GIT_BRANCH_TAG]))
+            add(node, J.gitBranch, literal(tags[GIT_BRANCH_TAG]))
         if tags.get(GIT_REPO_TAG):
-            yield Triple(node, JF.remoteUrl, Literal(strip_credentials(tags[GIT_REPO_TAG])))
+            add(node, J.remoteUrl, literal(strip_credentials(tags[GIT_REPO_TAG])))
         for rid in tagged_requirements(run):
-            yield Triple(node, JF.supports, self.minter.requirement(rid))
+            add(node, J.supports, self.requirement(rid))
             if rid not in self.index.ids:
                 self.unknown.setdefault(rid, set()).add(info.run_id)
-        yield from self._tags(node, tags)
-        yield from self._params(node, data.params)
-
+        self._pairs(node, "tag", J.hasTag, J.Tag, tags)
+        self._pairs(node, "param", J.hasParameter, J.ParameterSetting, data.params)
         for n, dsi in enumerate(run.inputs.dataset_inputs if run.inputs else [], 1):
-            ds_node, ds_triples = self.dataset(dsi.dataset)
-            yield from ds_triples
-            usage = NamedNode(f"{node.value}/input/{n}")
-            yield Triple(node, JF.usedDataset, ds_node)
-            yield Triple(node, PROV.qualifiedUsage, usage)
-            yield Triple(usage, RDF.type, PROV.Usage)
-            yield Triple(usage, PROV.entity, ds_node)
+            dataset = self._dataset(dsi.dataset)
+            usage = f"{node[:-1]}/input/{n}>"
+            add(node, J.usedDataset, dataset)
+            add(node, P.qualifiedUsage, usage)
+            add(usage, TYPE, P.Usage)
+            add(usage, P.entity, dataset)
             for tag in dsi.tags or []:
                 if tag.key == CONTEXT_TAG:
-                    yield Triple(usage, JF.context, Literal(tag.value))
-
+                    add(usage, J.context, literal(tag.value))
+        stem = node[:-1] + "/metric/"
         for metric in _metric_objects(data):
             self.metric_count += 1
-            m = NamedNode(f"{node.value}/metric/{_seg(metric.key)}")
-            yield Triple(node, JF.hasMeasurement, m)
-            yield from self._measurement(m, metric)
-            for point in histories.get((info.run_id, metric.key), []):
-                h = NamedNode(f"{m.value}/{int(point.step)}/{int(point.timestamp)}")
-                yield Triple(m, JF.historyPoint, h)
-                yield from self._measurement(h, point)
+            m = stem + segment(metric.key) + ">"
+            add(node, J.hasMeasurement, m)
+            self._measurement(m, metric)
 
-    def _measurement(self, m: NamedNode, metric: Any) -> Iterator[Triple]:
-        yield Triple(m, RDF.type, JF.Measurement)
-        yield Triple(m, JF.metricKey, Literal(metric.key))
-        yield Triple(m, JF.value, _double(metric.value))
-        yield Triple(m, JF.step, _integer(metric.step))
-        stamp = _ms(metric.timestamp)
-        if stamp is not None:
-            yield Triple(m, JF.timestamp, stamp)
+    def history(self, run_id: str, key: str, points: list[Any]) -> None:
+        m = self.iri("run", run_id, "metric", key)
+        for point in points:
+            h = f"{m[:-1]}/{int(point.step)}/{int(point.timestamp)}>"
+            self.out.add(m, J.historyPoint, h)
+            self._measurement(h, point)
 
-    def logged_model(
-        self, model: Any, dataset_nodes: dict[tuple[str, str], NamedNode]
-    ) -> Iterator[Triple]:
-        node = self.iri("model", model.model_id)
-        for t in (JF.Model, MLS.Model, PROV.Entity):
-            yield Triple(node, RDF.type, t)
-        yield Triple(node, JF.modelId, Literal(model.model_id))
-        yield Triple(node, DCTERMS.title, Literal(model.name))
-        yield Triple(node, RDFS.label, Literal(f"logged model {model.name} ({model.model_id})"))
+    def logged_model(self, model: Any) -> None:
+        add, node = self.out.add, self.iri("model", model.model_id)
+        for t in (J.Model, MLS_MODEL, P.Entity):
+            add(node, TYPE, t)
+        add(node, J.modelId, literal(model.model_id))
+        add(node, TITLE, literal(model.name))
+        add(node, LABEL, literal(f"logged model {model.name} ({model.model_id})"))
         status = getattr(model.status, "name", None) or str(model.status)
-        yield Triple(node, JF.modelStatus, Literal(status))
-        if model.source_run_id:
-            run = self.iri("run", model.source_run_id)
-            yield Triple(node, JF.producedBy, run)
-            yield Triple(node, PROV.wasGeneratedBy, run)
-        yield from self._params(node, model.params or {})
-        yield from self._tags(node, model.tags or {})
+        add(node, J.modelStatus, literal(status))
+        run = self.iri("run", model.source_run_id) if model.source_run_id else None
+        if run:
+            add(node, J.producedBy, run)
+            add(node, P.wasGeneratedBy, run)
+        self._pairs(node, "param", J.hasParameter, J.ParameterSetting, model.params or {})
+        self._pairs(node, "tag", J.hasTag, J.Tag, model.tags or {})
         for n, metric in enumerate(model.metrics or [], 1):
-            m = NamedNode(f"{node.value}/metric/{n}")
-            yield Triple(node, JF.hasMeasurement, m)
-            yield from self._measurement(m, metric)
+            m = f"{node[:-1]}/metric/{n}>"
+            add(node, J.hasMeasurement, m)
+            self._measurement(m, metric)
             if metric.dataset_name and metric.dataset_digest:
-                ds = dataset_nodes.get((metric.dataset_name, metric.dataset_digest))
-                ds = ds or self.iri("dataset", metric.dataset_name, metric.dataset_digest)
-                yield Triple(m, JF.onDataset, ds)
-                if model.source_run_id:
+                dataset = self.iri("dataset", metric.dataset_name, metric.dataset_digest)
+                add(m, J.onDataset, dataset)
+                if run:
                     # The run's own measurement of this key was computed on that dataset.
-                    run_m = self.iri("run", model.source_run_id, "metric", metric.key)
-                    yield Triple(run_m, JF.onDataset, ds)
+                    add(
+                        self.iri("run", model.source_run_id, "metric", metric.key),
+                        J.onDataset,
+                        dataset,
+                    )
 
-    def registered_model(self, model: Any) -> Iterator[Triple]:
-        node = self.iri("registered-model", model.name)
-        yield Triple(node, RDF.type, JF.RegisteredModel)
-        yield Triple(node, RDF.type, PROV.Collection)
-        yield Triple(node, DCTERMS.title, Literal(model.name))
-        yield Triple(node, RDFS.label, Literal(f"registered model {model.name}"))
-        yield from self._tags(node, model.tags or {})
+    def registered_model(self, model: Any) -> None:
+        add, node = self.out.add, self.iri("registered-model", model.name)
+        add(node, TYPE, J.RegisteredModel)
+        add(node, TYPE, P.Collection)
+        add(node, TITLE, literal(model.name))
+        add(node, LABEL, literal(f"registered model {model.name}"))
+        self._pairs(node, "tag", J.hasTag, J.Tag, model.tags or {})
 
-    def version(self, v: Any, aliases: list[str], supports: list[str]) -> Iterator[Triple]:
+    def version(self, v: Any, aliases: list[str], supports: list[str]) -> None:
+        add = self.out.add
         model = self.iri("registered-model", v.name)
         node = self.iri("registered-model", v.name, "version", str(v.version))
-        for t in (JF.ModelVersion, MLS.Model, PROV.Entity, JF.Evidence):
-            yield Triple(node, RDF.type, t)
-        yield Triple(node, JF.versionOf, model)
-        yield Triple(model, PROV.hadMember, node)
-        yield Triple(node, JF.versionNumber, _integer(int(v.version)))
+        for t in (J.ModelVersion, MLS_MODEL, P.Entity, J.Evidence):
+            add(node, TYPE, t)
+        add(node, J.versionOf, model)
+        add(model, P.hadMember, node)
+        add(node, J.versionNumber, _integer(int(v.version)))
         label = f"{v.name} version {v.version}" + "".join(f" @{a}" for a in aliases)
-        yield Triple(node, RDFS.label, Literal(label))
-        yield Triple(node, JF.modelStatus, Literal(str(v.status)))
+        add(node, LABEL, literal(label))
+        add(node, J.modelStatus, literal(str(v.status)))
         for alias in aliases:
-            yield Triple(node, JF.alias, Literal(alias))
+            add(node, J.alias, literal(alias))
         if v.run_id:
             run = self.iri("run", v.run_id)
-            yield Triple(node, JF.producedBy, run)
-            yield Triple(node, PROV.wasGeneratedBy, run)
+            add(node, J.producedBy, run)
+            add(node, P.wasGeneratedBy, run)
         model_id = getattr(v, "model_id", None) or _model_id_from_source(v.source)
         if model_id:
-            yield Triple(node, JF.loggedModel, self.iri("model", model_id))
-        yield from self._tags(node, v.tags or {})
+            add(node, J.loggedModel, self.iri("model", model_id))
+        self._pairs(node, "tag", J.hasTag, J.Tag, v.tags or {})
         for rid in supports:
-            yield Triple(node, JF.supports, self.minter.requirement(rid))
+            add(node, J.supports, self.requirement(rid))
 
-
-def _seg(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="-._~@")
+    def triples(self, triples: Iterable[Triple]) -> None:
+        for t in triples:
+            self.out.add(str(t.subject), str(t.predicate), str(t.object))
 
 
 def _metric_objects(data: Any) -> list[Any]:
@@ -626,13 +644,6 @@ def _previous_import(store: GraphStore, graph: NamedNode) -> PreviousImport:
     )
 
 
-def _watermark(runs: Iterable[Any], previous: int | None) -> int | None:
-    times = [t for r in runs for t in (r.info.start_time, r.info.end_time) if t]
-    if previous is not None:
-        times.append(previous)
-    return max(times, default=None)
-
-
 def _delete_runs(graph: NamedNode, run_iris: list[NamedNode]) -> Iterator[str]:
     """SPARQL updates removing what each run owns (in batches)."""
     for i in range(0, len(run_iris), 200):
@@ -658,6 +669,16 @@ def _delete_subjects_of_types(graph: NamedNode, types: Iterable[NamedNode]) -> s
                                ?s ?p ?o }} }}"""
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """What the rest of an import needs of a run once its triples are written."""
+
+    run_id: str
+    times: tuple[int, ...]
+    requirements: tuple[str, ...]
+    metric_keys: frozenset[str]
+
+
 def import_mlflow(
     *,
     tracking_uri: str | None = None,
@@ -681,122 +702,129 @@ def import_mlflow(
     graph = source_graph(minter, display)
     index = requirement_index(store)
     previous = _previous_import(store, graph)
-    previous_runs = set(previous.runs)
     full = full or previous.watermark_ms is None or bool(experiments)
 
-    def history_keys(run: Any) -> set[str]:
-        keys: set[str] = set()
-        for rid in tagged_requirements(run):
-            keys |= index.metrics.get(rid, frozenset())
-        return keys & set(run.data.metrics)
-
     reader = MlflowReader(uri, progress=progress)
-    reader.running = set(previous.running)
-    data = reader.read(
-        experiment_names=experiments,
-        since_ms=None if full else previous.watermark_ms,
-        history_keys=history_keys,
-    )
-    scoped, warnings = scoped_versions(index, data.registered_models, data.versions)
-    # Runs that produced a scoped version are evidence too: their criteria get histories.
-    scoped_runs: dict[str, set[str]] = {}
-    for rid, versions in scoped.items():
-        for v in versions:
-            scoped_runs.setdefault(v.run_id, set()).update(index.metrics.get(rid, frozenset()))
-    extra = [
-        (r.info.run_id, k)
-        for r in data.runs
-        for k in scoped_runs.get(r.info.run_id, set())
-        if k in r.data.metrics and (r.info.run_id, k) not in data.histories
-    ]
-    if extra:
-        try:
-            with _http_defaults():
-                for run_id, key in extra:
-                    data.histories[(run_id, key)] = reader.client.get_metric_history(run_id, key)
-        except Exception as exc:
-            raise _unavailable(display, exc) from exc
+    chosen = reader.experiments(experiments)
+    ids = [e.experiment_id for e in chosen]
+    text = GraphText(minter, graph.value.rsplit("/", 1)[-1], index)
+    seen: list[_Seen] = []
+    warnings: list[str] = []
+    counts: dict[str, int] = {}
 
-    source_id = graph.value.rsplit("/", 1)[-1]
-    builder = TripleBuilder(minter, source_id, index)
-    triples: list[Triple] = []
-    for e in data.experiments:
-        triples.extend(builder.experiment(e))
-    write_progress = Progress("graph", total=len(data.runs), enabled=progress)
-    for run in data.runs:
-        triples.extend(builder.run(run, data.histories))
-        write_progress.advance()
-    write_progress.done()
-    dataset_nodes = {
-        (d.dataset.name, d.dataset.digest): builder.iri("dataset", d.dataset.name, d.dataset.digest)
-        for r in data.runs
-        for d in (r.inputs.dataset_inputs if r.inputs else [])
-    }
-    for model in data.logged_models:
-        triples.extend(builder.logged_model(model, dataset_nodes))
-    aliases: dict[tuple[str, str], list[str]] = {}
-    for m in data.registered_models:
-        triples.extend(builder.registered_model(m))
-        for alias, version in (m.aliases or {}).items():
-            aliases.setdefault((m.name, str(version)), []).append(alias)
-    supports: dict[tuple[str, str], list[str]] = {}
-    for rid, versions in scoped.items():
-        for v in versions:
-            supports.setdefault((v.name, str(v.version)), []).append(rid)
-    for v in data.versions:
-        version_key = (v.name, str(v.version))
-        triples.extend(
-            builder.version(v, sorted(aliases.get(version_key, [])), supports.get(version_key, []))
-        )
-    for rid, run_ids in sorted(builder.unknown.items()):
-        listed = ", ".join(sorted(r[:8] for r in run_ids))
-        warnings.append(
-            f"run tag '{REQUIREMENTS_TAG}' names unknown requirement '{rid}' (runs {listed})"
-        )
+    def on_page(page: list[Any]) -> None:
+        for run in page:
+            text.run(run)
+            seen.append(
+                _Seen(
+                    run.info.run_id,
+                    tuple(t for t in (run.info.start_time, run.info.end_time) if t),
+                    tuple(tagged_requirements(run)),
+                    frozenset(run.data.metrics),
+                )
+            )
 
-    read_ids = {r.info.run_id for r in data.runs}
-    removed_ids = previous_runs & data.deleted_run_ids if not full else previous_runs - read_ids
-    triples.extend(
-        import_record(
-            minter,
-            graph,
-            kind="mlflow",
-            location=display,
-            started=started,
-            items=len(read_ids | (previous_runs - removed_ids if not full else set())),
+    def read_the_rest() -> set[str]:
+        """Everything after the runs; returns the ids of the runs that leave the graph."""
+        deleted = reader.deleted_run_ids(ids) if ids else set()
+        models = reader.logged_models(ids)
+        registered, versions = reader.registry()
+        scoped, scope_warnings = scoped_versions(index, registered, versions)
+        warnings.extend(scope_warnings)
+        # Evidence runs get the full history of the metrics their requirements name.
+        wanted: dict[str, set[str]] = {}
+        for rid, found in scoped.items():
+            for v in found:
+                wanted.setdefault(v.run_id, set()).update(index.metrics.get(rid, ()))
+        for run in seen:
+            for rid in run.requirements:
+                wanted.setdefault(run.run_id, set()).update(index.metrics.get(rid, ()))
+        pairs = [
+            (r.run_id, k) for r in seen for k in sorted(wanted.get(r.run_id, set()) & r.metric_keys)
+        ]
+        for (run_id, key), points in reader.histories(pairs).items():
+            text.history(run_id, key, points)
+        for e in chosen:
+            text.experiment(e)
+        for model in models:
+            text.logged_model(model)
+        aliases: dict[tuple[str, str], list[str]] = {}
+        for m in registered:
+            text.registered_model(m)
+            for alias, number in (m.aliases or {}).items():
+                aliases.setdefault((m.name, str(number)), []).append(alias)
+        supports: dict[tuple[str, str], list[str]] = {}
+        for rid, found in scoped.items():
+            for v in found:
+                supports.setdefault((v.name, str(v.version)), []).append(rid)
+        for v in versions:
+            number = (v.name, str(v.version))
+            text.version(v, sorted(aliases.get(number, [])), supports.get(number, []))
+        for rid, run_ids in sorted(text.unknown.items()):
+            listed = ", ".join(sorted(r[:8] for r in run_ids))
+            warnings.append(
+                f"run tag '{REQUIREMENTS_TAG}' names unknown requirement '{rid}' (runs {listed})"
+            )
+        read_ids = {r.run_id for r in seen}
+        removed = set(previous.runs - read_ids) if full else set(previous.runs & deleted)
+        kept = read_ids | (set() if full else set(previous.runs - removed))
+        text.triples(
+            import_record(
+                minter, graph, kind="mlflow", location=display, started=started, items=len(kept)
+            )
         )
-    )
-    watermark = _watermark(data.runs, None if full else previous.watermark_ms)
-    if watermark is not None:
-        stamp = _ms(watermark)
-        assert stamp is not None
-        triples.append(Triple(minter.import_activity(graph), JF.watermark, stamp))
-    with store.write() as writer:
-        if full:
-            writer.replace_graph(graph, triples)
-        else:
-            stale = [
-                builder.iri("run", r) for r in sorted((read_ids & previous_runs) | removed_ids)
-            ]
-            for update in _delete_runs(graph, stale):
+        times = [t for r in seen for t in r.times]
+        if not full and previous.watermark_ms is not None:
+            times.append(previous.watermark_ms)
+        if times:
+            text.out.add(f"<{minter.import_activity(graph).value}>", J.watermark, _time(max(times)))
+        counts.update(models=len(models), registered=len(registered), versions=len(versions))
+        return removed
+
+    if full:
+        # Stream: each page of runs is written while the next one is read.
+        with store.write() as writer:
+            writer.replace_graph(graph, ())
+            with BackgroundLoader(writer, graph) as loader:
+
+                def write_page(page: list[Any]) -> None:
+                    on_page(page)
+                    loader.put(text.out.take())
+
+                if ids:
+                    reader.runs(ids, since_ms=None, running=(), on_page=write_page)
+                removed = read_the_rest()
+                loader.put(text.out.take())
+    else:
+        if ids:
+            reader.runs(
+                ids, since_ms=previous.watermark_ms, running=previous.running, on_page=on_page
+            )
+        removed = read_the_rest()
+        with store.write() as writer:
+            stale = {r.run_id for r in seen} & previous.runs | removed
+            for update in _delete_runs(
+                graph, [NamedNode(text.iri("run", r)[1:-1]) for r in sorted(stale)]
+            ):
                 writer.update(update)
             # Read whole each time: experiments, models, the registry, the import record.
             owned = (JF.Experiment, JF.Model, JF.RegisteredModel, JF.ModelVersion, JF.Import)
             writer.update(_delete_subjects_of_types(graph, (*owned, JF.SourceGraph)))
-            writer.add(graph, triples)
+            writer.load_ntriples(graph, text.out.take())
+    read_ids = {r.run_id for r in seen}
     return MlflowImportSummary(
         source=display,
         graph=graph.value,
         full=full,
-        experiments=len(data.experiments),
-        runs=len(data.runs),
-        metrics=builder.metric_count,
-        datasets=len(builder.datasets),
-        models=len(data.logged_models),
-        registered_models=len(data.registered_models),
-        versions=len(data.versions),
-        added=len(read_ids - previous_runs),
-        updated=len(read_ids & previous_runs),
-        removed=len(removed_ids),
+        experiments=len(chosen),
+        runs=len(seen),
+        metrics=text.metric_count,
+        datasets=len(text.datasets),
+        models=counts["models"],
+        registered_models=counts["registered"],
+        versions=counts["versions"],
+        added=len(read_ids - previous.runs),
+        updated=len(read_ids & previous.runs),
+        removed=len(removed),
         warnings=tuple(warnings),
     )
