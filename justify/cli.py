@@ -21,6 +21,7 @@ from justify.demo import demo as run_demo
 from justify.errors import JustifyError
 from justify.graphs import export as run_export
 from justify.graphs import status as run_status
+from justify.importers.git import import_git
 from justify.importers.mlflow import import_mlflow
 from justify.load import load as run_load
 from justify.query import OUTPUT_FORMATS, canned_queries, format_result, text_table
@@ -171,6 +172,7 @@ def import_group() -> None:
     \b
     Examples:
       justify import mlflow --tracking-uri http://127.0.0.1:5000
+      justify import git --repo .
     """
 
 
@@ -214,11 +216,42 @@ def import_mlflow_command(
     _show_warnings(summary.warnings)
 
 
+@import_group.command("git")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="PATH",
+    help="The repository (default: the 'git_repo' setting, the project root).",
+)
+@click.option(
+    "--rev", metavar="RANGE", help="Only this revision or range, e.g. main or v1.0..HEAD."
+)
+@click.option("--full", is_flag=True, help="Re-read all history instead of new commits.")
+@shared_options
+def import_git_command(repo: Path | None, rev: str | None, full: bool) -> None:
+    """Import commits, authors, file changes, refs and Justifies: trailers.
+
+    One streaming pass over the history; incremental by default (new commits
+    only; commits that a force-push dropped leave the graph). A commit message
+    trailer `Justifies: REQ-1, REQ-2` makes the commit evidence of those
+    requirements. Also records when each requirement's own text last changed.
+
+    \b
+    Examples:
+      justify import git
+      justify import git --repo ../service --full
+      justify import git --rev v1.0..HEAD
+    """
+    summary = import_git(repo=repo, rev=rev, full=full, config=current_config())
+    click.echo(str(summary))
+    _show_warnings(summary.warnings)
+
+
 @cli.command()
 @click.option("--full", is_flag=True, help="Re-read every source from scratch.")
 @shared_options
 def sync(full: bool) -> None:
-    """Rebuild the graph from every configured source: requirement files, then MLflow.
+    """Rebuild the graph from every configured source: requirement files, MLflow, Git.
 
     \b
     Example:

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import TypeAlias
 
 from justify.config import Config, load_config
+from justify.errors import UsageError
+from justify.importers.git import GitImportSummary, import_git
 from justify.importers.mlflow import MlflowImportSummary, import_mlflow
 from justify.load import LoadSummary, load
 from justify.store import GraphStore, open_store
 
-Summary: TypeAlias = LoadSummary | MlflowImportSummary
+Summary: TypeAlias = LoadSummary | MlflowImportSummary | GitImportSummary
 
 
 def sync(
@@ -22,9 +24,10 @@ def sync(
     progress: bool = True,
     echo: Callable[[str], None] | None = None,
 ) -> list[Summary]:
-    """Load the requirement files, then import each configured source.
+    """Load the requirement files, then import MLflow, then Git.
 
-    A source that is not configured (no MLflow tracking URI) is skipped and said so.
+    A source that is not configured (no MLflow tracking URI, no repository) is
+    skipped and said so. Git comes last: it reports runs whose commit it lacks.
     """
     config = config or load_config()
     store = store or open_store(config.store_location)
@@ -36,4 +39,9 @@ def sync(
         say(str(done[-1]))
     else:
         say("mlflow: skipped (no tracking URI: set 'mlflow_tracking_uri' or MLFLOW_TRACKING_URI)")
+    try:
+        done.append(import_git(full=full, config=config, store=store, progress=progress))
+        say(str(done[-1]))
+    except UsageError as exc:  # the project is not (yet) a Git repository
+        say(f"git: skipped ({exc.message})")
     return done

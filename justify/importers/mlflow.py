@@ -488,7 +488,10 @@ class GraphText:
         if tags.get(PARENT_TAG):
             add(node, J.parentRun, self.iri("run", tags[PARENT_TAG]))
         if tags.get(GIT_COMMIT_TAG):
-            add(node, J.gitCommitSha, literal(tags[GIT_COMMIT_TAG]))
+            sha = tags[GIT_COMMIT_TAG]
+            add(node, J.gitCommitSha, literal(sha))
+            # Commit IRIs depend on the sha alone, so the Git graph joins here.
+            add(node, J.onCommit, f"<{self.minter.base}commit/{segment(sha)}>")
         if tags.get(GIT_BRANCH_TAG):
             add(node, J.gitBranch, literal(tags[GIT_BRANCH_TAG]))
         if tags.get(GIT_REPO_TAG):

@@ -1,0 +1,648 @@
+"""Git -> the graph: commits, people, file changes, refs, trailers, and when each
+requirement last changed.
+
+History is read in one streaming pass (one ``git log`` over all refs, or over
+exactly the new commits when importing incrementally), never one command per
+commit or per file. Commit IRIs depend only on the sha (``<base>commit/<sha>``),
+so MLflow runs, which name their commit, join to it without either importer
+reading the other's source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pyoxigraph import NamedNode
+
+from justify.config import Config, load_config
+from justify.errors import SourceUnavailable, UsageError
+from justify.iris import Minter
+from justify.ntriples import XSD_DATETIME, Lines, Terms, literal, segment, typed
+from justify.progress import Progress
+from justify.provenance import import_record, now
+from justify.query import run_query
+from justify.requirements import find_requirement_files
+from justify.store import BackgroundLoader, GraphStore, open_store
+from justify.urls import strip_credentials
+from justify.vocab import JF, PROV, RDF, RDFS
+
+TRAILER = "Justifies"
+# One record per commit: fields split by \x1f, the record ends with \x1f\0; then
+# the --name-status entries, NUL-terminated (-z).
+LOG_FORMAT = (
+    "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%cn%x1f%ce%x1f%ct%x1f"
+    f"%(trailers:key={TRAILER},valueonly,separator=%x2C)%x1f%B%x1f"
+)
+LOG_ARGS = ["-z", "--name-status", "-M", "--diff-merges=first-parent", f"--format={LOG_FORMAT}"]
+CHANGE_TYPES = {
+    "A": "added",
+    "M": "modified",
+    "D": "deleted",
+    "R": "renamed",
+    "C": "copied",
+    "T": "modified",
+}
+
+J = Terms(JF)
+P = Terms(PROV)
+TYPE = f"<{RDF.type.value}>"
+LABEL = f"<{RDFS.label.value}>"
+
+
+@dataclass(frozen=True)
+class GitImportSummary:
+    """What a Git import read and wrote."""
+
+    repository: str
+    graph: str
+    full: bool
+    commits: int
+    added: int
+    removed: int
+    refs: int
+    file_changes: int
+    requirements_dated: int
+    shallow: bool
+    warnings: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        mode = "full" if self.full else "incremental"
+        return (
+            f"git {mode} import of {self.repository}: {self.commits} commits read "
+            f"({self.added} added, {self.removed} removed), {self.file_changes} file changes, "
+            f"{self.refs} refs, last change of {self.requirements_dated} requirements"
+        )
+
+
+@dataclass
+class Commit:
+    sha: str
+    parents: list[str]
+    author: tuple[str, str]
+    author_time: int
+    committer: tuple[str, str]
+    commit_time: int
+    trailers: list[str]
+    message: str
+    changes: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8, or Latin-1 for the legacy bytes some old commits carry."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+# ------------------------------------------------------------------- reading
+
+
+class GitRepo:
+    """Runs ``git`` in one repository."""
+
+    def __init__(self, path: Path) -> None:
+        self.requested = path
+        if not path.exists():
+            raise UsageError(f"{path}: no such folder", hint="give --repo or set 'git_repo'")
+        top = self._run(["rev-parse", "--show-toplevel"], cwd=path, check=False)
+        if top.returncode != 0:
+            raise UsageError(
+                f"{path} is not a Git repository ({decode(top.stderr).strip()})",
+                hint="give --repo PATH of a repository, or set 'git_repo' in the configuration",
+            )
+        self.root = Path(decode(top.stdout).strip())
+
+    @staticmethod
+    def _run(
+        args: list[str], *, cwd: Path, check: bool = True, stdin: bytes | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        try:
+            result = subprocess.run(
+                ["git", *args],
+                cwd=cwd,
+                input=stdin,
+                capture_output=True,
+                check=False,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+            )
+        except FileNotFoundError as exc:
+            raise SourceUnavailable(
+                "the git command is not installed", hint="install Git and run the command again"
+            ) from exc
+        if check and result.returncode != 0:
+            raise SourceUnavailable(
+                f"git {' '.join(args[:2])} failed in {cwd}: {decode(result.stderr).strip()}",
+                hint="check that the repository is readable and not corrupt",
+            )
+        return result
+
+    def git(self, *args: str, stdin: bytes | None = None) -> bytes:
+        return self._run(list(args), cwd=self.root, stdin=stdin).stdout
+
+    def git_ok(self, *args: str) -> bool:
+        return self._run(list(args), cwd=self.root, check=False).returncode == 0
+
+    def is_shallow(self) -> bool:
+        return self.git("rev-parse", "--is-shallow-repository").strip() == b"true"
+
+    def all_commits(self, rev: str | None = None) -> set[str]:
+        return set(decode(self.git("rev-list", rev or "--all", "--")).split())
+
+    def head(self) -> tuple[str | None, str | None]:
+        """(sha of HEAD or None when unborn, branch name or None when detached)."""
+        sha = self._run(
+            ["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=self.root, check=False
+        )
+        branch = self._run(["symbolic-ref", "-q", "HEAD"], cwd=self.root, check=False)
+        return (
+            decode(sha.stdout).strip() or None,
+            decode(branch.stdout).strip() or None if branch.returncode == 0 else None,
+        )
+
+    def refs(self) -> list[tuple[str, str]]:
+        """(ref name, commit sha) for branches, remote branches and tags."""
+        out = decode(
+            self.git("for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)")
+        )
+        refs = []
+        for line in out.splitlines():
+            name, obj, peeled = [*line.split("\0"), "", ""][:3]
+            if name.startswith(
+                ("refs/heads/", "refs/tags/", "refs/remotes/")
+            ) and not name.endswith("/HEAD"):
+                refs.append((name, peeled or obj))
+        return refs
+
+    def remotes(self) -> dict[str, str]:
+        out = decode(self.git("remote", "-v"))
+        found = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) >= 2:
+                found[parts[0]] = strip_credentials(parts[1])
+        return found
+
+    def log(
+        self,
+        *,
+        only: Sequence[str] | None,
+        on_commit: Callable[[Commit], None],
+        rev: str | None = None,
+    ) -> int:
+        """Stream ``git log`` over all refs (or ``rev``), or over exactly ``only``."""
+        args = ["git", "log", *LOG_ARGS]
+        if only is None:
+            args += [rev or "--all", "--"]
+        else:
+            args += ["--no-walk=unsorted", "--stdin"]
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        proc = subprocess.Popen(
+            args,
+            cwd=self.root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        if only is not None:
+            proc.stdin.write("\n".join(only).encode() + b"\n")
+        proc.stdin.close()
+        count, buffer = 0, b""
+        while chunk := proc.stdout.read(1 << 20):
+            buffer += chunk
+            *records, buffer = buffer.split(b"\x1e")
+            for record in records:
+                if record:
+                    on_commit(parse_record(record))
+                    count += 1
+        if buffer:
+            on_commit(parse_record(buffer))
+            count += 1
+        error = proc.stderr.read()
+        if proc.wait() != 0:
+            raise SourceUnavailable(f"git log failed in {self.root}: {decode(error).strip()}")
+        return count
+
+
+def parse_record(record: bytes) -> Commit:
+    header, _, rest = record.partition(b"\x1f\x00")
+    fields = header.split(b"\x1f")
+    sha, parents, an, ae, at, cn, ce, ct, trailers, message = (fields + [b""] * 10)[:10]
+    commit = Commit(
+        sha=decode(sha),
+        parents=decode(parents).split(),
+        author=(decode(an), decode(ae)),
+        author_time=int(at or 0),
+        committer=(decode(cn), decode(ce)),
+        commit_time=int(ct or 0),
+        trailers=[t.strip() for t in decode(trailers).split(",") if t.strip()],
+        message=decode(message).strip(),
+    )
+    tokens = rest.lstrip(b"\n").split(b"\0")
+    i = 0
+    while i < len(tokens) and tokens[i]:
+        status = decode(tokens[i]).strip()
+        kind = CHANGE_TYPES.get(status[:1], "modified")
+        if status[:1] in ("R", "C") and i + 2 < len(tokens):
+            commit.changes.append((kind, decode(tokens[i + 2]), decode(tokens[i + 1])))
+            i += 3
+        else:
+            commit.changes.append((kind, decode(tokens[i + 1]), None))
+            i += 2
+    return commit
+
+
+# ------------------------------------------------------- requirement history
+
+
+def _requirement_hashes(text: str) -> dict[str, str]:
+    """Requirement id -> a hash of that requirement's own content, in one file version."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    items = data.get("requirements") if isinstance(data, dict) else None
+    result = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            canonical = json.dumps(item, sort_keys=True, default=str, ensure_ascii=False)
+            result[item["id"]] = hashlib.sha256(canonical.encode()).hexdigest()
+    return result
+
+
+def requirement_changes(repo: GitRepo, paths: list[str]) -> dict[str, tuple[str, int]]:
+    """Requirement id -> (sha, commit time) of the last commit that changed its content.
+
+    One ``git log`` lists the commits touching requirement files; one
+    ``git cat-file --batch`` reads every version of those files.
+    """
+    if not paths:
+        return {}
+    out = repo.git(
+        "log",
+        "--format=%x1e%H %ct%x1f",
+        "--name-only",
+        "-z",
+        "--diff-merges=first-parent",
+        "--all",
+        "--",
+        *paths,
+    )
+    touched: list[tuple[str, int, list[str]]] = []
+    for record in out.split(b"\x1e"):
+        head, sep, names = record.partition(b"\x1f")
+        if not sep:
+            continue
+        commit_sha, commit_time = decode(head).split()
+        files = [decode(n).strip("\n") for n in names.split(b"\0")]
+        touched.append((commit_sha, int(commit_time), [f for f in files if f]))
+    requests = [f"{sha}:{name}" for sha, _, files in touched for name in files]
+    if not requests:
+        return {}
+    blobs = repo.git("cat-file", "--batch", stdin=("\n".join(requests) + "\n").encode())
+    contents: dict[str, str | None] = {}
+    pos = 0
+    for request in requests:
+        end = blobs.index(b"\n", pos)
+        header = blobs[pos:end].split()
+        pos = end + 1
+        if len(header) == 2 and header[1] == b"missing":
+            contents[request] = None  # the file was deleted in that commit
+            continue
+        size = int(header[2])
+        contents[request] = decode(blobs[pos : pos + size])
+        pos += size + 1
+    # Walk commits oldest first (by commit time: --all mixes branches), keeping
+    # each file's requirement hashes; a requirement changed when its hash did.
+    touched.sort(key=lambda t: t[1])
+    current: dict[str, dict[str, str]] = {}
+    last_hash: dict[str, str] = {}
+    changed: dict[str, tuple[str, int]] = {}
+    for sha, ct, files in touched:
+        for name in files:
+            text = contents.get(f"{sha}:{name}")
+            current[name] = _requirement_hashes(text) if text is not None else {}
+        merged: dict[str, str] = {}
+        for hashes in current.values():
+            merged.update(hashes)
+        for rid, digest in merged.items():
+            if last_hash.get(rid) != digest:
+                last_hash[rid] = digest
+                changed[rid] = (sha, ct)
+    return changed
+
+
+# ------------------------------------------------------------------- triples
+
+
+def _time(seconds: int) -> str:
+    moment = datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+    return typed(moment, XSD_DATETIME)
+
+
+class GitText:
+    """Writes commits, people, changes and refs as N-Triples lines."""
+
+    def __init__(self, minter: Minter, repo_node: str, known_ids: frozenset[str]) -> None:
+        self.minter = minter
+        self.repo = repo_node
+        self.known = known_ids
+        self.out = Lines()
+        self.people: set[str] = set()
+        self.file_changes = 0
+        self.unknown: dict[str, set[str]] = {}
+
+    def commit_iri(self, sha: str) -> str:
+        return f"<{self.minter.base}commit/{sha}>"
+
+    def person(self, name: str, email: str) -> str:
+        node = f"<{self.minter.base}person/{segment(email.lower() or name)}>"
+        if node not in self.people:
+            self.people.add(node)
+            add = self.out.add
+            add(node, TYPE, P.Person)
+            add(node, TYPE, P.Agent)
+            add(node, J.personName, literal(name))
+            add(node, J.email, literal(email))
+            add(node, LABEL, literal(f"{name} <{email}>"))
+        return node
+
+    def commit(self, c: Commit) -> None:
+        add, node = self.out.add, self.commit_iri(c.sha)
+        for t in (J.Commit, P.Activity, J.Evidence):
+            add(node, TYPE, t)
+        title, _, body = c.message.partition("\n")
+        add(node, J.gitCommitSha, literal(c.sha))
+        add(node, LABEL, literal(f"{c.sha[:8]} {title}"))
+        add(node, J.messageTitle, literal(title))
+        if body.strip():
+            add(node, J.messageBody, literal(body.strip()))
+        add(node, P.startedAtTime, _time(c.author_time))
+        add(node, P.endedAtTime, _time(c.commit_time))
+        author = self.person(*c.author)
+        committer = self.person(*c.committer)
+        add(node, J.author, author)
+        add(node, J.committer, committer)
+        add(node, P.wasAssociatedWith, author)
+        if committer != author:
+            add(node, P.wasAssociatedWith, committer)
+        add(node, J.inRepository, self.repo)
+        for parent in c.parents:
+            p = self.commit_iri(parent)
+            add(node, J.parentCommit, p)
+            add(node, P.wasInformedBy, p)
+        for n, (kind, path, previous) in enumerate(c.changes, 1):
+            change = f"{node[:-1]}/change/{n}>"
+            add(node, J.hasFileChange, change)
+            add(change, TYPE, J.FileChange)
+            add(change, J.changeType, literal(kind))
+            add(change, J.path, literal(path))
+            if previous is not None:
+                add(change, J.previousPath, literal(previous))
+            self.file_changes += 1
+        for rid in c.trailers:
+            add(node, J.supports, f"<{self.minter.requirement(rid).value}>")
+            if rid not in self.known:
+                self.unknown.setdefault(rid, set()).add(c.sha)
+
+    def repository(self, root: Path, remotes: dict[str, str]) -> None:
+        add = self.out.add
+        add(self.repo, TYPE, J.Repository)
+        add(self.repo, TYPE, P.Entity)
+        add(self.repo, LABEL, literal(f"repository {root.name}"))
+        add(self.repo, J.localPath, literal(str(root)))
+        for url in sorted(set(remotes.values())):
+            add(self.repo, J.remoteUrl, literal(url))
+
+    def ref(self, name: str, sha: str) -> None:
+        add = self.out.add
+        node = f"{self.repo[:-1]}/ref/{segment(name)}>"
+        add(node, TYPE, J.GitRef)
+        add(node, J.refName, literal(name))
+        add(node, LABEL, literal(name.removeprefix("refs/heads/").removeprefix("refs/tags/")))
+        add(node, J.pointsTo, self.commit_iri(sha))
+        add(node, J.inRepository, self.repo)
+
+    def last_change(self, rid: str, sha: str) -> None:
+        req = f"<{self.minter.requirement(rid).value}>"
+        self.out.add(req, J.lastChangedIn, self.commit_iri(sha))
+
+    def triples(self, triples: Any) -> None:
+        for t in triples:
+            self.out.add(str(t.subject), str(t.predicate), str(t.object))
+
+
+# ------------------------------------------------------------------- import
+
+
+def _requirement_ids(store: GraphStore) -> frozenset[str]:
+    rows = run_query(store, "SELECT ?id WHERE { ?r a jf:Requirement ; dcterms:identifier ?id }")
+    return frozenset(r["id"] for r in rows.values() if r["id"])
+
+
+def _known_commits(store: GraphStore, graph: NamedNode) -> set[str]:
+    sparql = f"""SELECT ?sha WHERE {{ GRAPH <{graph.value}> {{
+                   ?c a jf:Commit ; jf:gitCommitSha ?sha }} }}"""
+    rows = run_query(store, sparql).values()
+    return {r["sha"] for r in rows if r["sha"]}
+
+
+def _delete_commits(graph: NamedNode, iris: list[str]) -> Iterator[str]:
+    for i in range(0, len(iris), 500):
+        values = " ".join(iris[i : i + 500])
+        yield f"""
+        PREFIX jf: <{JF.iri}>
+        DELETE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }} WHERE {{
+          VALUES ?c {{ {values} }}
+          GRAPH <{graph.value}> {{ ?c jf:hasFileChange? ?s . ?s ?p ?o }} }}"""
+
+
+def _delete_rewritten(graph: NamedNode) -> str:
+    """What every import rewrites whole: refs, the repository, requirement dates, the record."""
+    return f"""
+    PREFIX jf: <{JF.iri}>
+    DELETE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }} WHERE {{
+      GRAPH <{graph.value}> {{
+        {{ ?s a jf:GitRef }} UNION {{ ?s a jf:Repository }} UNION {{ ?s a jf:Import }}
+        UNION {{ ?s a jf:SourceGraph }} UNION {{ ?s jf:lastChangedIn ?any }}
+        ?s ?p ?o }} }}"""
+
+
+def _unjoined_runs(store: GraphStore) -> list[str]:
+    rows = run_query(
+        store,
+        """SELECT ?run ?sha WHERE { ?r a jf:Run ; jf:gitCommitSha ?sha ; dcterms:title ?run .
+             FILTER NOT EXISTS { ?c a jf:Commit ; jf:gitCommitSha ?sha } } ORDER BY ?run""",
+    ).values()
+    return [
+        f"run '{r['run']}' ran commit {str(r['sha'])[:12]}, which is not in the imported "
+        "history; it cannot be reproduced from this repository"
+        for r in rows
+    ]
+
+
+def import_git(
+    *,
+    repo: str | Path | None = None,
+    rev: str | None = None,
+    full: bool = False,
+    config: Config | None = None,
+    store: GraphStore | None = None,
+    progress: bool = True,
+) -> GitImportSummary:
+    """Import one Git repository into its named graph.
+
+    Incremental unless ``full``, ``rev`` or first import: only commits not yet
+    in the graph are read, and commits no ref reaches any more (a force-push, a
+    rebase) leave the graph. ``rev`` (a revision or range such as ``main`` or
+    ``v1.0..HEAD``) limits the history to what it names.
+    """
+    config = config or load_config()
+    started = now()
+    path = Path(repo).expanduser().resolve() if repo else config.path(config.git_repo)
+    git = GitRepo(path)
+    store = store or open_store(config.store_location)
+    minter = Minter(config.base_iri)
+    graph = minter.graph("git", str(git.root))
+    repo_node = f"<{minter.iri('git', graph.value.rsplit('/', 1)[-1]).value}>"
+    known = _known_commits(store, graph)
+    full = full or not known or rev is not None
+    warnings: list[str] = []
+
+    shallow = git.is_shallow()
+    if shallow:
+        warnings.append(
+            f"{git.root} is a shallow clone: only part of the history is imported; fetch all "
+            "of it with `git fetch --unshallow` (in GitHub Actions: actions/checkout with "
+            "fetch-depth: 0)"
+        )
+    head, branch = git.head()
+    if (
+        rev is not None
+        and git.git_ok("rev-parse", "--verify", "-q", rev.split("..")[-1] or "HEAD") is False
+    ):
+        raise UsageError(
+            f"{rev!r} names no revision in {git.root}",
+            hint="give a branch, tag, sha or range such as v1.0..HEAD",
+        )
+    current = git.all_commits(rev) if head or git.refs() else set()
+    new = sorted(current - known) if not full else None
+    removed = set() if full else known - current
+
+    text = GitText(minter, repo_node, _requirement_ids(store))
+    text.repository(git.root, git.remotes())
+    refs = git.refs()
+    for name, sha in refs:
+        text.ref(name, sha)
+    if head:
+        text.ref("HEAD", head)
+        if branch is None:
+            text.out.add(
+                f"{repo_node[:-1]}/ref/HEAD>", f"<{RDFS.comment.value}>", literal("detached HEAD")
+            )
+    requirement_paths = _requirement_paths(config, git.root)
+    changes = requirement_changes(git, requirement_paths) if current else {}
+    for rid, (sha, _) in sorted(changes.items()):
+        text.last_change(rid, sha)
+
+    commit_progress = Progress(
+        "git commits", total=len(current) if current else None, enabled=progress
+    )
+
+    def on_commit(c: Commit) -> None:
+        text.commit(c)
+        commit_progress.advance()
+
+    read = 0
+    with store.write() as writer:
+        if full:
+            writer.replace_graph(graph, ())
+            with BackgroundLoader(writer, graph) as loader:
+                loader.put(text.out.take())
+                if current:
+
+                    def stream(c: Commit) -> None:
+                        on_commit(c)
+                        if len(text.out) >= 50_000:
+                            loader.put(text.out.take())
+
+                    read = git.log(only=None, on_commit=stream, rev=rev)
+                _finish(text, minter, graph, git, started, len(current), warnings)
+                loader.put(text.out.take())
+        else:
+            if new:
+                read = git.log(only=new, on_commit=on_commit)
+            iris = [text.commit_iri(sha) for sha in sorted(removed)]
+            for update in _delete_commits(graph, iris):
+                writer.update(update)
+            writer.update(_delete_rewritten(graph))
+            _finish(text, minter, graph, git, started, len(current), warnings)
+            writer.load_ntriples(graph, text.out.take())
+    commit_progress.done()
+    warnings.extend(_unjoined_runs(store))
+    return GitImportSummary(
+        repository=str(git.root),
+        graph=graph.value,
+        full=full,
+        commits=read,
+        added=read if full else len(new or []),
+        removed=len(removed),
+        refs=len(refs) + (1 if head else 0),
+        file_changes=text.file_changes,
+        requirements_dated=len(changes),
+        shallow=shallow,
+        warnings=tuple(warnings),
+    )
+
+
+def _finish(
+    text: GitText,
+    minter: Minter,
+    graph: NamedNode,
+    git: GitRepo,
+    started: datetime,
+    commits: int,
+    warnings: list[str],
+) -> None:
+    for rid, shas in sorted(text.unknown.items()):
+        listed = ", ".join(sorted(s[:8] for s in shas))
+        warnings.append(
+            f"'{TRAILER}:' trailer names unknown requirement '{rid}' (commits {listed})"
+        )
+    text.triples(
+        import_record(
+            minter, graph, kind="git", location=str(git.root), started=started, items=commits
+        )
+    )
+
+
+def _requirement_paths(config: Config, root: Path) -> list[str]:
+    """The requirement files, as paths inside the repository."""
+    files = find_requirement_files(
+        [config.path(p) for p in config.requirements if config.path(p).exists()]
+    )
+    paths = []
+    for f in files:
+        try:
+            paths.append(f.resolve().relative_to(root.resolve()).as_posix())
+        except ValueError:
+            continue  # outside this repository
+    # Also folders, so that files deleted or renamed since are followed.
+    for p in config.requirements:
+        folder = config.path(p)
+        try:
+            paths.append(folder.resolve().relative_to(root.resolve()).as_posix())
+        except ValueError:
+            continue
+    return sorted(set(paths))
