@@ -402,7 +402,7 @@ def demo(directory: Path) -> None:
     base = result.config.base_iri
     for title, answer in (
         ("justify query requirements", result.requirements),
-        ("requirement -> run -> metric (the evidence MLflow gave)", result.evidence),
+        ("requirement -> run -> metric -> commit -> author (the evidence)", result.evidence),
         ("justify query unjustified", result.unjustified),
     ):
         click.echo(f"\n$ {title}" if title.startswith("justify") else f"\n{title}")

@@ -1,22 +1,25 @@
 """``justify demo``: a small tumour-screening workspace, end to end.
 
-It writes requirement files, trains a real scikit-learn model on a dataset that
-ships with scikit-learn (breast cancer, malignant = positive), logs the runs to
-an MLflow SQLite store in the workspace, registers the model with the alias
-``champion``, loads and imports everything into the embedded store, and queries
-the graph.
+It writes requirement files into a new Git repository, commits them and the
+training code (with a ``Justifies:`` trailer), runs that code: a real
+scikit-learn model on a dataset that ships with scikit-learn (breast cancer,
+malignant = positive), logged to an MLflow SQLite store in the workspace and
+registered with the alias ``champion``. A reviewer then tightens one
+requirement. Everything is loaded and imported into the embedded store, and
+the graph is queried.
 """
 
 from __future__ import annotations
 
+import os
+import runpy
 import shutil
-import warnings
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
 
 from justify.config import Config, load_config
 from justify.errors import UsageError
@@ -29,12 +32,12 @@ MARKER = ".justify-demo"
 EXPERIMENT = "screening-training"
 MODEL = "screening-model"
 EVIDENCE_QUERY = """
-SELECT DISTINCT ?requirement ?run ?metric ?value ?dataset WHERE {
+SELECT DISTINCT ?requirement ?run ?metric ?value ?commit ?author WHERE {
   ?req a jf:Requirement ; dcterms:identifier ?requirement ; jf:hasCriterion/jf:metricKey ?metric .
   { ?r jf:supports ?req } UNION { ?version jf:supports ?req ; jf:producedBy ?r }
   ?r a jf:Run ; dcterms:title ?run ; jf:hasMeasurement ?m .
   ?m jf:metricKey ?metric ; jf:value ?value .
-  OPTIONAL { ?m jf:onDataset/dcterms:title ?dataset }
+  OPTIONAL { ?r jf:onCommit ?c . ?c jf:messageTitle ?commit ; jf:author/jf:personName ?author }
 }
 ORDER BY ?requirement ?run
 """
@@ -72,7 +75,7 @@ def build_workspace(directory: str | Path) -> Path:
         )
     # The demo's own files, made fresh each time; the MLflow store is kept, so a
     # second demo adds runs and a new champion version to it.
-    for name in ("requirements", ".justify"):
+    for name in ("requirements", ".justify", ".git", "train.py"):
         path = root / name
         if path.is_dir():
             shutil.rmtree(path)
@@ -83,113 +86,81 @@ def build_workspace(directory: str | Path) -> Path:
     return root
 
 
-def _recall_gap(y_true: Any, y_pred: Any, small: Any) -> float:
-    from sklearn.metrics import recall_score
+DEMO_AUTHOR = ("Dana Scientist", "dana@example.org")
+REVIEWER = ("Riley Reviewer", "riley@example.org")
 
-    return float(
-        abs(
-            recall_score(y_true[small], y_pred[small])
-            - recall_score(y_true[~small], y_pred[~small])
+
+def _git(
+    root: Path, *args: str, author: tuple[str, str] = DEMO_AUTHOR, when: str | None = None
+) -> str:
+    """Run git in the workspace as the demo's people (the user's own config is untouched)."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": author[0],
+        "GIT_AUTHOR_EMAIL": author[1],
+        "GIT_COMMITTER_NAME": author[0],
+        "GIT_COMMITTER_EMAIL": author[1],
+    }
+    if when:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=False
         )
+    except FileNotFoundError as exc:
+        raise UsageError("the demo needs the git command", hint="install Git") from exc
+    if result.returncode != 0:
+        raise UsageError(f"git {' '.join(args)} failed in {root}: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def make_history(root: Path) -> None:
+    """Commit the requirements, then the training code with a Justifies: trailer.
+
+    Fixed dates make the same commits (same shas) on every demo run, so runs
+    logged by an earlier demo still join to their commit.
+    """
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(
+        root,
+        "commit",
+        "-q",
+        "-m",
+        "Add the screening requirements",
+        when="2026-01-05T09:00:00+00:00",
     )
+    template = resources.files("justify") / "templates" / "demo_code" / "train.py"
+    (root / "train.py").write_bytes(template.read_bytes())
+    _git(root, "add", "train.py")
+    _git(
+        root,
+        "commit",
+        "-q",
+        "-m",
+        "Add the training script\n\nJustifies: REQ-REC-1, REQ-PREC-1",
+        when="2026-01-06T09:00:00+00:00",
+    )
+
+
+def tighten_precision(root: Path) -> None:
+    """After training, a reviewer raises REQ-PREC-1's threshold: its evidence is now stale."""
+    path = root / "requirements" / "performance.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("precision of at least 0.80", "precision of at least 0.90")
+    text = text.replace("threshold: 0.80", "threshold: 0.90")
+    path.write_text(text, encoding="utf-8")
+    _git(root, "commit", "-q", "-am", "Tighten the precision requirement to 0.90", author=REVIEWER)
 
 
 def log_demo_runs(root: Path, tracking_uri: str) -> dict[str, str]:
-    """Train a baseline and a candidate model, log them to MLflow, register the candidate.
+    """Run the workspace's own train.py: a baseline and a registered candidate."""
+    from mlflow import MlflowClient  # before quiet_mlflow(): importing sets MLflow's log levels
 
-    Returns the run ids by run name.
-    """
-    import mlflow
-    from mlflow import MlflowClient
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import precision_score, recall_score
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    y = 1 - y  # malignant is the positive class
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, random_state=7, stratify=y
-    )
-    small = X_test["mean radius"] < X_test["mean radius"].median()
     with quiet_mlflow():
-        client = MlflowClient(tracking_uri=tracking_uri)
-        client.search_experiments(max_results=1)  # creates the database quietly
-    existing = client.get_experiment_by_name(EXPERIMENT)
-    experiment_id = (
-        existing.experiment_id
-        if existing
-        else client.create_experiment(
-            EXPERIMENT, artifact_location=(root / "mlartifacts").as_uri(), tags={"team": "ml-team"}
-        )
-    )
-    runs: dict[str, str] = {}
-    model_uri = model_id = ""
-    previous_uri = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(tracking_uri)
-    try:
-        with warnings.catch_warnings(), quiet_mlflow():
-            warnings.simplefilter("ignore")  # MLflow's and pandas' deprecation noise
-            train_ds = mlflow.data.from_pandas(  # type: ignore[attr-defined]
-                X_train.assign(malignant=y_train), name="breast-cancer-train", targets="malignant"
-            )
-            test_ds = mlflow.data.from_pandas(  # type: ignore[attr-defined]
-                X_test.assign(malignant=y_test), name="breast-cancer-test", targets="malignant"
-            )
-            for name, c, requirements in (
-                ("baseline", 0.01, "REQ-REC-1,REQ-PREC-1"),
-                ("candidate", 1.0, "REQ-REC-1,REQ-PREC-1,REQ-FAIR-1"),
-            ):
-                with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
-                    runs[name] = run.info.run_id
-                    mlflow.set_tag("justify.requirements", requirements)
-                    mlflow.log_params(
-                        {"C": c, "model": "logistic-regression", "scaler": "standard"}
-                    )
-                    mlflow.log_input(train_ds, context="train")
-                    mlflow.log_input(test_ds, context="test")
-                    # Recall over training effort: the history a criterion's plot shows.
-                    for step, iterations in enumerate((2, 5, 20, 2000)):
-                        partial = make_pipeline(
-                            StandardScaler(), LogisticRegression(C=c, max_iter=iterations)
-                        ).fit(X_train, y_train)
-                        mlflow.log_metric(
-                            "test_recall", recall_score(y_test, partial.predict(X_test)), step=step
-                        )
-                    model = partial
-                    predicted = model.predict(X_test)
-                    if name == "candidate":
-                        info = mlflow.sklearn.log_model(
-                            model, name="model", input_example=X_train.head(2)
-                        )
-                        model_uri, model_id = info.model_uri, info.model_id
-                        mlflow.log_metric(
-                            "test_recall",
-                            recall_score(y_test, predicted),
-                            step=4,
-                            dataset=test_ds,
-                            model_id=info.model_id,
-                        )
-                    mlflow.log_metric(
-                        "test_precision", precision_score(y_test, predicted), dataset=test_ds
-                    )
-                    mlflow.log_metric(
-                        "recall_gap_size", _recall_gap(y_test, predicted, small), dataset=test_ds
-                    )
-            if not client.search_registered_models(filter_string=f"name = '{MODEL}'"):
-                client.create_registered_model(MODEL, tags={"domain": "screening"})
-            version = client.create_model_version(
-                MODEL,
-                model_uri,
-                run_id=runs["candidate"],
-                model_id=model_id,
-                tags={"validated_by": "ml-team"},
-            )
-            client.set_registered_model_alias(MODEL, "champion", version.version)
-    finally:
-        mlflow.set_tracking_uri(previous_uri)
+        MlflowClient(tracking_uri=tracking_uri).search_experiments(max_results=1)  # makes the db
+        train = runpy.run_path(str(root / "train.py"))
+        runs: dict[str, str] = train["main"](tracking_uri)
     return runs
 
 
@@ -205,9 +176,13 @@ def demo(
     say(f"demo workspace: {root}")
     config = load_config(root / "justify.toml")
     tracking_uri = "sqlite:///" + str(root / "mlflow.db")
+    make_history(root)
+    say("committed the requirements, then train.py (Justifies: REQ-REC-1, REQ-PREC-1)")
     say("training a baseline and a candidate model, logging them to MLflow ...")
     runs = log_demo_runs(root, tracking_uri)
     say(f"logged runs {', '.join(runs)}; registered {MODEL} with alias champion")
+    tighten_precision(root)
+    say("a reviewer then tightened REQ-PREC-1 to 0.90 (its evidence is now older than it)")
     synced = sync(config=config, progress=progress, echo=say)
     return DemoResult(
         directory=root,

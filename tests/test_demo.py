@@ -28,8 +28,9 @@ def test_demo_logs_registers_and_imports_real_runs(demo_result) -> None:
         "breast-cancer-test",
     }
     graphs = {g.kind: g for g in justify.status(config=demo_result.config)}
-    assert set(graphs) == {"requirements", "mlflow"}
+    assert set(graphs) == {"requirements", "mlflow", "git"}
     assert graphs["mlflow"].items == 2
+    assert graphs["git"].items == 3
 
 
 def test_demo_shows_requirement_run_metric(demo_result) -> None:
@@ -45,6 +46,33 @@ def test_demo_shows_requirement_run_metric(demo_result) -> None:
     assert len(gap) == 1 and float(gap[0]["value"]) > 0.10  # the demo's failing requirement
     unjustified = {r["id"] for r in demo_result.unjustified.values()}
     assert unjustified == {"REQ-DATA-1", "REQ-LAT-1"}
+    authors = {(r["run"], r["commit"], r["author"]) for r in rows}
+    assert authors == {
+        (run, "Add the training script", "Dana Scientist") for run in ("baseline", "candidate")
+    }
+
+
+def test_demo_workspace_is_a_git_repository_with_a_trailer(demo_result) -> None:
+    import subprocess
+
+    log = subprocess.run(
+        ["git", "log", "--format=%s%n%b%x00"],
+        cwd=demo_result.directory,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Justifies: REQ-REC-1, REQ-PREC-1" in log
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=demo_result.directory, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert {"train.py", "justify.toml", "requirements/performance.yaml"} <= set(tracked)
+    stale = justify.query(
+        """SELECT ?id WHERE { ?r dcterms:identifier ?id ; jf:lastChangedIn/prov:endedAtTime ?t .
+             ?run jf:supports ?r ; prov:endedAtTime ?end FILTER (?end < ?t) }""",
+        config=demo_result.config,
+    ).values()
+    assert {r["id"] for r in stale} == {"REQ-PREC-1"}  # changed after its evidence
 
 
 def test_demo_can_run_again_in_the_same_folder(demo_result) -> None:

@@ -1,0 +1,138 @@
+"""Train the screening model and log the runs to MLflow (the demo's training code).
+
+A logistic regression on the breast cancer data that ships with scikit-learn
+(malignant = positive class). Two runs: a baseline and a candidate; the
+candidate is logged as a model, registered as `screening-model` and given the
+alias `champion`. Each run says which requirements it is evidence of (the
+`justify.requirements` tag) and which commit it ran (`mlflow.source.git.*`).
+
+    python train.py sqlite:///mlflow.db
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+EXPERIMENT = "screening-training"
+MODEL = "screening-model"
+
+
+def git(*args: str) -> str:
+    here = Path(__file__).resolve().parent
+    result = subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, check=False)
+    return result.stdout.strip()
+
+
+def recall_gap(y_true, y_pred, small) -> float:
+    """Recall on small tumours minus recall on large ones, in absolute value."""
+    from sklearn.metrics import recall_score
+
+    return float(
+        abs(
+            recall_score(y_true[small], y_pred[small])
+            - recall_score(y_true[~small], y_pred[~small])
+        )
+    )
+
+
+def main(tracking_uri: str) -> dict[str, str]:
+    """Log the runs and register the champion; return the run ids by run name."""
+    import mlflow
+    from mlflow import MlflowClient
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import precision_score, recall_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    y = 1 - y  # malignant is the positive class
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=7, stratify=y
+    )
+    small = X_test["mean radius"] < X_test["mean radius"].median()
+    source = {
+        "mlflow.source.git.commit": git("rev-parse", "HEAD"),
+        "mlflow.source.git.branch": git("rev-parse", "--abbrev-ref", "HEAD"),
+        "mlflow.source.git.repoURL": str(Path(__file__).resolve().parent),
+    }
+    client = MlflowClient(tracking_uri=tracking_uri)
+    existing = client.get_experiment_by_name(EXPERIMENT)
+    artifacts = (Path(__file__).resolve().parent / "mlartifacts").as_uri()
+    experiment_id = (
+        existing.experiment_id
+        if existing
+        else client.create_experiment(
+            EXPERIMENT, artifact_location=artifacts, tags={"team": "ml-team"}
+        )
+    )
+    runs: dict[str, str] = {}
+    previous_uri = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(tracking_uri)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # MLflow's and pandas' deprecation noise
+            train_ds = mlflow.data.from_pandas(
+                X_train.assign(malignant=y_train), name="breast-cancer-train", targets="malignant"
+            )
+            test_ds = mlflow.data.from_pandas(
+                X_test.assign(malignant=y_test), name="breast-cancer-test", targets="malignant"
+            )
+            for name, c, requirements in (
+                ("baseline", 0.01, "REQ-REC-1,REQ-PREC-1"),
+                ("candidate", 1.0, "REQ-REC-1,REQ-PREC-1,REQ-FAIR-1"),
+            ):
+                with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
+                    runs[name] = run.info.run_id
+                    mlflow.set_tags({**source, "justify.requirements": requirements})
+                    mlflow.log_params(
+                        {"C": c, "model": "logistic-regression", "scaler": "standard"}
+                    )
+                    mlflow.log_input(train_ds, context="train")
+                    mlflow.log_input(test_ds, context="test")
+                    # Recall over training effort: the history a criterion's plot shows.
+                    for step, iterations in enumerate((2, 5, 20, 2000)):
+                        model = make_pipeline(
+                            StandardScaler(), LogisticRegression(C=c, max_iter=iterations)
+                        ).fit(X_train, y_train)
+                        recall = recall_score(y_test, model.predict(X_test))
+                        mlflow.log_metric("test_recall", recall, step=step)
+                    predicted = model.predict(X_test)
+                    if name == "candidate":
+                        info = mlflow.sklearn.log_model(
+                            model, name="model", input_example=X_train.head(2)
+                        )
+                        mlflow.log_metric(
+                            "test_recall",
+                            recall_score(y_test, predicted),
+                            step=4,
+                            dataset=test_ds,
+                            model_id=info.model_id,
+                        )
+                    mlflow.log_metric(
+                        "test_precision", precision_score(y_test, predicted), dataset=test_ds
+                    )
+                    mlflow.log_metric(
+                        "recall_gap_size", recall_gap(y_test, predicted, small), dataset=test_ds
+                    )
+            if not client.search_registered_models(filter_string=f"name = '{MODEL}'"):
+                client.create_registered_model(MODEL, tags={"domain": "screening"})
+            version = client.create_model_version(
+                MODEL,
+                info.model_uri,
+                run_id=runs["candidate"],
+                model_id=info.model_id,
+                tags={"validated_by": "ml-team"},
+            )
+            client.set_registered_model_alias(MODEL, "champion", version.version)
+    finally:
+        mlflow.set_tracking_uri(previous_uri)
+    return runs
+
+
+if __name__ == "__main__":
+    print(main(sys.argv[1] if len(sys.argv) > 1 else "sqlite:///mlflow.db"))
