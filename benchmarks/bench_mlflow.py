@@ -49,9 +49,12 @@ def build_store(uri: str, runs: int, *, start: int = 0) -> list[str]:
         for k in range(HISTORY_METRICS):
             metrics += [Metric(f"m{k}", (i + k + s) / 1000, now + s, s) for s in range(1, STEPS)]
         for chunk in range(0, len(metrics), 1000):
-            client.log_batch(run.info.run_id, metrics=metrics[chunk : chunk + 1000],
-                             params=params if chunk == 0 else [],
-                             tags=[RunTag("bench", "1")] if chunk == 0 else [])
+            client.log_batch(
+                run.info.run_id,
+                metrics=metrics[chunk : chunk + 1000],
+                params=params if chunk == 0 else [],
+                tags=[RunTag("bench", "1")] if chunk == 0 else [],
+            )
         client.set_terminated(run.info.run_id)
         ids.append(run.info.run_id)
         if (i - start + 1) % 1000 == 0:
@@ -86,7 +89,7 @@ def workspace(folder: Path) -> justify.Config:
         lines.append(
             f"  - id: REQ-{r}\n    title: Requirement {r}\n    kind: performance\n"
             f"    status: approved\n    criteria:\n      - metric: m{r % HISTORY_METRICS}\n"
-            f"        op: \">=\"\n        threshold: 0.5\n"
+            f'        op: ">="\n        threshold: 0.5\n'
         )
     (folder / "requirements" / "bench.yaml").write_text("\n".join(lines))
     config = justify.load_config(folder / "justify.toml")
@@ -95,8 +98,9 @@ def workspace(folder: Path) -> justify.Config:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/justify-bench-mlflow"))
     args = parser.parse_args()
@@ -133,11 +137,15 @@ def main() -> None:
 
     print(f"runs: {count} in {EXPERIMENTS} experiments; graph: {size:,} triples")
     print(f"floor (search_runs paging only):   {floor_s:7.2f} s")
-    print(f"justify import mlflow, full:       {full_s:7.2f} s  ({full_s / floor_s:.2f}x floor)"
-          f"  [{full.runs} runs, {full.metrics} metrics]")
+    print(
+        f"justify import mlflow, full:       {full_s:7.2f} s  ({full_s / floor_s:.2f}x floor)"
+        f"  [{full.runs} runs, {full.metrics} metrics]"
+    )
     print(f"floor after 100 new runs:          {floor2_s:7.2f} s")
-    print(f"justify import mlflow, incremental: {incremental_s:6.2f} s  "
-          f"[{incremental.runs} runs read, {incremental.added} added]")
+    print(
+        f"justify import mlflow, incremental: {incremental_s:6.2f} s  "
+        f"[{incremental.runs} runs read, {incremental.added} added]"
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from justify.errors import (
     UsageError,
 )
 from justify.graphs import GraphStatus, export, status
+from justify.importers.git import GitImportSummary, import_git
 from justify.importers.mlflow import MlflowImportSummary, import_mlflow
 from justify.load import LoadSummary, load
 from justify.query import canned_queries, format_result, query
@@ -36,6 +37,7 @@ __all__ = [
     "ConfigError",
     "Criterion",
     "EmbeddedStore",
+    "GitImportSummary",
     "GraphStatus",
     "GraphStore",
     "JustifyError",
@@ -55,6 +57,7 @@ __all__ = [
     "demo",
     "export",
     "format_result",
+    "import_git",
     "import_mlflow",
     "init",
     "load",

@@ -13,7 +13,7 @@ from helpers import run_justify, write
 from justify.cli import cli
 
 COMMANDS = ["init", "load", "import", "sync", "query", "export", "status", "demo"]
-SUBCOMMANDS = [["import", "mlflow"]]
+SUBCOMMANDS = [["import", "mlflow"], ["import", "git"]]
 
 
 @pytest.mark.parametrize("command", [[c] for c in COMMANDS] + SUBCOMMANDS, ids=" ".join)

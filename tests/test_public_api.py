@@ -24,7 +24,7 @@ def test_every_public_callable_is_in_all() -> None:
 
 
 def test_every_command_forwards_to_a_public_function() -> None:
-    functions = {"import": None, "mlflow": "import_mlflow"}
+    functions = {"import": None, "mlflow": "import_mlflow", "git": "import_git"}
     for name in cli.commands:
         target = functions.get(name, name)
         if target:
