@@ -64,7 +64,7 @@ def status(*, config: Config | None = None, store: GraphStore | None = None) -> 
 
 def graph_iri(name: str, *, config: Config, store: GraphStore) -> NamedNode:
     """A graph given as an IRI, or by a short name such as ``requirements``."""
-    graphs = list(store.graph_sizes())
+    graphs = store.graph_names()
     if name in graphs:
         return NamedNode(name)
     matches = [g for g in graphs if g.startswith(config.base_iri + "graph/" + name)]

@@ -125,6 +125,10 @@ class GraphStore(ABC):
     def graph_sizes(self) -> dict[str, int]:
         """Each named graph's IRI with its triple count."""
 
+    def graph_names(self) -> list[str]:
+        """The IRIs of the named graphs (cheaper than their sizes)."""
+        return list(self.graph_sizes())
+
     def export(self, output: BinaryIO, fmt: str, *, graph: NamedNode | None = None) -> int:
         """Serialise one graph, or all of them, to ``output``; return the statement count.
 
@@ -136,7 +140,7 @@ class GraphStore(ABC):
                 f"unknown export format {fmt!r}",
                 hint="use one of: " + ", ".join(EXPORT_FORMATS),
             )
-        if graph is not None and graph.value not in self.graph_sizes():
+        if graph is not None and graph.value not in self.graph_names():
             raise UsageError(
                 f"no graph named <{graph.value}> in the store at {self.location}",
                 hint="`justify status` lists the graphs",
@@ -210,7 +214,7 @@ class _EmbeddedWriter(GraphWriter):
     (Oxigraph deletes ~60,000 quads a second); the first write chooses.
     """
 
-    def __init__(self, folder: Path, source: Path | None, sizes: dict[str, int]) -> None:
+    def __init__(self, folder: Path, source: Path | None, sizes: dict[str, int | None]) -> None:
         self._folder = folder
         self._source = source
         self._sizes = dict(sizes)
@@ -251,10 +255,20 @@ class _EmbeddedWriter(GraphWriter):
         except OSError as exc:
             raise StoreError(f"cannot prepare a write in {self._folder}: {exc}") from exc
 
+    def _known_sizes(self) -> dict[str, int]:
+        """Graph sizes of the source generation, counting those not counted yet."""
+        missing = [name for name, size in self._sizes.items() if size is None]
+        if missing and self._source is not None:
+            source = Store.read_only(str(self._source))
+            for name in missing:
+                self._sizes[name] = count_graph(source, name)
+        return {name: size or 0 for name, size in self._sizes.items()}
+
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
         if self._store_or_none is None and not self._released:
-            size = self._sizes.get(graph.value, 0)
-            if size > sum(self._sizes.values()) - size:
+            sizes = self._known_sizes()
+            size = sizes.get(graph.value, 0)
+            if size > sum(sizes.values()) - size:
                 self._store_or_none = self._create(skip=graph)
                 self._sizes.pop(graph.value, None)
         self.drop_graph(graph)
@@ -275,7 +289,7 @@ class _EmbeddedWriter(GraphWriter):
 
     def drop_graph(self, graph: NamedNode) -> None:
         self._touched.add(graph.value)
-        if self._sizes.get(graph.value) and self._store.contains_named_graph(graph):
+        if graph.value in self._sizes and self._store.contains_named_graph(graph):
             self._store.remove_graph(graph)
         self._sizes.pop(graph.value, None)
 
@@ -296,16 +310,16 @@ class _EmbeddedWriter(GraphWriter):
                 f"justify produced invalid N-Triples for <{graph.value}>: {exc}"
             ) from exc
 
-    def finish(self) -> dict[str, int] | None:
+    def finish(self) -> dict[str, int | None] | None:
         """Flush and close; the sizes of every graph, or None if nothing was written."""
         if self._store_or_none is None:
             return None
         store = self._store
         for name in self._touched:
-            answer = store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{name}> {{ ?s ?p ?o }} }}")
-            size = int(next(iter(answer))[0].value)  # type: ignore[arg-type]
-            if size:
-                self._sizes[name] = size
+            # Counting a large graph takes a while: leave it to the first reader
+            # that asks (None = not counted yet); only note whether it exists.
+            if store.query(f"ASK {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"):
+                self._sizes[name] = None
             else:
                 self._sizes.pop(name, None)
         store.flush()
@@ -349,12 +363,13 @@ class EmbeddedStore(GraphStore):
             raise StoreError(f"cannot read {self.path / CURRENT}: {exc}") from exc
         return name or None
 
-    def _manifest(self, generation: str | None) -> dict[str, int]:
+    def _manifest(self, generation: str | None) -> dict[str, int | None]:
         if generation is None:
             return {}
         path = self.generations / f"{generation}.json"
         try:
-            return {str(k): int(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return {str(k): None if v is None else int(v) for k, v in data.items()}
         except (OSError, ValueError, AttributeError) as exc:
             raise StoreError(
                 f"cannot read the graph list {path}: {exc}",
@@ -464,12 +479,32 @@ class EmbeddedStore(GraphStore):
             return (q for q in store if not isinstance(q.graph_name, DefaultGraph))
         return iter(store.quads_for_pattern(None, None, None, graph))
 
+    def graph_names(self) -> list[str]:
+        return list(self._manifest(self.current_generation()))
+
     def graph_sizes(self) -> dict[str, int]:
-        return self._manifest(self.current_generation())
+        generation = self.current_generation()
+        sizes = self._manifest(generation)
+        missing = [name for name, size in sizes.items() if size is None]
+        if missing:
+            store = self._open_reader()
+            for name in missing:
+                sizes[name] = count_graph(store, name)
+            # Remember the counts for the next reader (the generation itself never changes).
+            with contextlib.suppress(OSError):
+                _write_atomically(
+                    self.generations / f"{generation}.json", json.dumps(sizes, indent=1)
+                )
+        return {name: size or 0 for name, size in sizes.items()}
 
     def close(self) -> None:
         self._reader = None
         self._reader_generation = None
+
+
+def count_graph(store: Store, name: str) -> int:
+    answer = store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{name}> {{ ?s ?p ?o }} }}")
+    return int(next(iter(answer))[0].value)  # type: ignore[arg-type]
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -3,6 +3,7 @@ shas in the graph are compared with what `git rev-list` and `git log` print."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -341,3 +342,21 @@ def test_cli_import_git(project, run_cli) -> None:
     result = run_cli("import", "git", cwd=repo.path)
     assert result.exit_code == 0, result.output
     assert "git full import of" in result.stdout and "1 commits read" in result.stdout
+
+
+def test_rewritten_history_after_gc_falls_back_to_comparing_all_commits(project) -> None:
+    repo, config = project
+    dropped = repo.commit("to be dropped", {"d.txt": "x"})
+    import_git(config=config, progress=False)
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.git("reflog", "expire", "--expire=now", "--all")
+    repo.git("gc", "-q", "--prune=now")
+    assert (
+        subprocess.run(
+            ["git", "cat-file", "-e", dropped], cwd=repo.path, capture_output=True
+        ).returncode
+        != 0
+    )  # the old tip is gone
+    summary = import_git(config=config, progress=False)
+    assert summary.removed == 1
+    assert graph_shas(config) == set(repo.rev_list())

@@ -155,6 +155,17 @@ class GitRepo:
     def is_shallow(self) -> bool:
         return self.git("rev-parse", "--is-shallow-repository").strip() == b"true"
 
+    def count(self, rev: str | None = None) -> int:
+        return int(decode(self.git("rev-list", "--count", rev or "--all", "--")).strip() or 0)
+
+    def exists(self, sha: str) -> bool:
+        return self.git_ok("cat-file", "-e", f"{sha}^{{commit}}")
+
+    def rev_list(self, args: list[str], revs: list[str]) -> list[str]:
+        """``git rev-list ARGS`` with ``revs`` on standard input (no length limit)."""
+        out = self.git("rev-list", *args, "--stdin", stdin=("\n".join(revs) + "\n").encode())
+        return decode(out).split()
+
     def all_commits(self, rev: str | None = None) -> set[str]:
         return set(decode(self.git("rev-list", rev or "--all", "--")).split())
 
@@ -451,6 +462,16 @@ def _requirement_ids(store: GraphStore) -> frozenset[str]:
     return frozenset(r["id"] for r in rows.values() if r["id"])
 
 
+def _previous_tips(store: GraphStore, graph: NamedNode) -> list[str]:
+    """The commits the refs pointed at when this repository was last imported."""
+    rows = run_query(
+        store,
+        f"""SELECT DISTINCT ?c WHERE {{ GRAPH <{graph.value}> {{
+              ?r a jf:GitRef ; jf:pointsTo ?c }} }}""",
+    ).values()
+    return sorted(str(r["c"]).rsplit("/", 1)[-1] for r in rows if r["c"])
+
+
 def _known_commits(store: GraphStore, graph: NamedNode) -> set[str]:
     sparql = f"""SELECT ?sha WHERE {{ GRAPH <{graph.value}> {{
                    ?c a jf:Commit ; jf:gitCommitSha ?sha }} }}"""
@@ -516,8 +537,8 @@ def import_git(
     minter = Minter(config.base_iri)
     graph = minter.graph("git", str(git.root))
     repo_node = f"<{minter.iri('git', graph.value.rsplit('/', 1)[-1]).value}>"
-    known = _known_commits(store, graph)
-    full = full or not known or rev is not None
+    tips = _previous_tips(store, graph)
+    full = full or not tips or rev is not None
     warnings: list[str] = []
 
     shallow = git.is_shallow()
@@ -536,9 +557,20 @@ def import_git(
             f"{rev!r} names no revision in {git.root}",
             hint="give a branch, tag, sha or range such as v1.0..HEAD",
         )
-    current = git.all_commits(rev) if head or git.refs() else set()
-    new = sorted(current - known) if not full else None
-    removed = set() if full else known - current
+    has_history = bool(head or git.refs())
+    total = git.count(rev) if has_history else 0
+    new: list[str] | None = None
+    removed: set[str] = set()
+    if not full:
+        if all(git.exists(t) for t in tips):
+            # Let git walk the graph: what the refs reach now and did not reach
+            # at the last import, and the reverse (dropped by a force-push).
+            new = git.rev_list(["--all"], [f"^{t}" for t in tips])
+            removed = set(git.rev_list(["--not", "--all"], tips))
+        else:  # an old tip was garbage-collected: compare the full sets
+            known = _known_commits(store, graph)
+            current = git.all_commits()
+            new, removed = sorted(current - known), known - current
 
     text = GitText(minter, repo_node, _requirement_ids(store))
     text.repository(git.root, git.remotes())
@@ -552,12 +584,12 @@ def import_git(
                 f"{repo_node[:-1]}/ref/HEAD>", f"<{RDFS.comment.value}>", literal("detached HEAD")
             )
     requirement_paths = _requirement_paths(config, git.root)
-    changes = requirement_changes(git, requirement_paths) if current else {}
+    changes = requirement_changes(git, requirement_paths) if has_history else {}
     for rid, (sha, _) in sorted(changes.items()):
         text.last_change(rid, sha)
 
     commit_progress = Progress(
-        "git commits", total=len(current) if current else None, enabled=progress
+        "git commits", total=total if full else len(new or []), enabled=progress
     )
 
     def on_commit(c: Commit) -> None:
@@ -570,7 +602,7 @@ def import_git(
             writer.replace_graph(graph, ())
             with BackgroundLoader(writer, graph) as loader:
                 loader.put(text.out.take())
-                if current:
+                if has_history:
 
                     def stream(c: Commit) -> None:
                         on_commit(c)
@@ -578,7 +610,7 @@ def import_git(
                             loader.put(text.out.take())
 
                     read = git.log(only=None, on_commit=stream, rev=rev)
-                _finish(text, minter, graph, git, started, len(current), warnings)
+                _finish(text, minter, graph, git, started, total, warnings)
                 loader.put(text.out.take())
         else:
             if new:
@@ -587,7 +619,7 @@ def import_git(
             for update in _delete_commits(graph, iris):
                 writer.update(update)
             writer.update(_delete_rewritten(graph))
-            _finish(text, minter, graph, git, started, len(current), warnings)
+            _finish(text, minter, graph, git, started, total, warnings)
             writer.load_ntriples(graph, text.out.take())
     commit_progress.done()
     warnings.extend(_unjoined_runs(store))
@@ -641,6 +673,8 @@ def _requirement_paths(config: Config, root: Path) -> list[str]:
     # Also folders, so that files deleted or renamed since are followed.
     for p in config.requirements:
         folder = config.path(p)
+        if not folder.exists():
+            continue
         try:
             paths.append(folder.resolve().relative_to(root.resolve()).as_posix())
         except ValueError:
