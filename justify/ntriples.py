@@ -4,7 +4,10 @@ objects one by one. Small graphs use pyoxigraph's terms instead."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import quote
+
+from pyoxigraph import Triple
 
 from justify.vocab import Vocabulary
 
@@ -49,6 +52,11 @@ class Lines:
 
     def add(self, s: str, p: str, o: str) -> None:
         self.lines.append(f"{s} {p} {o} .\n")
+
+    def add_terms(self, triples: Iterable[Triple]) -> None:
+        """pyoxigraph triples (whose str() is N-Triples syntax) as lines."""
+        for t in triples:
+            self.add(str(t.subject), str(t.predicate), str(t.object))
 
     def __len__(self) -> int:
         return len(self.lines)

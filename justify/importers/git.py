@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pyoxigraph import NamedNode
@@ -449,10 +448,6 @@ class GitText:
         req = f"<{self.minter.requirement(rid).value}>"
         self.out.add(req, J.lastChangedIn, self.commit_iri(sha))
 
-    def triples(self, triples: Any) -> None:
-        for t in triples:
-            self.out.add(str(t.subject), str(t.predicate), str(t.object))
-
 
 # ------------------------------------------------------------------- import
 
@@ -652,7 +647,7 @@ def _finish(
         warnings.append(
             f"'{TRAILER}:' trailer names unknown requirement '{rid}' (commits {listed})"
         )
-    text.triples(
+    text.out.add_terms(
         import_record(
             minter, graph, kind="git", location=str(git.root), started=started, items=commits
         )

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import NamedNode
 
 from justify.config import Config, load_config
 from justify.errors import SourceUnavailable, UsageError
@@ -589,10 +589,6 @@ class GraphText:
         for rid in supports:
             add(node, J.supports, self.requirement(rid))
 
-    def triples(self, triples: Iterable[Triple]) -> None:
-        for t in triples:
-            self.out.add(str(t.subject), str(t.predicate), str(t.object))
-
 
 def _metric_objects(data: Any) -> list[Any]:
     # RunData keeps the full Metric objects (step, timestamp) beside its key->value dict.
@@ -771,7 +767,7 @@ def import_mlflow(
         read_ids = {r.run_id for r in seen}
         removed = set(previous.runs - read_ids) if full else set(previous.runs & deleted)
         kept = read_ids | (set() if full else set(previous.runs - removed))
-        text.triples(
+        text.out.add_terms(
             import_record(
                 minter, graph, kind="mlflow", location=display, started=started, items=len(kept)
             )
