@@ -4,6 +4,7 @@ objects one by one. Small graphs use pyoxigraph's terms instead."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -17,13 +18,15 @@ XSD_INTEGER = "<http://www.w3.org/2001/XMLSchema#integer>"
 XSD_DATETIME = "<http://www.w3.org/2001/XMLSchema#dateTime>"
 
 
+@functools.lru_cache(maxsize=65536)
 def segment(value: str) -> str:
-    """One IRI path segment, percent-encoded like ``justify.iris``."""
+    """One IRI path segment, percent-encoded like ``justify.iris`` (keys repeat: cached)."""
     return quote(value, safe="-._~@")
 
 
+@functools.lru_cache(maxsize=65536)
 def literal(text: str) -> str:
-    """A plain string literal."""
+    """A plain string literal (keys and names repeat: cached)."""
     return '"' + text.translate(_ESCAPES) + '"'
 
 
@@ -48,10 +51,13 @@ class Lines:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.count = 0
 
     def add(self, s: str, p: str, o: str) -> None:
         self.lines.append(f"{s} {p} {o} .\n")
+
+    def raw(self, text: str) -> None:
+        """Lines already formatted (each ending in " .\n"), for the hottest paths."""
+        self.lines.append(text)
 
     def add_terms(self, triples: Iterable[Triple]) -> None:
         """pyoxigraph triples (whose str() is N-Triples syntax) as lines."""
@@ -64,6 +70,5 @@ class Lines:
     def take(self) -> bytes:
         """The lines so far as one chunk; the collector starts empty again."""
         data = "".join(self.lines).encode("utf-8")
-        self.count += len(self.lines)
         self.lines = []
         return data
