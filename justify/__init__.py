@@ -9,6 +9,7 @@ In Python, each command of the CLI is one function here, with the same options::
 
 __version__ = "0.1.0"
 
+from justify.check import CheckReport, CheckResult, check
 from justify.config import Config, load_config
 from justify.demo import demo
 from justify.errors import (
@@ -33,6 +34,8 @@ from justify.store import EmbeddedStore, GraphStore, QueryResult, open_store
 from justify.sync import sync
 
 __all__ = [
+    "CheckReport",
+    "CheckResult",
     "Config",
     "ConfigError",
     "Criterion",
@@ -54,6 +57,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "canned_queries",
+    "check",
     "demo",
     "export",
     "format_result",

@@ -8,6 +8,7 @@ cannot be reached.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 import click
 
 from justify import __version__
+from justify.check import ENGINES, FAIL_ON, CheckReport
+from justify.check import check as run_check
 from justify.config import SETTINGS, Config, load_config
 from justify.demo import demo as run_demo
 from justify.errors import JustifyError
@@ -273,6 +276,95 @@ def _parse_params(
     return params
 
 
+def _check_text(report: CheckReport) -> str:
+    lines = []
+    by_focus: dict[str, list[str]] = {}
+    for r in report.results:
+        by_focus.setdefault(r.focus.rsplit("/", 1)[-1], []).append(
+            f"    {r.severity:<9} {r.rule:<13} {r.message}"
+        )
+    for rid, status in report.statuses.items():
+        lines.append(f"{rid:<16} {status}")
+        lines.extend(by_focus.pop(rid, []))
+    for focus, found in sorted(by_focus.items()):  # results on runs, commits...
+        lines.append(focus)
+        lines.extend(found)
+    counts = {
+        s: sum(1 for v in report.statuses.values() if v == s)
+        for s in ("justified", "failing", "unjustified", "stale", "draft")
+    }
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    lines.append(
+        f"\n{len(report.statuses)} requirements: {summary}; "
+        f"{report.count('violation')} violations, {report.count('warning')} warnings"
+    )
+    return "\n".join(lines)
+
+
+def _check_json(report: CheckReport) -> str:
+    return json.dumps(
+        {
+            "statuses": report.statuses,
+            "results": [
+                {
+                    "rule": r.rule,
+                    "severity": r.severity,
+                    "focus": r.focus,
+                    "value": r.value,
+                    "message": r.message,
+                }
+                for r in report.results
+            ],
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+
+
+@cli.command()
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="fast",
+    show_default=True,
+    help="fast: each SPARQL constraint once on the store; pyshacl: the reference.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="violation",
+    show_default=True,
+    help="Which results make the exit code 1.",
+)
+@shared_options
+def check(engine: str, fmt: str, fail_on: str) -> None:
+    """Check that every requirement is justified by current, sufficient evidence.
+
+    Runs the SHACL shapes of shapes/ (and the 'shapes' setting's folders) over
+    all graphs, prints each requirement's status (justified, failing,
+    unjustified, stale, draft) with the failing rules, and exits 1 when a
+    result reaches --fail-on.
+
+    \b
+    Examples:
+      justify check
+      justify check --format json --fail-on warning
+      justify check --engine pyshacl
+    """
+    report = run_check(engine=engine, config=current_config())
+    click.echo(_check_text(report) if fmt == "text" else _check_json(report))
+    click.get_current_context().exit(report.exit_code(fail_on))
+
+
 @cli.command()
 @click.argument("query", required=False)
 @click.option(
@@ -407,8 +499,11 @@ def demo(directory: Path) -> None:
     ):
         click.echo(f"\n$ {title}" if title.startswith("justify") else f"\n{title}")
         click.echo(format_result(answer, base=base))
+    click.echo("\n$ justify check")
+    click.echo(_check_text(run_check(config=result.config)))
     click.echo(
-        f"\nnext: cd {directory} && justify status && justify query trace --param id=REQ-REC-1"
+        f"\nnext: cd {directory} && justify status && justify check && "
+        "justify query trace --param id=REQ-REC-1"
     )
 
 

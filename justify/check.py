@@ -1,0 +1,257 @@
+"""Justification checks: SHACL shapes run over the union of all graphs.
+
+Two engines give the same results. ``pyshacl`` is the reference: the union
+graph is converted to rdflib and validated. ``fast`` runs each SPARQL-based
+constraint once as a query on the store, for every focus node at the same time
+(instead of once per focus node); shapes with core constraints go through
+pySHACL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rdflib
+from pyshacl import validate
+from rdflib.namespace import RDF, SH
+
+from justify.config import Config, load_config
+from justify.errors import ShapeError, UsageError
+from justify.query import run_query
+from justify.rdfconv import to_rdflib_graph
+from justify.resources import shapes_folder
+from justify.store import GraphStore, open_store
+
+JFS = rdflib.Namespace("https://w3id.org/justify/shapes#")
+ENGINES = ("fast", "pyshacl")
+FAIL_ON = ("violation", "warning", "never")
+SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+_MESSAGE_VAR = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One failed rule for one focus node."""
+
+    rule: str
+    focus: str
+    severity: str
+    message: str
+    value: str | None = None
+
+
+@dataclass
+class CheckReport:
+    """All results, and the status each requirement ends up with."""
+
+    results: list[CheckResult]
+    statuses: dict[str, str] = field(default_factory=dict)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for r in self.results if r.severity == severity)
+
+    def exit_code(self, fail_on: str = "violation") -> int:
+        if fail_on == "never":
+            return 0
+        failing = {"violation"} if fail_on == "violation" else {"violation", "warning"}
+        return 1 if any(r.severity in failing for r in self.results) else 0
+
+
+@dataclass(frozen=True)
+class SparqlRule:
+    """A SPARQL-based constraint of one shape, ready to run on the store."""
+
+    rule: str
+    shape: str
+    severity: str
+    message: str
+    query: str
+
+
+def load_shapes(extra_folders: Iterable[Path] = ()) -> rdflib.Graph:
+    """The built-in shapes and the project's own; a malformed file names its line."""
+    graph = rdflib.Graph()
+    for folder in [shapes_folder(), *extra_folders]:
+        if not folder.is_dir():
+            raise UsageError(f"{folder}: no such shape folder", hint="fix the 'shapes' setting")
+        for path in sorted(folder.glob("*.ttl")):
+            try:
+                graph.parse(path, format="turtle")
+            except Exception as exc:  # rdflib raises several parser error types
+                raise ShapeError(
+                    f"{path}: not valid Turtle: {exc}", hint="fix the shape file at the line named"
+                ) from exc
+    return graph
+
+
+def _prefixes(shapes: rdflib.Graph, constraint: rdflib.term.Node) -> str:
+    lines = []
+    for declarer in shapes.objects(constraint, SH.prefixes):
+        for decl in shapes.objects(declarer, SH.declare):
+            prefix = shapes.value(decl, SH.prefix)
+            namespace = shapes.value(decl, SH.namespace)
+            lines.append(f"PREFIX {prefix}: <{namespace}>")
+    return "\n".join(lines)
+
+
+def _target_pattern(shapes: rdflib.Graph, shape: rdflib.term.Node) -> str | None:
+    if (cls := shapes.value(shape, SH.targetClass)) is not None:
+        return f"$this a <{cls}> ."
+    if (prop := shapes.value(shape, SH.targetSubjectsOf)) is not None:
+        return f"$this <{prop}> ?justifyTargetObject ."
+    return None
+
+
+def sparql_rules(shapes: rdflib.Graph) -> tuple[list[SparqlRule], set[rdflib.term.Node]]:
+    """The SPARQL constraints the fast engine runs itself, and the shapes it cannot."""
+    rules, others = [], set()
+    for shape in set(shapes.subjects(RDF.type, SH.NodeShape)):
+        constraints = list(shapes.objects(shape, SH.sparql))
+        target = _target_pattern(shapes, shape)
+        core = any(
+            shapes.value(shape, p) is not None
+            for p in (SH.property, SH.minCount, SH.datatype, SH["in"], SH["class"], SH.node)
+        )
+        if not constraints or target is None or core:
+            others.add(shape)
+            continue
+        rule = str(shapes.value(shape, JFS.ruleId) or shape)
+        for constraint in constraints:
+            select = str(shapes.value(constraint, SH.select))
+            match = _WHERE.search(select)
+            if match is None:
+                raise ShapeError(f"shape {shape}: its SPARQL constraint has no WHERE block")
+            query = (
+                _prefixes(shapes, constraint)
+                + "\n"
+                + select[: match.end()]
+                + " "
+                + target
+                + " "
+                + select[match.end() :]
+            )
+            severity = shapes.value(shape, SH.severity)  # SHACL: severity belongs to the shape
+            rules.append(
+                SparqlRule(
+                    rule=rule,
+                    shape=str(shape),
+                    severity=SEVERITIES.get(severity, "violation")
+                    if isinstance(severity, rdflib.URIRef)
+                    else "violation",
+                    message=str(shapes.value(constraint, SH.message) or rule),
+                    query=query,
+                )
+            )
+    return rules, others
+
+
+def _fill(message: str, row: dict[str, str | None]) -> str:
+    return _MESSAGE_VAR.sub(lambda m: row.get(m.group(1)) or "", message)
+
+
+def run_fast(store: GraphStore, shapes: rdflib.Graph) -> list[CheckResult]:
+    rules, others = sparql_rules(shapes)
+    results = []
+    for rule in rules:
+        for row in run_query(store, rule.query).values():
+            # SHACL: without a ?value binding, the value is the focus node.
+            value = row.get("value") or row["this"]
+            results.append(
+                CheckResult(
+                    rule.rule, row["this"] or "", rule.severity, _fill(rule.message, row), value
+                )
+            )
+    if others:
+        subset = rdflib.Graph()
+        for triple in shapes:
+            subset.add(triple)
+        for shape in set(shapes.subjects(RDF.type, SH.NodeShape)) - others:
+            # Without type, targets and constraints, pySHACL skips the shapes run above.
+            for p in (
+                RDF.type,
+                SH.sparql,
+                SH.targetClass,
+                SH.targetSubjectsOf,
+                SH.targetNode,
+                SH.targetObjectsOf,
+            ):
+                subset.remove((shape, p, None))
+        results.extend(run_pyshacl(store, subset))
+    return _sorted(results)
+
+
+def _sorted(results: Iterable[CheckResult]) -> list[CheckResult]:
+    return sorted(
+        set(results), key=lambda r: (r.rule, r.focus, r.severity, r.value or "", r.message)
+    )
+
+
+def run_pyshacl(store: GraphStore, shapes: rdflib.Graph) -> list[CheckResult]:
+    data = to_rdflib_graph(store.quads())
+    _, report, _ = validate(data, shacl_graph=shapes, inference="none", abort_on_first=False)
+    results = []
+    for node in report.subjects(RDF.type, SH.ValidationResult):
+        shape = report.value(node, SH.sourceShape)
+        rule = shapes.value(shape, JFS.ruleId)
+        if rule is None:  # a property shape: the rule id sits on its node shape
+            parent = shapes.value(None, SH.property, shape)
+            rule = shapes.value(parent, JFS.ruleId) if parent is not None else None
+        value = report.value(node, SH.value)
+        results.append(
+            CheckResult(
+                rule=str(rule or shape),
+                focus=str(report.value(node, SH.focusNode)),
+                severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "violation"),
+                message=str(report.value(node, SH.resultMessage) or ""),
+                value=str(value) if value is not None else None,
+            )
+        )
+    return _sorted(results)
+
+
+def requirement_statuses(store: GraphStore, results: list[CheckResult]) -> dict[str, str]:
+    """justified / failing / unjustified / stale / draft / retired, by requirement id."""
+    rows = run_query(
+        store,
+        """SELECT ?r ?id ?status WHERE {
+        ?r a jf:Requirement ; dcterms:identifier ?id ; jf:status ?status }""",
+    ).values()
+    by_focus: dict[str, set[str]] = {}
+    for r in results:
+        by_focus.setdefault(r.focus, set()).add(
+            r.rule if r.severity == "violation" else "~" + r.rule
+        )
+    statuses = {}
+    for row in rows:
+        rules = by_focus.get(row["r"] or "", set())
+        if row["status"] != "approved":
+            statuses[row["id"] or ""] = row["status"] or "draft"
+        elif "JF-EVIDENCE" in rules:
+            statuses[row["id"] or ""] = "unjustified"
+        elif any(not r.startswith("~") for r in rules):
+            statuses[row["id"] or ""] = "failing"
+        elif "~JF-STALE" in rules:
+            statuses[row["id"] or ""] = "stale"
+        else:
+            statuses[row["id"] or ""] = "justified"
+    return dict(sorted(statuses.items()))
+
+
+def check(
+    *,
+    engine: str = "fast",
+    config: Config | None = None,
+    store: GraphStore | None = None,
+) -> CheckReport:
+    """Validate the union of all graphs against the built-in and project shapes."""
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}", hint="use one of: " + ", ".join(ENGINES))
+    config = config or load_config()
+    store = store or open_store(config.store_location)
+    shapes = load_shapes(config.path(p) for p in config.shapes)
+    results = run_fast(store, shapes) if engine == "fast" else run_pyshacl(store, shapes)
+    return CheckReport(results, requirement_statuses(store, results))

@@ -1,0 +1,199 @@
+"""Justification checks. Shape tests are data: a small graph per case, the results
+expected, and both engines must give exactly the same results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from helpers import run_justify
+
+from justify.check import check
+from justify.config import load_config
+from justify.store import EmbeddedStore
+
+PREFIXES = """
+@prefix jf: <https://w3id.org/justify/ns#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix prov: <http://www.w3.org/ns/prov#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix : <https://example.org/t/> .
+"""
+
+
+def req(name: str, *, status: str = "approved", extra: str = "") -> str:
+    return (
+        f':{name} a jf:Requirement ; dcterms:identifier "{name}" ; dcterms:title "{name}" ; '
+        f'jf:kind "performance" ; jf:status "{status}" ; jf:sourceFile "r.yaml" {extra} .\n'
+    )
+
+
+CRITERION = ':c1 a jf:AcceptanceCriterion ; jf:metricKey "recall" ; jf:comparator ">=" ; jf:threshold "0.8"^^xsd:double .\n'
+
+
+def run(
+    name: str,
+    *,
+    status: str = "FINISHED",
+    end: str = "2026-01-02T00:00:00Z",
+    recall: str | None = "0.9",
+    extra: str = "",
+) -> str:
+    text = (
+        f':{name} a jf:Run ; dcterms:title "{name}" ; rdfs:label "run {name}" ; jf:runStatus "{status}" ; '
+        f'prov:startedAtTime "{end}"^^xsd:dateTime ; prov:endedAtTime "{end}"^^xsd:dateTime {extra} .\n'
+    )
+    if recall is not None:
+        text += f':{name} jf:hasMeasurement [ jf:metricKey "recall" ; jf:value "{recall}"^^xsd:double ] .\n'
+    return text
+
+
+# case -> (turtle, {(rule, focus local name)} expected)
+CASES = {
+    "evidence-missing": (req("R1"), {("JF-EVIDENCE", "R1")}),
+    "evidence-draft-is-fine": (req("R1", status="draft"), set()),
+    "evidence-by-child": (
+        req("P") + req("C", extra="; jf:parent :P") + run("r") + ":r jf:supports :C .",
+        set(),
+    ),
+    "threshold-met": (
+        req("R1", extra="; jf:hasCriterion :c1") + CRITERION + run("r") + ":r jf:supports :R1 .",
+        set(),
+    ),
+    "threshold-failed": (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + CRITERION
+        + run("r", recall="0.5")
+        + ":r jf:supports :R1 .",
+        {("JF-THRESHOLD", "R1")},
+    ),
+    "newer-failure-wins": (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + CRITERION
+        + run("old", recall="0.95", end="2026-01-01T00:00:00Z")
+        + run("new", recall="0.5", end="2026-02-01T00:00:00Z")
+        + ":old jf:supports :R1 . :new jf:supports :R1 .",
+        {("JF-THRESHOLD", "R1")},
+    ),
+    "metric-missing": (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + CRITERION
+        + run("r", recall=None)
+        + ":r jf:supports :R1 .",
+        {("JF-METRIC", "R1")},
+    ),
+    "scope-supports": (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + CRITERION
+        + run("r", recall="0.1")
+        + ":v a jf:ModelVersion ; jf:supports :R1 ; jf:producedBy :r .",
+        {("JF-THRESHOLD", "R1")},
+    ),
+    "dataset-missing": (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + CRITERION
+        + ':c1 jf:datasetRef "test" .'
+        + run("r")
+        + ":r jf:supports :R1 .",
+        {("JF-DATASET", "R1")},
+    ),
+    "dataset-by-context": (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + CRITERION
+        + ':c1 jf:datasetRef "test" .'
+        + run("r")
+        + ':r jf:supports :R1 ; prov:qualifiedUsage [ jf:context "test" ] .',
+        set(),
+    ),
+    "newest-run-failed": (
+        req("R1")
+        + run("ok", end="2026-01-01T00:00:00Z")
+        + run("broken", status="FAILED", end="2026-02-01T00:00:00Z")
+        + ":ok jf:supports :R1 . :broken jf:supports :R1 .",
+        {("JF-FINISHED", "R1")},
+    ),
+    "commit-unknown": (
+        req("R1") + run("r", extra='; jf:gitCommitSha "abc"') + ":r jf:supports :R1 .",
+        {("JF-COMMIT", "R1")},
+    ),
+    "commit-known": (
+        req("R1")
+        + run("r", extra='; jf:gitCommitSha "abc"')
+        + ":r jf:supports :R1 ."
+        + ':k a jf:Commit ; jf:gitCommitSha "abc" .',
+        set(),
+    ),
+    "stale": (
+        req("R1", extra="; jf:lastChangedIn :k")
+        + run("r")
+        + ":r jf:supports :R1 ."
+        + ':k a jf:Commit ; jf:messageTitle "raise it" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .',
+        {("JF-STALE", "R1")},
+    ),
+    "not-stale": (
+        req("R1", extra="; jf:lastChangedIn :k")
+        + run("r")
+        + ":r jf:supports :R1 ."
+        + ':k a jf:Commit ; jf:messageTitle "x" ; prov:endedAtTime "2025-03-01T00:00:00Z"^^xsd:dateTime .',
+        set(),
+    ),
+    "unknown-reference": (
+        req("R1") + run("r") + ":r jf:supports :R1 , :NOPE .",
+        {("JF-REFERENCE", "r")},
+    ),
+}
+
+
+def _store(tmp_path: Path, turtle: str) -> EmbeddedStore:
+    store = EmbeddedStore(tmp_path / "store")
+    triples = [
+        q.triple
+        for q in pyoxigraph.parse((PREFIXES + turtle).encode(), format=pyoxigraph.RdfFormat.TURTLE)
+    ]
+    with store.write() as w:
+        w.add(pyoxigraph.NamedNode("https://example.org/t/graph/test"), triples)
+    return store
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_rule_cases_with_both_engines(case: str, tmp_path: Path) -> None:
+    turtle, expected = CASES[case]
+    store = _store(tmp_path, turtle)
+    (tmp_path / "justify.toml").write_text("")
+    config = load_config(tmp_path / "justify.toml")
+    fast = check(engine="fast", config=config, store=store)
+    reference = check(engine="pyshacl", config=config, store=store)
+    got = {(r.rule, r.focus.rsplit("/", 1)[-1]) for r in fast.results}
+    assert got == expected
+    assert [(r.rule, r.focus, r.severity, r.value, r.message) for r in fast.results] == [
+        (r.rule, r.focus, r.severity, r.value, r.message) for r in reference.results
+    ]
+
+
+def test_messages_name_the_requirement_and_what_to_do(tmp_path: Path) -> None:
+    store = _store(tmp_path, CASES["threshold-failed"][0])
+    (tmp_path / "justify.toml").write_text("")
+    result = check(config=load_config(tmp_path / "justify.toml"), store=store).results[0]
+    assert result.message.startswith(
+        "R1: recall = 0.5 in run r, but the criterion needs recall >= 0.8"
+    )
+
+
+def test_demo_check_reports_the_planted_problems(tmp_path: Path) -> None:
+    from justify.demo import demo
+
+    result = demo(tmp_path / "ws")
+    report = check(config=result.config)
+    assert report.statuses == {
+        "REQ-DATA-1": "unjustified",
+        "REQ-FAIR-1": "failing",
+        "REQ-LAT-1": "draft",
+        "REQ-PREC-1": "stale",
+        "REQ-REC-1": "justified",
+        "REQ-TOP-1": "justified",
+    }
+    assert report.exit_code("violation") == 1 and report.exit_code("never") == 0
+    cli = run_justify("check", "--format", "json", cwd=result.directory)
+    assert cli.returncode == 1
+    assert '"REQ-FAIR-1": "failing"' in cli.stdout
+    clean = run_justify("check", "--fail-on", "never", cwd=result.directory)
+    assert clean.returncode == 0 and "1 stale" in clean.stdout
