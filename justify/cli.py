@@ -276,6 +276,10 @@ def _parse_params(
     return params
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _check_text(report: CheckReport) -> str:
     lines = []
     by_focus: dict[str, list[str]] = {}
@@ -296,7 +300,8 @@ def _check_text(report: CheckReport) -> str:
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     lines.append(
         f"\n{len(report.statuses)} requirements: {summary}; "
-        f"{report.count('violation')} violations, {report.count('warning')} warnings"
+        f"{_plural(report.count('violation'), 'violation')}, "
+        f"{_plural(report.count('warning'), 'warning')}"
     )
     return "\n".join(lines)
 
