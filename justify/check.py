@@ -16,7 +16,7 @@ from pathlib import Path
 
 import rdflib
 from pyshacl import validate
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, RDFS, SH
 
 from justify.config import Config, load_config
 from justify.errors import ShapeError, UsageError
@@ -44,12 +44,63 @@ class CheckResult:
     value: str | None = None
 
 
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a rule is, from its shape: for reports that describe their rules (SARIF)."""
+
+    id: str
+    label: str
+    description: str
+    severity: str
+
+
+def rule_infos(shapes: rdflib.Graph) -> dict[str, RuleInfo]:
+    infos = {}
+    for shape, rule in shapes.subject_objects(JFS.ruleId):
+        severity = shapes.value(shape, SH.severity)
+        infos[str(rule)] = RuleInfo(
+            id=str(rule),
+            label=str(shapes.value(shape, RDFS.label) or rule),
+            description=str(shapes.value(shape, RDFS.comment) or ""),
+            severity=SEVERITIES.get(severity, "violation")
+            if isinstance(severity, rdflib.URIRef)
+            else "violation",
+        )
+    return dict(sorted(infos.items()))
+
+
+@dataclass(frozen=True)
+class RequirementStatus:
+    """Where a requirement is written, and the status the check gives it."""
+
+    id: str
+    iri: str
+    title: str
+    kind: str
+    status: str
+    file: str
+    line: int
+
+
 @dataclass
 class CheckReport:
     """All results, and the status each requirement ends up with."""
 
     results: list[CheckResult]
-    statuses: dict[str, str] = field(default_factory=dict)
+    requirements: dict[str, RequirementStatus] = field(default_factory=dict)
+    engine: str = "fast"
+    rules: dict[str, RuleInfo] = field(default_factory=dict)
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        return {rid: r.status for rid, r in self.requirements.items()}
+
+    def requirement_of(self, result: CheckResult) -> RequirementStatus | None:
+        """The requirement a result is about (its focus), if it is one."""
+        for req in self.requirements.values():
+            if req.iri == result.focus:
+                return req
+        return None
 
     def count(self, severity: str) -> int:
         return sum(1 for r in self.results if r.severity == severity)
@@ -213,31 +264,43 @@ def run_pyshacl(store: GraphStore, shapes: rdflib.Graph) -> list[CheckResult]:
     return _sorted(results)
 
 
-def requirement_statuses(store: GraphStore, results: list[CheckResult]) -> dict[str, str]:
+def requirement_statuses(
+    store: GraphStore, results: list[CheckResult]
+) -> dict[str, RequirementStatus]:
     """justified / failing / unjustified / stale / draft / retired, by requirement id."""
     rows = run_query(
         store,
-        """SELECT ?r ?id ?status WHERE {
-        ?r a jf:Requirement ; dcterms:identifier ?id ; jf:status ?status }""",
+        """SELECT ?r ?id ?title ?kind ?status ?file ?line WHERE {
+             ?r a jf:Requirement ; dcterms:identifier ?id ; jf:status ?status .
+             OPTIONAL { ?r dcterms:title ?title } OPTIONAL { ?r jf:kind ?kind }
+             OPTIONAL { ?r jf:sourceFile ?file } OPTIONAL { ?r jf:sourceLine ?line } }""",
     ).values()
-    by_focus: dict[str, set[str]] = {}
+    worst: dict[str, set[str]] = {}
     for r in results:
-        by_focus.setdefault(r.focus, set()).add(
-            r.rule if r.severity == "violation" else "~" + r.rule
-        )
+        worst.setdefault(r.focus, set()).add(r.rule if r.severity == "violation" else "~" + r.rule)
     statuses = {}
     for row in rows:
-        rules = by_focus.get(row["r"] or "", set())
+        rules = worst.get(row["r"] or "", set())
         if row["status"] != "approved":
-            statuses[row["id"] or ""] = row["status"] or "draft"
+            status = row["status"] or "draft"
         elif "JF-EVIDENCE" in rules:
-            statuses[row["id"] or ""] = "unjustified"
+            status = "unjustified"
         elif any(not r.startswith("~") for r in rules):
-            statuses[row["id"] or ""] = "failing"
+            status = "failing"
         elif "~JF-STALE" in rules:
-            statuses[row["id"] or ""] = "stale"
+            status = "stale"
         else:
-            statuses[row["id"] or ""] = "justified"
+            status = "justified"
+        rid = row["id"] or ""
+        statuses[rid] = RequirementStatus(
+            id=rid,
+            iri=row["r"] or "",
+            title=row["title"] or "",
+            kind=row["kind"] or "",
+            status=status,
+            file=row["file"] or "",
+            line=int(row["line"] or 1),
+        )
     return dict(sorted(statuses.items()))
 
 
@@ -254,4 +317,4 @@ def check(
     store = store or open_store(config.store_location)
     shapes = load_shapes(config.path(p) for p in config.shapes)
     results = run_fast(store, shapes) if engine == "fast" else run_pyshacl(store, shapes)
-    return CheckReport(results, requirement_statuses(store, results))
+    return CheckReport(results, requirement_statuses(store, results), engine, rule_infos(shapes))

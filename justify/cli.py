@@ -8,7 +8,6 @@ cannot be reached.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +16,9 @@ from typing import Any
 import click
 
 from justify import __version__
-from justify.check import ENGINES, FAIL_ON, CheckReport
+from justify.check import ENGINES, FAIL_ON
 from justify.check import check as run_check
+from justify.check_formats import FORMATS, output_target, render, to_text, write_report
 from justify.config import SETTINGS, Config, load_config
 from justify.demo import demo as run_demo
 from justify.errors import JustifyError
@@ -276,56 +276,6 @@ def _parse_params(
     return params
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _check_text(report: CheckReport) -> str:
-    lines = []
-    by_focus: dict[str, list[str]] = {}
-    for r in report.results:
-        by_focus.setdefault(r.focus.rsplit("/", 1)[-1], []).append(
-            f"    {r.severity:<9} {r.rule:<13} {r.message}"
-        )
-    for rid, status in report.statuses.items():
-        lines.append(f"{rid:<16} {status}")
-        lines.extend(by_focus.pop(rid, []))
-    for focus, found in sorted(by_focus.items()):  # results on runs, commits...
-        lines.append(focus)
-        lines.extend(found)
-    counts = {
-        s: sum(1 for v in report.statuses.values() if v == s)
-        for s in ("justified", "failing", "unjustified", "stale", "draft")
-    }
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
-    lines.append(
-        f"\n{len(report.statuses)} requirements: {summary}; "
-        f"{_plural(report.count('violation'), 'violation')}, "
-        f"{_plural(report.count('warning'), 'warning')}"
-    )
-    return "\n".join(lines)
-
-
-def _check_json(report: CheckReport) -> str:
-    return json.dumps(
-        {
-            "statuses": report.statuses,
-            "results": [
-                {
-                    "rule": r.rule,
-                    "severity": r.severity,
-                    "focus": r.focus,
-                    "value": r.value,
-                    "message": r.message,
-                }
-                for r in report.results
-            ],
-        },
-        indent=2,
-        ensure_ascii=False,
-    )
-
-
 @cli.command()
 @click.option(
     "--engine",
@@ -338,10 +288,19 @@ def _check_json(report: CheckReport) -> str:
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(list(FORMATS)),
     default="text",
     show_default=True,
-    help="Report format.",
+    help="Report format on standard output.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    metavar="[FORMAT:]FILE",
+    help="Also write a report file (repeatable); the format comes from FORMAT: or "
+    "the extension (.json, .xml for JUnit, .sarif, .md, .txt).",
 )
 @click.option(
     "--fail-on",
@@ -351,7 +310,7 @@ def _check_json(report: CheckReport) -> str:
     help="Which results make the exit code 1.",
 )
 @shared_options
-def check(engine: str, fmt: str, fail_on: str) -> None:
+def check(engine: str, fmt: str, outputs: tuple[str, ...], fail_on: str) -> None:
     """Check that every requirement is justified by current, sufficient evidence.
 
     Runs the SHACL shapes of shapes/ (and the 'shapes' setting's folders) over
@@ -363,10 +322,14 @@ def check(engine: str, fmt: str, fail_on: str) -> None:
     Examples:
       justify check
       justify check --format json --fail-on warning
+      justify check -o check.sarif -o junit.xml -o summary.md --format github
       justify check --engine pyshacl
     """
+    targets = [output_target(spec) for spec in outputs]  # bad names fail before the work
     report = run_check(engine=engine, config=current_config())
-    click.echo(_check_text(report) if fmt == "text" else _check_json(report))
+    for out_fmt, path in targets:
+        write_report(render(report, out_fmt), Path(path))
+    click.echo(render(report, fmt))
     click.get_current_context().exit(report.exit_code(fail_on))
 
 
@@ -505,7 +468,7 @@ def demo(directory: Path) -> None:
         click.echo(f"\n$ {title}" if title.startswith("justify") else f"\n{title}")
         click.echo(format_result(answer, base=base))
     click.echo("\n$ justify check")
-    click.echo(_check_text(run_check(config=result.config)))
+    click.echo(to_text(run_check(config=result.config)))
     click.echo(
         f"\nnext: cd {directory} && justify status && justify check && "
         "justify query trace --param id=REQ-REC-1"

@@ -18,6 +18,11 @@ def data_folder(name: str) -> Path:
     )
 
 
+def package_file(name: str) -> Path:
+    """A file shipped inside the package, such as ``schemas/check-report.schema.json``."""
+    return _PACKAGE / name
+
+
 def ontology_file() -> Path:
     """The justify ontology in Turtle."""
     return data_folder("ontology") / "justify.ttl"

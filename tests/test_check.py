@@ -194,6 +194,122 @@ def test_demo_check_reports_the_planted_problems(tmp_path: Path) -> None:
     assert report.exit_code("violation") == 1 and report.exit_code("never") == 0
     cli = run_justify("check", "--format", "json", cwd=result.directory)
     assert cli.returncode == 1
-    assert '"REQ-FAIR-1": "failing"' in cli.stdout
+    import json
+
+    statuses = {r["id"]: r["status"] for r in json.loads(cli.stdout)["requirements"]}
+    assert statuses == report.statuses
     clean = run_justify("check", "--fail-on", "never", cwd=result.directory)
     assert clean.returncode == 0 and "1 stale" in clean.stdout
+
+
+# ------------------------------------------------------------ report formats
+
+
+@pytest.fixture(scope="module")
+def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The demo checked once, every report format written with --output."""
+    from justify.demo import demo
+
+    result = demo(tmp_path_factory.mktemp("formats") / "ws")
+    out = result.directory / "reports"
+    cli = run_justify(
+        "check",
+        "-o",
+        f"{out}/check.json",
+        "-o",
+        f"{out}/junit.xml",
+        "-o",
+        f"{out}/check.sarif",
+        "-o",
+        f"markdown:{out}/summary.txt",
+        "--format",
+        "github",
+        cwd=result.directory,
+    )
+    assert cli.returncode == 1, cli.stderr
+    files = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}
+    files["github"] = cli.stdout
+    return result.directory, files
+
+
+def test_json_report_follows_its_documented_schema(demo_reports) -> None:
+    import json
+
+    import jsonschema
+
+    from justify.resources import package_file
+
+    _, files = demo_reports
+    schema = json.loads(package_file("schemas/check-report.schema.json").read_text())
+    data = json.loads(files["check.json"])
+    jsonschema.validate(data, schema)
+    threshold = next(r for r in data["results"] if r["rule"] == "JF-THRESHOLD")
+    assert threshold["requirement"] == "REQ-FAIR-1"
+    assert (threshold["file"], threshold["line"]) == ("requirements/governance.yaml", 2)
+    assert float(threshold["value"]) > 0.1
+    assert data["summary"]["failing"] == 1 and data["summary"]["violations"] == 2
+
+
+def test_sarif_report_validates_against_the_sarif_schema(demo_reports) -> None:
+    import json
+
+    import jsonschema
+
+    _, files = demo_reports
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json").read_text())
+    data = json.loads(files["check.sarif"])
+    jsonschema.Draft4Validator(schema).validate(data)
+    results = data["runs"][0]["results"]
+    located = {
+        (
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in results
+    }
+    assert ("JF-STALE", "requirements/performance.yaml", 19) in located
+    rule_ids = {r["id"] for r in data["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["ruleId"] for r in results} <= rule_ids
+
+
+def test_junit_report_has_one_case_per_requirement(demo_reports) -> None:
+    from junitparser import Failure, JUnitXml, Skipped
+
+    directory, _ = demo_reports
+    xml = JUnitXml.fromfile(str(directory / "reports" / "junit.xml"))
+    cases = {case.name.split(":")[0]: case for suite in xml for case in suite}
+    assert set(cases) == {
+        "REQ-DATA-1",
+        "REQ-FAIR-1",
+        "REQ-LAT-1",
+        "REQ-PREC-1",
+        "REQ-REC-1",
+        "REQ-TOP-1",
+    }
+    assert any(isinstance(r, Failure) for r in cases["REQ-FAIR-1"].result)
+    assert any(isinstance(r, Skipped) for r in cases["REQ-LAT-1"].result)
+    assert cases["REQ-REC-1"].is_passed
+
+
+def test_markdown_and_github_annotations(demo_reports) -> None:
+    _, files = demo_reports
+    markdown = files["summary.txt"]
+    assert markdown.startswith("## justify check")
+    assert "| `REQ-FAIR-1` Equal recall across tumour sizes | failing |" in markdown
+    github = files["github"].splitlines()
+    assert (
+        "::error file=requirements/governance.yaml,line=2,title=JF-THRESHOLD::REQ-FAIR-1"
+        in "\n".join(github)
+    )
+    assert any(
+        line.startswith("::warning file=requirements/performance.yaml,line=19,title=JF-STALE")
+        for line in github
+    )
+
+
+def test_an_output_without_a_known_format_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "justify.toml").write_text("")
+    result = run_justify("check", "-o", "report.pdf", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "cannot tell the report format of 'report.pdf'" in result.stderr

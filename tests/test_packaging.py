@@ -30,6 +30,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "justify/_data/ontology/justify.ttl" in names
     assert "justify/_data/shapes/requirements.ttl" in names
     assert "justify/queries/trace.rq" in names
+    assert "justify/schemas/check-report.schema.json" in names
+    assert "justify/_data/shapes/justification.ttl" in names
     assert "justify/templates/demo/justify.toml" in names
     assert "justify/py.typed" in names
     target = work / "site"

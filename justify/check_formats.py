@@ -1,0 +1,268 @@
+"""Check reports for people and for tools: text, JSON, JUnit XML, SARIF 2.1.0,
+Markdown (a pull-request comment) and GitHub workflow commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from justify import __version__
+from justify.check import CheckReport, CheckResult
+from justify.errors import UsageError
+
+STATUSES = ("justified", "failing", "unjustified", "stale", "draft")
+JSON_SCHEMA_VERSION = 1
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def summary_line(report: CheckReport) -> str:
+    counts = {s: sum(1 for v in report.statuses.values() if v == s) for s in STATUSES}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    return (
+        f"{len(report.requirements)} requirements: {summary}; "
+        f"{_plural(report.count('violation'), 'violation')}, "
+        f"{_plural(report.count('warning'), 'warning')}"
+    )
+
+
+def _location(report: CheckReport, result: CheckResult) -> tuple[str | None, int]:
+    req = report.requirement_of(result)
+    return (req.file, req.line) if req is not None else (None, 1)
+
+
+def to_text(report: CheckReport) -> str:
+    lines = []
+    by_focus: dict[str, list[str]] = {}
+    for r in report.results:
+        by_focus.setdefault(r.focus, []).append(f"    {r.severity:<9} {r.rule:<13} {r.message}")
+    for req in report.requirements.values():
+        where = f"{req.file}:{req.line}" if req.file else ""
+        lines.append(f"{req.id:<16} {req.status:<12} {where}")
+        lines.extend(by_focus.pop(req.iri, []))
+    for focus, found in sorted(by_focus.items()):  # results about runs, commits...
+        lines.append(focus)
+        lines.extend(found)
+    lines.append("\n" + summary_line(report))
+    return "\n".join(lines)
+
+
+def to_json(report: CheckReport) -> str:
+    """The documented, stable schema: see justify/schemas/check-report.schema.json."""
+    results = []
+    for r in report.results:
+        req = report.requirement_of(r)
+        results.append(
+            {
+                "rule": r.rule,
+                "severity": r.severity,
+                "requirement": req.id if req else None,
+                "focus": r.focus,
+                "path": None,
+                "value": r.value,
+                "message": r.message,
+                "file": req.file if req else None,
+                "line": req.line if req else None,
+            }
+        )
+    data = {
+        "version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "justify", "version": __version__},
+        "engine": report.engine,
+        "summary": {s: sum(1 for v in report.statuses.values() if v == s) for s in STATUSES}
+        | {"violations": report.count("violation"), "warnings": report.count("warning")},
+        "requirements": [
+            {
+                "id": q.id,
+                "title": q.title,
+                "kind": q.kind,
+                "status": q.status,
+                "file": q.file,
+                "line": q.line,
+            }
+            for q in report.requirements.values()
+        ],
+        "results": results,
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def to_junit(report: CheckReport) -> str:
+    """One test case per requirement: violations fail it, drafts are skipped."""
+    suite = ET.Element("testsuite", name="justify", tests=str(len(report.requirements)))
+    by_focus: dict[str, list[CheckResult]] = {}
+    for r in report.results:
+        by_focus.setdefault(r.focus, []).append(r)
+    failures = skipped = 0
+    for req in report.requirements.values():
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            name=f"{req.id}: {req.title}",
+            classname=f"justify.{req.kind or 'requirement'}",
+            file=req.file,
+            line=str(req.line),
+        )
+        found = by_focus.get(req.iri, [])
+        violations = [r for r in found if r.severity == "violation"]
+        if req.status in ("draft", "retired"):
+            ET.SubElement(case, "skipped", message=f"{req.id} is {req.status}")
+            skipped += 1
+        elif violations:
+            failure = ET.SubElement(
+                case, "failure", message=violations[0].message, type=violations[0].rule
+            )
+            failure.text = "\n".join(f"{r.rule}: {r.message}" for r in violations)
+            failures += 1
+        others = [r for r in found if r.severity != "violation"]
+        if others:
+            ET.SubElement(case, "system-out").text = "\n".join(
+                f"{r.severity} {r.rule}: {r.message}" for r in others
+            )
+    suite.set("failures", str(failures))
+    suite.set("skipped", str(skipped))
+    suite.set("errors", "0")
+    root = ET.Element("testsuites", name="justify check")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+_SARIF_LEVEL = {"violation": "error", "warning": "warning", "info": "note"}
+
+
+def to_sarif(report: CheckReport) -> str:
+    """SARIF 2.1.0: locations point at the requirement's file and line."""
+    rules = [
+        {
+            "id": info.id,
+            "name": info.id.replace("-", ""),
+            "shortDescription": {"text": info.label},
+            "fullDescription": {"text": info.description or info.label},
+            "defaultConfiguration": {"level": _SARIF_LEVEL.get(info.severity, "error")},
+        }
+        for info in report.rules.values()
+    ]
+    results = []
+    for r in report.results:
+        file, line = _location(report, r)
+        result: dict[str, object] = {
+            "ruleId": r.rule,
+            "level": _SARIF_LEVEL.get(r.severity, "error"),
+            "message": {"text": r.message},
+        }
+        if file:
+            result["locations"] = [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": file},
+                        "region": {"startLine": line},
+                    }
+                }
+            ]
+        results.append(result)
+    data = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "justify",
+                        "version": __version__,
+                        "informationUri": "https://w3id.org/justify",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def to_markdown(report: CheckReport) -> str:
+    """A summary table for a pull-request comment."""
+    lines = [
+        "## justify check",
+        "",
+        summary_line(report),
+        "",
+        "| requirement | status | problems |",
+        "|---|---|---|",
+    ]
+    by_focus: dict[str, list[CheckResult]] = {}
+    for r in report.results:
+        by_focus.setdefault(r.focus, []).append(r)
+    for req in report.requirements.values():
+        problems = "<br>".join(
+            f"**{r.rule}** {r.message}".replace("|", "\\|") for r in by_focus.get(req.iri, [])
+        )
+        lines.append(f"| `{req.id}` {req.title.replace('|', '/')} | {req.status} | {problems} |")
+    return "\n".join(lines) + "\n"
+
+
+def to_github(report: CheckReport) -> str:
+    """GitHub Actions workflow commands: annotations on the requirement files."""
+    lines = []
+    for r in report.results:
+        file, line = _location(report, r)
+        kind = "error" if r.severity == "violation" else "warning"
+        where = f"file={file},line={line}," if file else ""
+        message = r.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        lines.append(f"::{kind} {where}title={r.rule}::{message}")
+    lines.append(f"::notice title=justify::{summary_line(report)}")
+    return "\n".join(lines)
+
+
+FORMATS: dict[str, Callable[[CheckReport], str]] = {
+    "text": to_text,
+    "json": to_json,
+    "junit": to_junit,
+    "sarif": to_sarif,
+    "markdown": to_markdown,
+    "github": to_github,
+}
+EXTENSIONS = {
+    ".json": "json",
+    ".xml": "junit",
+    ".sarif": "sarif",
+    ".md": "markdown",
+    ".txt": "text",
+}
+
+
+def render(report: CheckReport, fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown report format {fmt!r}", hint="use one of: " + ", ".join(FORMATS))
+    return FORMATS[fmt](report)
+
+
+def write_report(text: str, path: Path) -> None:
+    """Write a report file whole (a partial file never replaces a good one)."""
+    tmp = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
+
+
+def output_target(spec: str) -> tuple[str, str]:
+    """``FORMAT:FILE`` or a file whose extension names the format."""
+    fmt, sep, path = spec.partition(":")
+    if sep and fmt in FORMATS:
+        return fmt, path
+    for ext, name in EXTENSIONS.items():
+        if spec.endswith(ext):
+            return name, spec
+    raise UsageError(
+        f"cannot tell the report format of {spec!r}",
+        hint="write FORMAT:FILE (e.g. sarif:check.sarif) or use .json, .xml, .sarif, .md, .txt",
+    )
