@@ -317,4 +317,37 @@ def check(
     store = store or open_store(config.store_location)
     shapes = load_shapes(config.path(p) for p in config.shapes)
     results = run_fast(store, shapes) if engine == "fast" else run_pyshacl(store, shapes)
+    results = _sorted([*results, *parent_results(store, results)])
     return CheckReport(results, requirement_statuses(store, results), engine, rule_infos(shapes))
+
+
+def parent_results(store: GraphStore, results: list[CheckResult]) -> list[CheckResult]:
+    """Rule JF-PARENT, derived from the others (so both engines share it): an approved
+    requirement is not justified while an approved sub-requirement fails or has no
+    evidence. It climbs: a failing child makes its parent fail, and so on up."""
+    rows = run_query(
+        store,
+        """SELECT ?child ?childId ?parent ?parentId WHERE {
+        ?child jf:parent ?parent ; jf:status "approved" ; dcterms:identifier ?childId .
+        ?parent jf:status "approved" ; dcterms:identifier ?parentId }""",
+    ).values()
+    failing = {r.focus for r in results if r.severity == "violation"}
+    derived: dict[str, CheckResult] = {}
+    changed = True
+    while changed:
+        changed = False
+        for row in rows:
+            parent, child = row["parent"] or "", row["child"] or ""
+            if child in failing and parent not in derived:
+                derived[parent] = CheckResult(
+                    "JF-PARENT",
+                    parent,
+                    "violation",
+                    f"{row['parentId']} cannot be justified while its sub-requirement "
+                    f"{row['childId']} fails; fix {row['childId']} first",
+                    parent,
+                )
+                if parent not in failing:
+                    failing.add(parent)
+                    changed = True
+    return list(derived.values())

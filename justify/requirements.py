@@ -30,10 +30,11 @@ COMPARATORS = (">=", ">", "<=", "<", "==", "!=")
 REQUIREMENT_FIELDS = frozenset(
     (
         *("id", "title", "statement", "kind", "status", "priority", "parent", "parents"),
-        *("rationale", "owner", "model", "experiment", "criteria", "usage_domain"),
+        *("rationale", "owner", "model", "experiment", "criteria", "usage_domain", "attestations"),
     )
 )
 CRITERION_FIELDS = frozenset(("metric", "op", "threshold", "dataset"))
+ATTESTATION_FIELDS = frozenset(("by", "date", "statement", "link"))
 # libyaml's parser when PyYAML was built with it: the same nodes and marks, faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -56,6 +57,18 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class Attestation:
+    """A dated statement by a named person that a requirement was checked."""
+
+    by: str
+    date: str
+    statement: str
+    link: str | None
+    position: int
+    line: int
+
+
+@dataclass(frozen=True)
 class Requirement:
     """One requirement as written in its file, with where it was written."""
 
@@ -74,6 +87,7 @@ class Requirement:
     experiment: str | None = None
     usage_domain: str | None = None
     criteria: tuple[Criterion, ...] = ()
+    attestations: tuple[Attestation, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -236,6 +250,7 @@ class _FileReader:
         usage_domain = self.text(fields, "usage_domain", where=node)
         parents = self.parents(fields)
         criteria = self.criteria(fields)
+        attestations = self.attestations(fields)
         extra = {k: self.value(v) for k, (_, v) in fields.items() if k not in REQUIREMENT_FIELDS}
         if req_id is None:
             return None
@@ -257,6 +272,7 @@ class _FileReader:
             experiment=experiment,
             usage_domain=usage_domain,
             criteria=criteria,
+            attestations=attestations,
             extra=extra,
         )
 
@@ -281,6 +297,48 @@ class _FileReader:
                 return ()
             return tuple(dict.fromkeys(value))
         return ()
+
+    def attestations(
+        self, fields: dict[str, tuple[yaml.Node, yaml.Node]]
+    ) -> tuple[Attestation, ...]:
+        if "attestations" not in fields:
+            return ()
+        seq = fields["attestations"][1]
+        if not isinstance(seq, yaml.SequenceNode):
+            self.problem(seq, f"'attestations' must be a list, got {_describe(self.value(seq))}")
+            return ()
+        result = []
+        for position, node in enumerate(seq.value, 1):
+            if not isinstance(node, yaml.MappingNode):
+                self.problem(node, "each attestation must be a mapping with by, date, statement")
+                continue
+            att = self.mapping(node)
+            by = self.text(att, "by", required=True, where=node)
+            statement = self.text(att, "statement", required=True, where=node)
+            link = self.text(att, "link", where=node)
+            date = None
+            if "date" not in att:
+                self.problem(node, "missing required field 'date'")
+            else:
+                value = self.value(att["date"][1])
+                text = value.isoformat() if hasattr(value, "isoformat") else value
+                if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                    self.problem(
+                        att["date"][1], f"'date' must be YYYY-MM-DD, got {_describe(value)}"
+                    )
+                else:
+                    date = text
+            for key, (key_node, _) in att.items():
+                if key not in ATTESTATION_FIELDS:
+                    self.problem(
+                        key_node,
+                        f"unknown attestation field '{key}'; use by, date, statement, link",
+                    )
+            if by and statement and date:
+                result.append(
+                    Attestation(by, date, statement, link, position, node.start_mark.line + 1)
+                )
+        return tuple(result)
 
     def criteria(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> tuple[Criterion, ...]:
         if "criteria" not in fields:
@@ -485,6 +543,18 @@ def requirement_triples(requirements: list[Requirement], minter: Minter) -> Iter
             if crit.dataset is not None:
                 yield Triple(c, JF.datasetRef, _text(crit.dataset))
             yield from _annotations(c, crit.extra, minter)
+        for att in req.attestations:
+            a = minter.iri("requirement", req.id, "attestation", str(att.position))
+            yield Triple(node, JF.hasAttestation, a)
+            yield from (Triple(a, RDF.type, t) for t in (JF.Attestation, JF.Evidence, PROV.Entity))
+            yield Triple(a, RDFS.label, _text(f"attested by {att.by} on {att.date}"))
+            yield Triple(a, JF.attestedBy, _text(att.by))
+            yield Triple(a, DCTERMS.date, Literal(att.date, datatype=XSD.date))
+            yield Triple(a, JF.statement, _text(att.statement))
+            yield Triple(a, JF.supports, node)
+            yield Triple(a, JF.sourceLine, _integer(att.line))
+            if att.link:
+                yield Triple(a, JF.link, Literal(att.link, datatype=XSD.anyURI))
         yield from _annotations(node, req.extra, minter)
 
         just = minter.justification(req.id)

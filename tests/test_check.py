@@ -140,6 +140,46 @@ CASES = {
         req("R1") + run("r") + ":r jf:supports :R1 , :NOPE .",
         {("JF-REFERENCE", "r")},
     ),
+    "parent-of-failing-child": (
+        req("P")
+        + req("C", extra="; jf:parent :P")
+        + req("G", extra="; jf:parent :C")
+        + run("r")
+        + ":r jf:supports :P .",
+        {("JF-EVIDENCE", "G"), ("JF-PARENT", "C"), ("JF-PARENT", "P")},
+    ),
+    "draft-child-does-not-count": (
+        req("P") + req("C", status="draft", extra="; jf:parent :P"),
+        set(),
+    ),
+    "alias-fails-scoped-requirement": (
+        req("R1", extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m"')
+        + CRITERION
+        + run("r", recall="0.5")
+        + ':v a jf:ModelVersion ; jf:alias "champion" ; jf:versionNumber 3 ; jf:producedBy :r ; jf:supports :R1 ; '
+        + 'jf:versionOf [ dcterms:title "m" ] .',
+        {("JF-ALIAS", "v"), ("JF-THRESHOLD", "R1")},
+    ),
+    "alias-without-the-metric": (
+        req("R1", extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m"')
+        + CRITERION
+        + run("r", recall=None)
+        + ':v a jf:ModelVersion ; jf:alias "champion" ; jf:versionNumber 3 ; jf:producedBy :r ; '
+        + 'jf:versionOf [ dcterms:title "m" ] .',
+        {("JF-ALIAS", "v"), ("JF-EVIDENCE", "R1")},
+    ),
+    "attestation-stale": (
+        req("R1", extra="; jf:hasAttestation :a ; jf:lastChangedIn :k")
+        + ':a jf:attestedBy "Ada" ; dcterms:date "2025-01-01"^^xsd:date ; jf:supports :R1 .'
+        + ':k a jf:Commit ; jf:messageTitle "edit" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .',
+        {("JF-ATTESTATION", "R1")},
+    ),
+    "attestation-current": (
+        req("R1", extra="; jf:hasAttestation :a ; jf:lastChangedIn :k")
+        + ':a jf:attestedBy "Ada" ; dcterms:date "2026-04-01"^^xsd:date ; jf:supports :R1 .'
+        + ':k a jf:Commit ; jf:messageTitle "edit" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .',
+        set(),
+    ),
 }
 
 

@@ -130,6 +130,41 @@ def test_unknown_fields_are_kept_as_annotations(tmp_path: Path) -> None:
     assert by_key["note"]["owner"] == "test_recall >= 0.85 on test"
 
 
+def test_attestations_become_evidence(tmp_path: Path) -> None:
+    write(tmp_path / "justify.toml", "")
+    write(
+        tmp_path / "requirements" / "a.yaml",
+        """requirements:
+  - id: PROC-1
+    title: Model card reviewed
+    kind: process
+    status: approved
+    attestations:
+      - by: Grace Hopper
+        date: 2026-01-05
+        statement: The model card was reviewed with the clinical team.
+        link: https://example.org/reviews/42
+""",
+    )
+    config = justify.load_config(tmp_path / "justify.toml")
+    justify.load(config=config)
+    rows = justify.query(
+        """SELECT ?by ?date ?statement ?link WHERE { ?r dcterms:identifier "PROC-1" ;
+             jf:hasAttestation ?a . ?a jf:supports ?r ; jf:attestedBy ?by ; dcterms:date ?date ;
+             jf:statement ?statement ; jf:link ?link }""",
+        config=config,
+    ).values()
+    assert rows == [
+        {
+            "by": "Grace Hopper",
+            "date": "2026-01-05",
+            "statement": "The model card was reviewed with the clinical team.",
+            "link": "https://example.org/reviews/42",
+        }
+    ]
+    assert justify.check(config=config).statuses == {"PROC-1": "justified"}
+
+
 def test_defaults_and_parents_list(tmp_path: Path) -> None:
     path = write(
         tmp_path / "r.yml",
@@ -250,6 +285,20 @@ BAD_CASES = {
     "not-utf8": (
         {"a.yaml": b"requirements:\n  - id: A\n    title: caf\xe9\n"},
         [("a.yaml", 1, "not UTF-8")],
+    ),
+    "attestation-bad-date": (
+        {
+            "a.yaml": "requirements:\n  - id: A\n    title: a\n    attestations:\n"
+            "      - by: Ada\n        date: last week\n        statement: checked\n"
+        },
+        [("a.yaml", 6, "'date' must be YYYY-MM-DD")],
+    ),
+    "attestation-missing-by": (
+        {
+            "a.yaml": "requirements:\n  - id: A\n    title: a\n    attestations:\n"
+            "      - date: 2026-01-05\n        statement: checked\n"
+        },
+        [("a.yaml", 5, "missing required field 'by'")],
     ),
     "parent-and-parents": (
         {
