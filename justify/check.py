@@ -9,11 +9,13 @@ pySHACL.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph
 import rdflib
 from pyshacl import validate
 from rdflib.namespace import RDF, RDFS, SH
@@ -130,13 +132,43 @@ def load_shapes(extra_folders: Iterable[Path] = ()) -> rdflib.Graph:
         if not folder.is_dir():
             raise UsageError(f"{folder}: no such shape folder", hint="fix the 'shapes' setting")
         for path in sorted(folder.glob("*.ttl")):
-            try:
-                graph.parse(path, format="turtle")
-            except Exception as exc:  # rdflib raises several parser error types
+            try:  # pyoxigraph first: its errors name the line and column
+                list(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.TURTLE))
+            except SyntaxError as exc:
+                line = exc.lineno or 1
                 raise ShapeError(
-                    f"{path}: not valid Turtle: {exc}", hint="fix the shape file at the line named"
+                    f"{path}:{line}: not valid Turtle: {exc.msg}",
+                    hint="fix the shape file at that line; no shapes run until then",
                 ) from exc
+            except OSError as exc:
+                raise ShapeError(f"{path}: cannot read the shape file: {exc}") from exc
+            graph.parse(path, format="turtle")
     return graph
+
+
+def configure_rules(
+    shapes: rdflib.Graph, *, disabled: Iterable[str] = (), severities: dict[str, str] | None = None
+) -> None:
+    """Switch rules off and change their severity, in the shapes themselves, so that
+    both engines see the same shapes."""
+    by_rule = {str(rule): shape for shape, rule in shapes.subject_objects(JFS.ruleId)}
+    levels = {v: k for k, v in SEVERITIES.items()}
+    for rule in [*disabled, *(severities or {})]:
+        if rule not in by_rule and rule != "JF-PARENT":
+            raise UsageError(
+                f"unknown rule id {rule!r} in the configuration",
+                hint="rules: " + ", ".join(sorted([*by_rule, "JF-PARENT"])),
+            )
+    for rule, level in (severities or {}).items():
+        if level not in levels:
+            raise UsageError(
+                f"unknown severity {level!r} for {rule}", hint="use violation, warning or info"
+            )
+        if rule in by_rule:
+            shapes.set((by_rule[rule], SH.severity, levels[level]))
+    for rule in disabled:
+        if rule in by_rule:
+            shapes.add((by_rule[rule], SH.deactivated, rdflib.Literal(True)))
 
 
 def _prefixes(shapes: rdflib.Graph, constraint: rdflib.term.Node) -> str:
@@ -161,6 +193,8 @@ def sparql_rules(shapes: rdflib.Graph) -> tuple[list[SparqlRule], set[rdflib.ter
     """The SPARQL constraints the fast engine runs itself, and the shapes it cannot."""
     rules, others = [], set()
     for shape in set(shapes.subjects(RDF.type, SH.NodeShape)):
+        if shapes.value(shape, SH.deactivated) == rdflib.Literal(True):
+            continue  # switched off in the configuration (pySHACL honours it too)
         constraints = list(shapes.objects(shape, SH.sparql))
         target = _target_pattern(shapes, shape)
         core = any(
@@ -316,8 +350,22 @@ def check(
     config = config or load_config()
     store = store or open_store(config.store_location)
     shapes = load_shapes(config.path(p) for p in config.shapes)
+    bad = [item for item in config.rule_severity if "=" not in item]
+    if bad:
+        raise UsageError(
+            f"rule_severity entry {bad[0]!r} is not RULE=severity",
+            hint='for example: rule_severity = ["JF-STALE=violation"]',
+        )
+    severities = dict(item.split("=", 1) for item in config.rule_severity)
+    configure_rules(shapes, disabled=config.disabled_rules, severities=severities)
     results = run_fast(store, shapes) if engine == "fast" else run_pyshacl(store, shapes)
-    results = _sorted([*results, *parent_results(store, results)])
+    if "JF-PARENT" not in config.disabled_rules:
+        level = severities.get("JF-PARENT", "violation")
+        results = [
+            *results,
+            *(dataclasses.replace(r, severity=level) for r in parent_results(store, results)),
+        ]
+    results = _sorted(results)
     return CheckReport(results, requirement_statuses(store, results), engine, rule_infos(shapes))
 
 

@@ -67,6 +67,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Extra folders of SHACL shape files that run with the built-in shapes.",
         is_list=True,
     ),
+    Setting("disabled_rules", (), "Check rule ids to switch off, such as JF-COMMIT.", is_list=True),
+    Setting(
+        "rule_severity",
+        (),
+        "Check rules whose severity changes, as RULE=violation|warning|info.",
+        is_list=True,
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -85,6 +92,8 @@ class Config:
     mlflow_tracking_uri: str | None
     git_repo: str
     shapes: tuple[str, ...]
+    disabled_rules: tuple[str, ...] = ()
+    rule_severity: tuple[str, ...] = ()
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def path(self, value: str) -> Path:

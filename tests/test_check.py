@@ -11,6 +11,7 @@ from helpers import run_justify
 
 from justify.check import check
 from justify.config import load_config
+from justify.errors import UsageError
 from justify.store import EmbeddedStore
 
 PREFIXES = """
@@ -353,3 +354,63 @@ def test_an_output_without_a_known_format_is_a_usage_error(tmp_path: Path) -> No
     result = run_justify("check", "-o", "report.pdf", cwd=tmp_path)
     assert result.returncode == 2
     assert "cannot tell the report format of 'report.pdf'" in result.stderr
+
+
+# ------------------------------------------------------ configuration, user shapes
+
+USER_SHAPE = """
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix jf: <https://w3id.org/justify/ns#> .
+@prefix jfs: <https://w3id.org/justify/shapes#> . @prefix ex: <https://example.org/shapes#> .
+ex:OwnerShape a sh:NodeShape ;
+    jfs:ruleId "ACME-OWNER" ;
+    sh:targetClass jf:Requirement ;
+    sh:severity sh:Warning ;
+    sh:sparql [ a sh:SPARQLConstraint ; sh:prefixes jfs: ;
+        sh:message "{?id} has no owner; add `owner:` to its file" ;
+        sh:select \"\"\"SELECT $this ?id WHERE { $this dcterms:identifier ?id
+                     FILTER NOT EXISTS { $this jf:owner ?o } }\"\"\" ] .
+"""
+
+
+def _project(tmp_path: Path, settings: str, turtle: str) -> tuple[EmbeddedStore, object]:
+    (tmp_path / "justify.toml").write_text(settings)
+    return _store(tmp_path, turtle), load_config(tmp_path / "justify.toml")
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyshacl"])
+def test_user_shapes_run_with_the_built_in_ones(tmp_path: Path, engine: str) -> None:
+    (tmp_path / "my-shapes").mkdir()
+    (tmp_path / "my-shapes" / "owner.ttl").write_text(USER_SHAPE)
+    store, config = _project(tmp_path, 'shapes = ["my-shapes"]\n', req("R1"))
+    rules = {(r.rule, r.severity) for r in check(engine=engine, config=config, store=store).results}
+    assert rules == {("JF-EVIDENCE", "violation"), ("ACME-OWNER", "warning")}
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyshacl"])
+def test_rules_can_be_switched_off_or_regraded(tmp_path: Path, engine: str) -> None:
+    turtle = CASES["stale"][0] + req("R2")
+    store, config = _project(
+        tmp_path,
+        'disabled_rules = ["JF-EVIDENCE"]\nrule_severity = ["JF-STALE=violation"]\n',
+        turtle,
+    )
+    report = check(engine=engine, config=config, store=store)
+    assert {(r.rule, r.severity) for r in report.results} == {("JF-STALE", "violation")}
+    assert report.statuses == {"R1": "failing", "R2": "justified"}
+
+
+def test_unknown_rule_in_the_configuration_is_a_usage_error(tmp_path: Path) -> None:
+    store, config = _project(tmp_path, 'disabled_rules = ["JF-NOPE"]\n', req("R1"))
+    with pytest.raises(UsageError, match="unknown rule id 'JF-NOPE'"):
+        check(config=config, store=store)
+
+
+def test_a_malformed_shape_file_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "my-shapes").mkdir()
+    (tmp_path / "my-shapes" / "bad.ttl").write_text(
+        USER_SHAPE.replace("sh:severity sh:Warning ;", "sh:severity sh:Warning")
+    )
+    (tmp_path / "justify.toml").write_text('shapes = ["my-shapes"]\n')
+    result = run_justify("check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{tmp_path / 'my-shapes' / 'bad.ttl'}:8: not valid Turtle" in result.stderr
