@@ -32,6 +32,7 @@ from justify.requirements import Criterion, Requirement, read_requirements
 from justify.scaffold import init
 from justify.store import EmbeddedStore, GraphStore, QueryResult, open_store
 from justify.sync import sync
+from justify.trace import trace
 
 __all__ = [
     "CheckReport",
@@ -71,4 +72,5 @@ __all__ = [
     "read_requirements",
     "status",
     "sync",
+    "trace",
 ]

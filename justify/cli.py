@@ -32,6 +32,7 @@ from justify.query import query as run_query
 from justify.scaffold import init as run_init
 from justify.store import EXPORT_FORMATS
 from justify.sync import sync as run_sync
+from justify.trace import trace as run_trace
 
 
 def report_error(exc: JustifyError) -> None:
@@ -331,6 +332,21 @@ def check(engine: str, fmt: str, outputs: tuple[str, ...], fail_on: str) -> None
         write_report(render(report, out_fmt), Path(path))
     click.echo(render(report, fmt))
     click.get_current_context().exit(report.exit_code(fail_on))
+
+
+@cli.command()
+@click.argument("requirement", metavar="REQ-ID")
+@shared_options
+def trace(requirement: str) -> None:
+    """Show the justification of one requirement as a tree: conclusion, strategy,
+    criteria, current and older evidence with values, datasets, commits, authors,
+    model versions and aliases, and the check results.
+
+    \b
+    Example:
+      justify trace REQ-REC-1
+    """
+    click.echo("\n".join(run_trace(requirement, config=current_config()).render()))
 
 
 @cli.command()

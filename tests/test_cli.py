@@ -12,7 +12,7 @@ from helpers import run_justify, write
 
 from justify.cli import cli
 
-COMMANDS = ["init", "load", "import", "sync", "check", "query", "export", "status", "demo"]
+COMMANDS = ["init", "load", "import", "sync", "check", "trace", "query", "export", "status", "demo"]
 SUBCOMMANDS = [["import", "mlflow"], ["import", "git"]]
 
 

@@ -1,0 +1,51 @@
+"""justify trace: one requirement's justification as a tree, from the demo's graph."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import run_justify
+
+import justify
+from justify.demo import demo
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory):
+    return demo(tmp_path_factory.mktemp("trace") / "ws")
+
+
+def test_trace_shows_criteria_evidence_commits_and_models(workspace) -> None:
+    lines = justify.trace("REQ-REC-1", config=workspace.config).render()
+    text = "\n".join(lines)
+    assert lines[0] == "REQ-REC-1: Screening recall  [justified]  requirements/performance.yaml:2"
+    assert "test_recall >= 0.85 on test" in text
+    current = next(ln for ln in lines if "<- current evidence" in ln)
+    assert "run candidate" in current and "via model screening-model version 1 @champion" in current
+    assert "test_recall = 0.953125  meets >= 0.85" in text
+    assert "test_recall = 0.875  meets >= 0.85" in text  # the older run is shown too
+    assert "datasets: breast-cancer-test (test), breast-cancer-train (train)" in text
+    assert '"Add the training script" by Dana Scientist' in text
+    assert "model screening-model version 1 @champion" in text
+    assert "parent: REQ-TOP-1 Screening model fit for release [justified]" in text
+    assert "checks: all rules pass" in text
+
+
+def test_trace_shows_failing_checks(workspace) -> None:
+    text = "\n".join(justify.trace("REQ-FAIR-1", config=workspace.config).render())
+    assert "[failing]" in text.splitlines()[0]
+    assert "recall_gap_size = 0.132184  MISSES <= 0.1" in text
+    assert "violation JF-THRESHOLD" in text
+
+
+def test_trace_from_the_cli_and_unknown_ids(workspace) -> None:
+    ok = run_justify("trace", "REQ-PREC-1", cwd=workspace.directory)
+    assert ok.returncode == 0
+    assert "warning JF-STALE" in ok.stdout
+    assert (
+        "last changed: " in ok.stdout and '"Tighten the precision requirement to 0.90"' in ok.stdout
+    )
+    bad = run_justify("trace", "REQ-RECX", cwd=workspace.directory)
+    assert bad.returncode == 2
+    assert (
+        "no requirement with id 'REQ-RECX'" in bad.stderr and "did you mean REQ-REC-1" in bad.stderr
+    )
