@@ -24,6 +24,7 @@ from justify.errors import (
     UsageError,
 )
 from justify.graphs import GraphStatus, export, status
+from justify.history import history
 from justify.importers.git import GitImportSummary, import_git
 from justify.importers.mlflow import MlflowImportSummary, import_mlflow
 from justify.load import LoadSummary, load
@@ -62,6 +63,7 @@ __all__ = [
     "demo",
     "export",
     "format_result",
+    "history",
     "import_git",
     "import_mlflow",
     "init",

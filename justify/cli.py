@@ -24,6 +24,8 @@ from justify.demo import demo as run_demo
 from justify.errors import JustifyError
 from justify.graphs import export as run_export
 from justify.graphs import status as run_status
+from justify.history import history as run_history
+from justify.history import record as record_history
 from justify.importers.git import import_git
 from justify.importers.mlflow import import_mlflow
 from justify.load import load as run_load
@@ -304,6 +306,13 @@ def _parse_params(
     "the extension (.json, .xml for JUnit, .sarif, .md, .txt).",
 )
 @click.option(
+    "--history/--no-history",
+    "keep_history",
+    default=True,
+    show_default=True,
+    help="Record status changes with the HEAD commit (see justify history).",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),
     default="violation",
@@ -311,7 +320,9 @@ def _parse_params(
     help="Which results make the exit code 1.",
 )
 @shared_options
-def check(engine: str, fmt: str, outputs: tuple[str, ...], fail_on: str) -> None:
+def check(
+    engine: str, fmt: str, outputs: tuple[str, ...], keep_history: bool, fail_on: str
+) -> None:
     """Check that every requirement is justified by current, sufficient evidence.
 
     Runs the SHACL shapes of shapes/ (and the 'shapes' setting's folders) over
@@ -327,11 +338,42 @@ def check(engine: str, fmt: str, outputs: tuple[str, ...], fail_on: str) -> None
       justify check --engine pyshacl
     """
     targets = [output_target(spec) for spec in outputs]  # bad names fail before the work
-    report = run_check(engine=engine, config=current_config())
+    config = current_config()
+    report = run_check(engine=engine, config=config)
+    if keep_history:
+        record_history(report, config=config)
     for out_fmt, path in targets:
         write_report(render(report, out_fmt), Path(path))
     click.echo(render(report, fmt))
     click.get_current_context().exit(report.exit_code(fail_on))
+
+
+@cli.command()
+@click.argument("requirement", metavar="[REQ-ID]", required=False)
+@shared_options
+def history(requirement: str | None) -> None:
+    """Show when requirements became justified or stopped being so, and on which
+    commit: the status changes that `justify check` recorded.
+
+    \b
+    Examples:
+      justify history
+      justify history REQ-REC-1
+    """
+    changes = run_history(requirement, config=current_config())
+    if not changes:
+        click.echo("no status changes recorded yet; `justify check` records them")
+        return
+    rows = [
+        [
+            c.time,
+            c.requirement,
+            f"{c.previous or '-'} -> {c.status}",
+            (c.commit or "")[:8] + (f" {c.commit_title}" if c.commit_title else ""),
+        ]
+        for c in changes
+    ]
+    click.echo(text_table(["time", "requirement", "status", "commit"], rows))
 
 
 @cli.command()

@@ -41,6 +41,7 @@ JF = Vocabulary(
     Requirement AcceptanceCriterion Annotation Justification Strategy Support Evidence
     Attestation Experiment Run Measurement ParameterSetting Tag Dataset Model
     RegisteredModel ModelVersion Repository Commit FileChange GitRef Import SourceGraph
+    CheckRun StatusChange ofRequirement checkStatus previousStatus
     parent hasCriterion hasAnnotation conclusion justifiedBy strategy hasSupport supports
     hasAttestation inExperiment parentRun hasMeasurement historyPoint hasParameter hasTag
     usedDataset onDataset producedBy versionOf loggedModel onCommit parentCommit inRepository author

@@ -12,7 +12,19 @@ from helpers import run_justify, write
 
 from justify.cli import cli
 
-COMMANDS = ["init", "load", "import", "sync", "check", "trace", "query", "export", "status", "demo"]
+COMMANDS = [
+    "init",
+    "load",
+    "import",
+    "sync",
+    "check",
+    "history",
+    "trace",
+    "query",
+    "export",
+    "status",
+    "demo",
+]
 SUBCOMMANDS = [["import", "mlflow"], ["import", "git"]]
 
 

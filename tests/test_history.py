@@ -1,0 +1,47 @@
+"""Check history: status changes with their commit, kept across re-imports."""
+
+from __future__ import annotations
+
+import subprocess
+
+from helpers import run_justify
+
+import justify
+from justify.demo import demo
+
+
+def git(cwd, *args: str) -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "Riley",
+        "GIT_AUTHOR_EMAIL": "r@x",
+        "GIT_COMMITTER_NAME": "Riley",
+        "GIT_COMMITTER_EMAIL": "r@x",
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_history_records_changes_with_their_commit_and_survives_sync(tmp_path) -> None:
+    ws = demo(tmp_path / "ws")
+    first = run_justify("check", cwd=ws.directory)
+    assert first.returncode == 1
+    path = ws.directory / "requirements" / "governance.yaml"
+    path.write_text(path.read_text().replace("threshold: 0.10", "threshold: 0.20"))
+    git(ws.directory, "commit", "-qam", "Relax the fairness gap to 0.20")
+    sha = git(ws.directory, "rev-parse", "HEAD")
+    assert run_justify("sync", "--full", cwd=ws.directory).returncode == 0
+    assert run_justify("check", cwd=ws.directory).returncode == 1  # REQ-DATA-1 still unjustified
+    unchanged = run_justify("check", "--no-history", cwd=ws.directory)
+    assert unchanged.returncode == 1
+
+    changes = justify.history("REQ-FAIR-1", config=ws.config)
+    assert [(c.previous, c.status) for c in changes] == [(None, "failing"), ("failing", "stale")]
+    assert changes[-1].commit == sha
+    assert changes[-1].commit_title == "Relax the fairness gap to 0.20"
+    everything = justify.history(config=ws.config)
+    assert len(everything) == 7  # six first statuses, then the one change
+
+    shown = run_justify("history", "REQ-FAIR-1", cwd=ws.directory)
+    assert "failing -> stale" in shown.stdout and "Relax the fairness gap" in shown.stdout
