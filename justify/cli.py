@@ -151,8 +151,9 @@ def init(directory: Path) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the files, write nothing (pre-commit).")
 @shared_options
-def load(paths: tuple[Path, ...]) -> None:
+def load(paths: tuple[Path, ...], dry_run: bool) -> None:
     """Load requirement files (default: the 'requirements' setting) into the graph.
 
     Every problem in every file is reported as file:line: message, and nothing
@@ -162,8 +163,9 @@ def load(paths: tuple[Path, ...]) -> None:
     Examples:
       justify load
       justify load requirements/performance.yaml requirements/governance.yaml
+      justify load --dry-run
     """
-    click.echo(str(run_load(list(paths) or None, config=current_config())))
+    click.echo(str(run_load(list(paths) or None, dry_run=dry_run, config=current_config())))
 
 
 def _show_warnings(warnings: tuple[str, ...] | list[str]) -> None:

@@ -26,10 +26,13 @@ class LoadSummary:
     triples: int
     graph: str
 
+    dry_run: bool = False
+
     def __str__(self) -> str:
         files = "file" if len(self.files) == 1 else "files"
+        verb = "checked (nothing written)" if self.dry_run else "loaded"
         return (
-            f"loaded {self.requirements} requirements with {self.criteria} criteria from "
+            f"{verb} {self.requirements} requirements with {self.criteria} criteria from "
             f"{len(self.files)} {files} into <{self.graph}> ({self.triples} triples)"
         )
 
@@ -37,6 +40,7 @@ class LoadSummary:
 def load(
     paths: Sequence[str | Path] | None = None,
     *,
+    dry_run: bool = False,
     config: Config | None = None,
     store: GraphStore | None = None,
 ) -> LoadSummary:
@@ -44,7 +48,8 @@ def load(
 
     ``paths`` (files or folders) default to the ``requirements`` setting. On any
     problem in any file, ``RequirementFileError`` lists them all and the store
-    keeps its previous requirements graph.
+    keeps its previous requirements graph. ``dry_run`` checks the files and
+    writes nothing (for pre-commit hooks).
     """
     config = config or load_config()
     started = now()
@@ -82,13 +87,17 @@ def load(
             items=len(requirements),
         ),
     ]
-    store = store or open_store(config.store_location)
-    with store.write() as writer:
-        count = writer.replace_graph(graph, triples)
+    if dry_run:
+        count = len(set(triples))
+    else:
+        store = store or open_store(config.store_location)
+        with store.write() as writer:
+            count = writer.replace_graph(graph, triples)
     return LoadSummary(
         files=tuple(config.relative(f) for f in files),
         requirements=len(requirements),
         criteria=sum(len(r.criteria) for r in requirements),
         triples=count,
         graph=graph.value,
+        dry_run=dry_run,
     )
