@@ -1,0 +1,147 @@
+"""Time `justify check` with the fast engine and with pySHACL on the same graph,
+and say whether their results are identical.
+
+The graph (about 1,000,000 triples by default) has requirements with criteria,
+runs with metrics linked by run tags, commits, and model versions with aliases,
+with failures planted: missing evidence, missed thresholds, missing metrics,
+stale requirements, unknown commits.
+
+    python benchmarks/bench_check.py [--requirements 1000] [--runs 30000] [--skip-pyshacl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import time
+from pathlib import Path
+
+from pyoxigraph import NamedNode
+
+import justify
+from justify.check import check
+from justify.store import EmbeddedStore
+
+JF = "https://w3id.org/justify/ns#"
+DC = "http://purl.org/dc/terms/"
+PROV = "http://www.w3.org/ns/prov#"
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+BASE = "https://example.org/bench/"
+
+
+def generate(requirements: int, runs: int, commits: int, metrics: int, seed: int = 7) -> bytes:
+    rng = random.Random(seed)
+    lines: list[str] = []
+
+    def t(s: str, p: str, o: str) -> None:
+        lines.append(f"{s} {p} {o} .\n")
+
+    def lit(v: str) -> str:
+        return f'"{v}"'
+
+    def dbl(v: float) -> str:
+        return f'"{v!r}"^^<{XSD}double>'
+
+    def when(day: int) -> str:
+        return f'"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T00:00:00Z"^^<{XSD}dateTime>'
+
+    for c in range(commits):
+        node = f"<{BASE}commit/c{c}>"
+        t(node, RDF_TYPE, f"<{JF}Commit>")
+        t(node, f"<{JF}gitCommitSha>", lit(f"c{c}"))
+        t(node, f"<{JF}messageTitle>", lit(f"change {c}"))
+        t(node, f"<{PROV}endedAtTime>", when(c % 200))
+    for r in range(requirements):
+        node = f"<{BASE}requirement/R{r}>"
+        t(node, RDF_TYPE, f"<{JF}Requirement>")
+        t(node, f"<{DC}identifier>", lit(f"R{r}"))
+        t(node, f"<{DC}title>", lit(f"Requirement {r}"))
+        t(node, f"<{JF}kind>", lit("performance"))
+        t(node, f"<{JF}status>", lit("approved" if r % 10 else "draft"))
+        t(node, f"<{JF}sourceFile>", lit("requirements/bench.yaml"))
+        t(node, f"<{JF}sourceLine>", f'"{1 + r * 8}"^^<{XSD}integer>')
+        crit = f"<{BASE}requirement/R{r}/criterion/1>"
+        t(node, f"<{JF}hasCriterion>", crit)
+        t(crit, RDF_TYPE, f"<{JF}AcceptanceCriterion>")
+        t(crit, f"<{JF}metricKey>", lit(f"m{r % metrics}"))
+        t(crit, f"<{JF}comparator>", lit(">="))
+        t(crit, f"<{JF}threshold>", dbl(0.5))
+        if r % 50 == 7:  # stale: changed late in the year
+            t(node, f"<{JF}lastChangedIn>", f"<{BASE}commit/c{199}>")
+        if r % 20 == 3:
+            t(node, f"<{JF}scopeModelName>", lit(f"model-{r % 5}"))
+    for i in range(runs):
+        node = f"<{BASE}run/{i}>"
+        t(node, RDF_TYPE, f"<{JF}Run>")
+        t(node, f"<{DC}title>", lit(f"run-{i}"))
+        t(node, f"<{JF}runId>", lit(f"id{i}"))
+        t(node, f"<{JF}runStatus>", lit("FAILED" if i % 97 == 0 else "FINISHED"))
+        t(node, f"<{PROV}startedAtTime>", when(i % 150))
+        t(node, f"<{PROV}endedAtTime>", when(i % 150))
+        t(node, f"<{JF}gitCommitSha>", lit(f"c{i % commits}" if i % 53 else f"missing{i}"))
+        if i % 3 == 0 and (i // 3) % requirements % 10 != 5:  # some requirements never get runs
+            t(node, f"<{JF}supports>", f"<{BASE}requirement/R{(i // 3) % requirements}>")
+        for k in range(metrics):
+            if i % 41 == 0 and k == 0:
+                continue  # a missing metric
+            m = f"<{BASE}run/{i}/metric/m{k}>"
+            t(node, f"<{JF}hasMeasurement>", m)
+            t(m, f"<{JF}metricKey>", lit(f"m{k}"))
+            t(m, f"<{JF}value>", dbl(round(rng.random(), 3)))
+    for v in range(5):
+        node = f"<{BASE}model/model-{v}/1>"
+        t(node, RDF_TYPE, f"<{JF}ModelVersion>")
+        t(node, f"<{JF}versionNumber>", f'"1"^^<{XSD}integer>')
+        t(node, f"<{JF}alias>", lit("champion"))
+        t(node, f"<{JF}producedBy>", f"<{BASE}run/{v * 3}>")
+        t(node, f"<{JF}versionOf>", f"<{BASE}model/model-{v}>")
+        t(f"<{BASE}model/model-{v}>", f"<{DC}title>", lit(f"model-{v}"))
+    return "".join(lines).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requirements", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=30_000)
+    parser.add_argument("--commits", type=int, default=20_000)
+    parser.add_argument("--metrics", type=int, default=20)
+    parser.add_argument("--skip-pyshacl", action="store_true")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/justify-bench-check"))
+    args = parser.parse_args()
+    if args.workdir.exists():
+        shutil.rmtree(args.workdir)
+    args.workdir.mkdir(parents=True)
+    (args.workdir / "justify.toml").write_text(f'base_iri = "{BASE}"\n')
+    config = justify.load_config(args.workdir / "justify.toml")
+    store = EmbeddedStore(config.store_location)
+    data = generate(args.requirements, args.runs, args.commits, args.metrics)
+    with store.write() as writer:
+        writer.load_ntriples(NamedNode(BASE + "graph/bench"), data)
+    size = sum(store.graph_sizes().values())
+    print(f"graph: {size:,} triples, {args.requirements} requirements, {args.runs} runs")
+
+    start = time.perf_counter()
+    fast = check(engine="fast", config=config, store=store)
+    fast_s = time.perf_counter() - start
+    print(
+        f"fast engine:    {fast_s:8.2f} s  {len(fast.results)} results "
+        f"({fast.count('violation')} violations, {fast.count('warning')} warnings)"
+    )
+    if args.skip_pyshacl:
+        return
+    start = time.perf_counter()
+    reference = check(engine="pyshacl", config=config, store=store)
+    ref_s = time.perf_counter() - start
+    same = [(r.rule, r.focus, r.severity, r.value, r.message) for r in fast.results] == [
+        (r.rule, r.focus, r.severity, r.value, r.message) for r in reference.results
+    ]
+    print(f"pyshacl engine: {ref_s:8.2f} s  {len(reference.results)} results")
+    print(f"ratio: fast is {ref_s / fast_s:.1f}x faster; results identical: {same}")
+
+
+if __name__ == "__main__":
+    main()
