@@ -10,6 +10,7 @@ pySHACL.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -97,12 +98,13 @@ class CheckReport:
     def statuses(self) -> dict[str, str]:
         return {rid: r.status for rid, r in self.requirements.items()}
 
+    @functools.cached_property
+    def _by_iri(self) -> dict[str, RequirementStatus]:
+        return {req.iri: req for req in self.requirements.values()}
+
     def requirement_of(self, result: CheckResult) -> RequirementStatus | None:
         """The requirement a result is about (its focus), if it is one."""
-        for req in self.requirements.values():
-            if req.iri == result.focus:
-                return req
-        return None
+        return self._by_iri.get(result.focus)
 
     def count(self, severity: str) -> int:
         return sum(1 for r in self.results if r.severity == severity)
