@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -44,8 +46,9 @@ def generate(requirements: int, runs: int, commits: int, metrics: int, seed: int
     def dbl(v: float) -> str:
         return f'"{v!r}"^^<{XSD}double>'
 
-    def when(day: int) -> str:
-        return f'"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T00:00:00Z"^^<{XSD}dateTime>'
+    def when(day: int, minute: int = 0) -> str:
+        clock = f"{minute // 60 % 24:02d}:{minute % 60:02d}"
+        return f'"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T{clock}:00Z"^^<{XSD}dateTime>'
 
     for c in range(commits):
         node = f"<{BASE}commit/c{c}>"
@@ -70,17 +73,20 @@ def generate(requirements: int, runs: int, commits: int, metrics: int, seed: int
         t(crit, f"<{JF}threshold>", dbl(0.5))
         if r % 50 == 7:  # stale: changed late in the year
             t(node, f"<{JF}lastChangedIn>", f"<{BASE}commit/c{199}>")
-        if r % 20 == 3:
+        if r % 20 == 3:  # scoped to a model: its champion's run is evidence too
             t(node, f"<{JF}scopeModelName>", lit(f"model-{r % 5}"))
+            t(f"<{BASE}model/model-{r % 5}/1>", f"<{JF}supports>", node)
     for i in range(runs):
         node = f"<{BASE}run/{i}>"
         t(node, RDF_TYPE, f"<{JF}Run>")
         t(node, f"<{DC}title>", lit(f"run-{i}"))
         t(node, f"<{JF}runId>", lit(f"id{i}"))
         t(node, f"<{JF}runStatus>", lit("FAILED" if i % 97 == 0 else "FINISHED"))
-        t(node, f"<{PROV}startedAtTime>", when(i % 150))
-        t(node, f"<{PROV}endedAtTime>", when(i % 150))
-        t(node, f"<{JF}gitCommitSha>", lit(f"c{i % commits}" if i % 53 else f"missing{i}"))
+        t(node, f"<{PROV}startedAtTime>", when(i % 150, i // 150))  # distinct, like MLflow's
+        t(node, f"<{PROV}endedAtTime>", when(i % 150, i // 150 + 1))
+        sha = f"c{i % commits}" if i % 53 else f"missing{i}"
+        t(node, f"<{JF}gitCommitSha>", lit(sha))
+        t(node, f"<{JF}onCommit>", f"<{BASE}commit/{sha}>")
         if i % 3 == 0 and (i // 3) % requirements % 10 != 5:  # some requirements never get runs
             t(node, f"<{JF}supports>", f"<{BASE}requirement/R{(i // 3) % requirements}>")
         for k in range(metrics):
@@ -131,6 +137,16 @@ def main() -> None:
         f"fast engine:    {fast_s:8.2f} s  {len(fast.results)} results "
         f"({fast.count('violation')} violations, {fast.count('warning')} warnings)"
     )
+    # The same check as users run it: a fresh process, history recorded.
+    start = time.perf_counter()
+    cli = subprocess.run(
+        [sys.executable, "-m", "justify", "check", "--format", "json", "-o", "report.json"],
+        cwd=args.workdir,
+        capture_output=True,
+        text=True,
+    )
+    cli_s = time.perf_counter() - start
+    print(f"justify check:  {cli_s:8.2f} s  end to end in a new process (exit {cli.returncode})")
     if args.skip_pyshacl:
         return
     start = time.perf_counter()

@@ -1,10 +1,12 @@
 """Justification checks: SHACL shapes run over the union of all graphs.
 
 Two engines give the same results. ``pyshacl`` is the reference: the union
-graph is converted to rdflib and validated. ``fast`` runs each SPARQL-based
+graph (without the derived graph) is converted to rdflib, pySHACL applies the
+SHACL rules (current evidence) and validates. ``fast`` runs each SPARQL rule and
 constraint once as a query on the store, for every focus node at the same time
-(instead of once per focus node); shapes with core constraints go through
-pySHACL.
+(instead of once per focus node), and writes what the rules derive to the
+graph ``graph/derived``; shapes with core constraints go through pySHACL, on the
+triples of their focus nodes only when their paths allow it.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from justify.config import Config, load_config
 from justify.errors import ShapeError, UsageError
+from justify.iris import Minter
 from justify.query import run_query
-from justify.rdfconv import to_rdflib_graph
+from justify.rdfconv import to_rdflib, to_rdflib_graph
 from justify.resources import shapes_folder
 from justify.store import GraphStore, open_store
 
@@ -191,6 +194,41 @@ def _target_pattern(shapes: rdflib.Graph, shape: rdflib.term.Node) -> str | None
     return None
 
 
+def _with_target(query: str, target: str, shape: rdflib.term.Node) -> str:
+    match = _WHERE.search(query)
+    if match is None:
+        raise ShapeError(f"shape {shape}: its SPARQL query has no WHERE block")
+    return query[: match.end()] + " " + target + " " + query[match.end() :]
+
+
+def derivation_rules(shapes: rdflib.Graph) -> list[str]:
+    """The CONSTRUCT queries of the shapes' SPARQL rules (SHACL-AF), with their
+    targets, ready to run once on the store."""
+    queries = []
+    for shape, rule in shapes.subject_objects(SH.rule):
+        if shapes.value(shape, SH.deactivated) == rdflib.Literal(True):
+            continue
+        construct = shapes.value(rule, SH.construct)
+        target = _target_pattern(shapes, shape)
+        if construct is None or target is None:
+            raise ShapeError(
+                f"shape {shape}: only SPARQL rules (sh:construct) on a class or "
+                "subjects-of target are supported"
+            )
+        query = _with_target(str(construct), target, shape)
+        queries.append(_prefixes(shapes, rule) + "\n" + query)
+    return sorted(queries)
+
+
+def derive(store: GraphStore, shapes: rdflib.Graph, graph: pyoxigraph.NamedNode) -> int:
+    """Run the shapes' rules on the store and replace ``graph`` with what they derive."""
+    triples: set[pyoxigraph.Triple] = set()
+    for query in derivation_rules(shapes):
+        triples.update(store.query(query).triples)
+    with store.write() as writer:
+        return writer.replace_graph(graph, triples)
+
+
 def sparql_rules(shapes: rdflib.Graph) -> tuple[list[SparqlRule], set[rdflib.term.Node]]:
     """The SPARQL constraints the fast engine runs itself, and the shapes it cannot."""
     rules, others = [], set()
@@ -199,28 +237,19 @@ def sparql_rules(shapes: rdflib.Graph) -> tuple[list[SparqlRule], set[rdflib.ter
             continue  # switched off in the configuration (pySHACL honours it too)
         constraints = list(shapes.objects(shape, SH.sparql))
         target = _target_pattern(shapes, shape)
-        core = any(
-            shapes.value(shape, p) is not None
-            for p in (SH.property, SH.minCount, SH.datatype, SH["in"], SH["class"], SH.node)
-        )
-        if not constraints or target is None or core:
+        if (
+            not constraints
+            and shapes.value(shape, SH.rule) is not None
+            and not _is_core(shapes, shape)
+        ):
+            continue  # a rule-only shape: derive() runs it
+        if not constraints or target is None or _is_core(shapes, shape):
             others.add(shape)
             continue
         rule = str(shapes.value(shape, JFS.ruleId) or shape)
         for constraint in constraints:
             select = str(shapes.value(constraint, SH.select))
-            match = _WHERE.search(select)
-            if match is None:
-                raise ShapeError(f"shape {shape}: its SPARQL constraint has no WHERE block")
-            query = (
-                _prefixes(shapes, constraint)
-                + "\n"
-                + select[: match.end()]
-                + " "
-                + target
-                + " "
-                + select[match.end() :]
-            )
+            query = _prefixes(shapes, constraint) + "\n" + _with_target(select, target, shape)
             severity = shapes.value(shape, SH.severity)  # SHACL: severity belongs to the shape
             rules.append(
                 SparqlRule(
@@ -236,11 +265,21 @@ def sparql_rules(shapes: rdflib.Graph) -> tuple[list[SparqlRule], set[rdflib.ter
     return rules, others
 
 
+_CORE = (SH.property, SH.minCount, SH.datatype, SH["in"], SH["class"], SH.node, SH.path)
+
+
+def _is_core(shapes: rdflib.Graph, shape: rdflib.term.Node) -> bool:
+    return any(shapes.value(shape, p) is not None for p in _CORE)
+
+
 def _fill(message: str, row: dict[str, str | None]) -> str:
     return _MESSAGE_VAR.sub(lambda m: row.get(m.group(1)) or "", message)
 
 
-def run_fast(store: GraphStore, shapes: rdflib.Graph) -> list[CheckResult]:
+def run_fast(
+    store: GraphStore, shapes: rdflib.Graph, derived: pyoxigraph.NamedNode
+) -> list[CheckResult]:
+    derive(store, shapes, derived)
     rules, others = sparql_rules(shapes)
     results = []
     for rule in rules:
@@ -261,14 +300,61 @@ def run_fast(store: GraphStore, shapes: rdflib.Graph) -> list[CheckResult]:
             for p in (
                 RDF.type,
                 SH.sparql,
+                SH.rule,
                 SH.targetClass,
                 SH.targetSubjectsOf,
                 SH.targetNode,
                 SH.targetObjectsOf,
             ):
                 subset.remove((shape, p, None))
-        results.extend(run_pyshacl(store, subset))
+        focus = _focus_data(store, shapes, others)
+        data = to_rdflib_graph(store.quads()) if focus is None else focus
+        results.extend(_pyshacl_results(data, subset, advanced=False))
     return _sorted(results)
+
+
+def _focus_data(
+    store: GraphStore, shapes: rdflib.Graph, core: set[rdflib.term.Node]
+) -> rdflib.Graph | None:
+    """The triples that shapes with only local constraints can see: their focus
+    nodes' own triples and the types of the nodes those point to. None when a
+    shape looks further (nested shapes, paths other than a predicate, logical
+    constraints), and then pySHACL gets the whole union graph."""
+    local = {
+        SH.path, SH.minCount, SH.maxCount, SH.datatype, SH.pattern, SH.flags, SH["in"],
+        SH["class"], SH.nodeKind, SH.minLength, SH.maxLength, SH.hasValue, SH.minInclusive,
+        SH.maxInclusive, SH.minExclusive, SH.maxExclusive, SH.languageIn, SH.uniqueLang,
+        SH.message, SH.name, SH.description, SH.severity, SH.deactivated, SH.order,
+        SH.group, SH.defaultValue,
+    }  # fmt: skip
+    patterns = []
+    for shape in core:
+        target = _target_pattern(shapes, shape)
+        if target is None or any(
+            (shape, p, None) in shapes for p in (SH.targetNode, SH.targetObjectsOf)
+        ):
+            return None
+        props = list(shapes.objects(shape, SH.property))
+        for node in [shape, *props]:
+            for p, o in shapes.predicate_objects(node):
+                if node != shape and p not in local:
+                    return None
+                if p == SH.path and not isinstance(o, rdflib.URIRef):
+                    return None
+                if node == shape and p in (SH["not"], SH["and"], SH["or"], SH.xone, SH.node):
+                    return None
+        patterns.append("{ " + target.replace("$this", "?s") + " }")
+    query = (
+        "CONSTRUCT { ?s ?p ?o . ?o a ?type } WHERE { { "
+        + " UNION ".join(patterns)
+        + " } ?s ?p ?o . OPTIONAL { ?o a ?type } }"
+    )
+    graph = rdflib.Graph()
+    for triple in store.query(query).triples:
+        graph.add(
+            (to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object))
+        )
+    return graph
 
 
 def _sorted(results: Iterable[CheckResult]) -> list[CheckResult]:
@@ -277,9 +363,21 @@ def _sorted(results: Iterable[CheckResult]) -> list[CheckResult]:
     )
 
 
-def run_pyshacl(store: GraphStore, shapes: rdflib.Graph) -> list[CheckResult]:
-    data = to_rdflib_graph(store.quads())
-    _, report, _ = validate(data, shacl_graph=shapes, inference="none", abort_on_first=False)
+def run_pyshacl(
+    store: GraphStore, shapes: rdflib.Graph, derived: pyoxigraph.NamedNode
+) -> list[CheckResult]:
+    """The reference: pySHACL derives (SHACL rules) and validates by itself, on the
+    union graph without what the fast engine derived."""
+    data = to_rdflib_graph(q for q in store.quads() if q.graph_name != derived)
+    return _pyshacl_results(data, shapes, advanced=True)
+
+
+def _pyshacl_results(
+    data: rdflib.Graph, shapes: rdflib.Graph, *, advanced: bool
+) -> list[CheckResult]:
+    _, report, _ = validate(
+        data, shacl_graph=shapes, inference="none", abort_on_first=False, advanced=advanced
+    )
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         shape = report.value(node, SH.sourceShape)
@@ -360,7 +458,11 @@ def check(
         )
     severities = dict(item.split("=", 1) for item in config.rule_severity)
     configure_rules(shapes, disabled=config.disabled_rules, severities=severities)
-    results = run_fast(store, shapes) if engine == "fast" else run_pyshacl(store, shapes)
+    derived = Minter(config.base_iri).graph("derived")
+    if engine == "fast":
+        results = run_fast(store, shapes, derived)
+    else:
+        results = run_pyshacl(store, shapes, derived)
     if "JF-PARENT" not in config.disabled_rules:
         level = severities.get("JF-PARENT", "violation")
         results = [

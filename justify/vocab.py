@@ -43,7 +43,8 @@ JF = Vocabulary(
     RegisteredModel ModelVersion Repository Commit FileChange GitRef Import SourceGraph
     CheckRun StatusChange ofRequirement checkStatus previousStatus
     parent hasCriterion hasAnnotation conclusion justifiedBy strategy hasSupport supports
-    hasAttestation inExperiment parentRun hasMeasurement historyPoint hasParameter hasTag
+    hasAttestation currentEvidence inExperiment parentRun hasMeasurement historyPoint
+    hasParameter hasTag
     usedDataset onDataset producedBy versionOf loggedModel onCommit parentCommit inRepository author
     committer hasFileChange pointsTo lastChangedIn importedInto
     statement kind status priority rationale usageDomain owner modelScope scopeModelName

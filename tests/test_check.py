@@ -112,6 +112,29 @@ CASES = {
         + ":ok jf:supports :R1 . :broken jf:supports :R1 .",
         {("JF-FINISHED", "R1")},
     ),
+    "only-failed-runs-is-unjustified": (
+        req("R1") + run("broken", status="FAILED") + ":broken jf:supports :R1 .",
+        {("JF-EVIDENCE", "R1"), ("JF-FINISHED", "R1")},
+    ),
+    "older-failed-run-is-fine": (
+        req("R1")
+        + run("broken", status="FAILED", end="2026-01-01T00:00:00Z")
+        + run("ok", end="2026-02-01T00:00:00Z")
+        + ":ok jf:supports :R1 . :broken jf:supports :R1 .",
+        set(),
+    ),
+    "justifies-commit-is-evidence": (
+        req("R1") + ':k a jf:Commit ; jf:gitCommitSha "abc" ; jf:supports :R1 .',
+        set(),
+    ),
+    "newer-tagged-run-beats-model-scope": (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + CRITERION
+        + run("old", recall="0.95", end="2026-01-01T00:00:00Z")
+        + run("new", recall="0.5", end="2026-02-01T00:00:00Z")
+        + ":v a jf:ModelVersion ; jf:supports :R1 ; jf:producedBy :old . :new jf:supports :R1 .",
+        {("JF-THRESHOLD", "R1")},
+    ),
     "commit-unknown": (
         req("R1") + run("r", extra='; jf:gitCommitSha "abc"') + ":r jf:supports :R1 .",
         {("JF-COMMIT", "R1")},
@@ -414,3 +437,16 @@ def test_a_malformed_shape_file_names_file_and_line(tmp_path: Path) -> None:
     result = run_justify("check", cwd=tmp_path)
     assert result.returncode == 2
     assert f"{tmp_path / 'my-shapes' / 'bad.ttl'}:8: not valid Turtle" in result.stderr
+
+
+def test_fast_check_writes_current_evidence_to_the_derived_graph(tmp_path: Path) -> None:
+    store = _store(tmp_path, CASES["newer-tagged-run-beats-model-scope"][0])
+    (tmp_path / "justify.toml").write_text('base_iri = "https://example.org/t/"\n')
+    config = load_config(tmp_path / "justify.toml")
+    check(engine="fast", config=config, store=store)
+    rows = store.query(
+        "SELECT ?g ?run WHERE { GRAPH ?g { ?r <https://w3id.org/justify/ns#currentEvidence> ?run } }"
+    ).values()
+    assert rows == [
+        {"g": "https://example.org/t/graph/derived", "run": "https://example.org/t/new"}
+    ]
