@@ -29,3 +29,17 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in a workspace as a fixed author; its output, stripped."""
+    env = {
+        "GIT_AUTHOR_NAME": "Riley",
+        "GIT_AUTHOR_EMAIL": "r@x",
+        "GIT_COMMITTER_NAME": "Riley",
+        "GIT_COMMITTER_EMAIL": "r@x",
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()

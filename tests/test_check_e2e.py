@@ -5,27 +5,13 @@ exit code and history follow."""
 from __future__ import annotations
 
 import json
-import subprocess
 import warnings
 from pathlib import Path
 
-from helpers import run_justify
+from helpers import git, run_justify
 
 import justify
 from justify.demo import MODEL, demo
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "Riley",
-        "GIT_AUTHOR_EMAIL": "r@x",
-        "GIT_COMMITTER_NAME": "Riley",
-        "GIT_COMMITTER_EMAIL": "r@x",
-        "PATH": "/usr/bin:/bin",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def check_json(cwd: Path) -> tuple[int, dict[str, str], list[dict[str, str]]]:

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-
-from helpers import run_justify
+from helpers import git, run_justify
 
 import justify
 from justify.demo import demo
-
-
-def git(cwd, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "Riley",
-        "GIT_AUTHOR_EMAIL": "r@x",
-        "GIT_COMMITTER_NAME": "Riley",
-        "GIT_COMMITTER_EMAIL": "r@x",
-        "PATH": "/usr/bin:/bin",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def test_history_records_changes_with_their_commit_and_survives_sync(tmp_path) -> None:
