@@ -527,8 +527,18 @@ def demo(directory: Path) -> None:
     ):
         click.echo(f"\n$ {title}" if title.startswith("justify") else f"\n{title}")
         click.echo(format_result(answer, base=base))
-    click.echo("\n$ justify check")
-    click.echo(to_text(run_check(config=result.config)))
+    reports = ["reports/check.sarif", "reports/junit.xml", "reports/summary.md"]
+    click.echo(f"\n$ justify check -o {' -o '.join(reports)}")
+    report = run_check(config=result.config)
+    record_history(report, config=result.config)
+    for spec in reports:
+        out_fmt, path = output_target(spec)
+        write_report(render(report, out_fmt), result.directory / path)
+    click.echo(to_text(report))
+    click.echo(
+        f"(justify check exits {report.exit_code()} here: the planted problems fail it; "
+        f"reports written to {directory}/reports/)"
+    )
     click.echo(
         f"\nnext: cd {directory} && justify status && justify check && "
         "justify query trace --param id=REQ-REC-1"

@@ -97,3 +97,9 @@ def test_installed_wheel_runs_help_init_and_demo_from_any_folder(
     demo = _run(installed, "demo", str(tmp_path / "demo"), cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
     assert "REQ-REC-1" in demo.stdout
+    # The demo ends as CI would: check reports written, the planted problems failing it.
+    assert "justify check exits 1 here" in demo.stdout
+    reports = tmp_path / "demo" / "reports"
+    assert "REQ-FAIR-1" in (reports / "summary.md").read_text(encoding="utf-8")
+    assert '"version": "2.1.0"' in (reports / "check.sarif").read_text(encoding="utf-8")
+    assert "<testsuite" in (reports / "junit.xml").read_text(encoding="utf-8")
