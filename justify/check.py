@@ -29,7 +29,7 @@ from justify.config import Config, load_config
 from justify.errors import ShapeError, UsageError
 from justify.iris import Minter
 from justify.query import run_query
-from justify.rdfconv import to_rdflib, to_rdflib_graph
+from justify.rdfconv import to_rdflib_graph
 from justify.resources import shapes_folder
 from justify.store import GraphStore, open_store
 
@@ -227,6 +227,8 @@ def derive(store: GraphStore, shapes: rdflib.Graph, graph: pyoxigraph.NamedNode)
     triples: set[pyoxigraph.Triple] = set()
     for query in derivation_rules(shapes):
         triples.update(store.query(query).triples)
+    if triples == {quad.triple for quad in store.quads(graph)}:
+        return len(triples)  # unchanged: no new store generation for nothing
     with store.write() as writer:
         return writer.replace_graph(graph, triples)
 
@@ -239,13 +241,10 @@ def sparql_rules(shapes: rdflib.Graph) -> tuple[list[SparqlRule], set[rdflib.ter
             continue  # switched off in the configuration (pySHACL honours it too)
         constraints = list(shapes.objects(shape, SH.sparql))
         target = _target_pattern(shapes, shape)
-        if (
-            not constraints
-            and shapes.value(shape, SH.rule) is not None
-            and not _is_core(shapes, shape)
-        ):
+        core = _is_core(shapes, shape)
+        if not constraints and not core and shapes.value(shape, SH.rule) is not None:
             continue  # a rule-only shape: derive() runs it
-        if not constraints or target is None or _is_core(shapes, shape):
+        if not constraints or target is None or core:
             others.add(shape)
             continue
         rule = str(shapes.value(shape, JFS.ruleId) or shape)
@@ -363,12 +362,7 @@ def _focus_data(
         + " UNION ".join(patterns)
         + " } ?s ?p ?o . OPTIONAL { ?o a ?type } }"
     )
-    graph = rdflib.Graph()
-    for triple in store.query(query).triples:
-        graph.add(
-            (to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object))
-        )
-    return graph
+    return to_rdflib_graph(store.query(query).triples)
 
 
 def _sorted(results: Iterable[CheckResult]) -> list[CheckResult]:
