@@ -9,6 +9,7 @@ In Python, each command of the CLI is one function here, with the same options::
 
 __version__ = "0.1.0"
 
+from justify.audit import AuditReport, report
 from justify.check import CheckReport, CheckResult, check
 from justify.config import Config, load_config
 from justify.demo import demo
@@ -31,11 +32,13 @@ from justify.load import LoadSummary, load
 from justify.query import canned_queries, format_result, query
 from justify.requirements import Criterion, Requirement, read_requirements
 from justify.scaffold import init
+from justify.serve import app
 from justify.store import EmbeddedStore, GraphStore, QueryResult, open_store
 from justify.sync import sync
 from justify.trace import trace
 
 __all__ = [
+    "AuditReport",
     "CheckReport",
     "CheckResult",
     "Config",
@@ -58,6 +61,7 @@ __all__ = [
     "StoreError",
     "UsageError",
     "__version__",
+    "app",
     "canned_queries",
     "check",
     "demo",
@@ -72,6 +76,7 @@ __all__ = [
     "open_store",
     "query",
     "read_requirements",
+    "report",
     "status",
     "sync",
     "trace",

@@ -16,6 +16,9 @@ from typing import Any
 import click
 
 from justify import __version__
+from justify.audit import REPORT_FORMATS
+from justify.audit import gather as gather_report
+from justify.audit import write as write_report_file
 from justify.check import ENGINES, FAIL_ON
 from justify.check import check as run_check
 from justify.check_formats import FORMATS, output_target, render, to_text, write_report
@@ -32,6 +35,7 @@ from justify.load import load as run_load
 from justify.query import OUTPUT_FORMATS, canned_queries, format_result, text_table
 from justify.query import query as run_query
 from justify.scaffold import init as run_init
+from justify.serve import start_app
 from justify.store import EXPORT_FORMATS
 from justify.sync import sync as run_sync
 from justify.trace import trace as run_trace
@@ -539,10 +543,76 @@ def demo(directory: Path) -> None:
         f"(justify check exits {report.exit_code()} here: the planted problems fail it; "
         f"reports written to {directory}/reports/)"
     )
+    audit = gather_report(config=result.config)
+    for fmt, name in (("html", "reports/audit.html"), ("markdown", "reports/audit.md")):
+        write_report_file(audit, fmt, result.directory / name)
+    click.echo("\n$ justify report -o reports/audit.html  (and --format markdown)")
+    click.echo(f"wrote the audit report to {directory}/reports/audit.html and audit.md")
+    port = int(result.config.number("app_port"))
     click.echo(
-        f"\nnext: cd {directory} && justify status && justify check && "
+        f"\nExplore it: cd {directory} && justify app   (then open http://127.0.0.1:{port}/)"
+        "\nOr on the command line: justify status, justify trace REQ-PREC-1, "
         "justify query trace --param id=REQ-REC-1"
     )
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    default="html",
+    show_default=True,
+    help="html: one self-contained file; markdown: for a wiki or a pull request.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The file to write.",
+)
+@shared_options
+def report(fmt: str, output: Path) -> None:
+    """Write the audit report: summary, models (ship or not), every requirement with
+    its status, criteria, evidence values, commits and check results, stamped with
+    the date, the HEAD commit and the justify version. Runs the check afresh.
+
+    \b
+    Examples:
+      justify report -o audit.html
+      justify report --format markdown -o audit.md
+    """
+    config = current_config()
+    audit = gather_report(config=config)
+    write_report_file(audit, fmt, output)
+    failing = sum(audit.counts.get(s, 0) for s in ("failing", "unjustified"))
+    click.echo(
+        f"wrote {output} ({fmt}): {len(audit.requirements)} requirements, "
+        f"{failing} failing or unjustified"
+    )
+
+
+@cli.command()
+@click.option("--port", type=int, help="Port on 127.0.0.1 (default: the app_port setting, 8501).")
+@shared_options
+def app(port: int | None) -> None:
+    """Start the explorer (read-only) on the configured store and print its URL.
+
+    \b
+    Examples:
+      justify app
+      justify app --port 8600
+    """
+    config = current_config()
+    chosen = port or int(config.number("app_port"))
+    process = start_app(config, chosen)
+    click.echo(f"justify explorer: http://127.0.0.1:{chosen}/  (Ctrl-C stops it)")
+    try:
+        sys.exit(process.wait())
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(10)
 
 
 def main(argv: list[str] | None = None) -> None:

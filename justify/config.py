@@ -74,6 +74,17 @@ SETTINGS: tuple[Setting, ...] = (
         "Check rules whose severity changes, as RULE=violation|warning|info.",
         is_list=True,
     ),
+    Setting("app_port", "8501", "The port `justify app` listens on (on 127.0.0.1).", flag="--port"),
+    Setting(
+        "console_row_limit",
+        "1000",
+        "The most rows the explorer's SPARQL console shows for one query.",
+    ),
+    Setting(
+        "console_time_limit",
+        "20",
+        "Seconds the explorer's SPARQL console waits for a query before giving up.",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -94,6 +105,9 @@ class Config:
     shapes: tuple[str, ...]
     disabled_rules: tuple[str, ...] = ()
     rule_severity: tuple[str, ...] = ()
+    app_port: str = "8501"
+    console_row_limit: str = "1000"
+    console_time_limit: str = "20"
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def path(self, value: str) -> Path:
@@ -107,6 +121,21 @@ class Config:
         if self.store.startswith(("http://", "https://")):
             return self.store
         return str(self.path(self.store))
+
+    def number(self, name: str) -> float:
+        """A numeric setting; a value that is not a positive number is a ConfigError."""
+        raw = getattr(self, name)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = -1.0
+        if value <= 0:
+            raise ConfigError(
+                f"setting '{name}' is {raw!r} (from {self.origins.get(name, 'default')}), "
+                "not a positive number",
+                hint=f"set {name} to a number such as {SETTINGS_BY_NAME[name].default}",
+            )
+        return value
 
     def relative(self, path: Path) -> str:
         """A path as shown to users and stored in the graph: relative to the root."""

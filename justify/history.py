@@ -19,9 +19,14 @@ from justify.iris import Minter
 from justify.provenance import datetime_literal, now
 from justify.query import run_query
 from justify.store import GraphStore, open_store
-from justify.vocab import JF, PROV, RDF, RDFS
+from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS, SH
 
 HISTORY_GRAPH = "history"
+# The latest recorded check: every result and the status of every requirement.
+# Replaced by each recorded check, so that readers (the explorer, analysts) see
+# the statuses without running the check themselves.
+CHECK_GRAPH = "check"
+SEVERITY_IRIS = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,28 @@ def record(
                 yield Triple(node, JF.previousStatus, Literal(change.previous))
             yield Triple(node, PROV.wasGeneratedBy, run)
 
+    def latest() -> Iterator[Triple]:
+        check_graph = minter.graph(CHECK_GRAPH)
+        yield Triple(check_graph, PROV.wasGeneratedBy, run)
+        yield Triple(run, PROV.endedAtTime, datetime_literal(moment))
+        if sha:
+            yield Triple(run, JF.gitCommitSha, Literal(sha))
+        for req in report.requirements.values():
+            yield Triple(NamedNode(req.iri), JF.checkStatus, Literal(req.status))
+        for i, result in enumerate(report.results):
+            node = NamedNode(f"{run.value}/result/{i}")
+            yield Triple(node, RDF.type, SH.ValidationResult)
+            yield Triple(node, PROV.wasGeneratedBy, run)
+            yield Triple(node, DCTERMS.identifier, Literal(result.rule))
+            yield Triple(node, SH.focusNode, NamedNode(result.focus))
+            yield Triple(node, SH.resultSeverity, SEVERITY_IRIS.get(result.severity, SH.Violation))
+            yield Triple(node, SH.resultMessage, Literal(result.message))
+            if result.value is not None:
+                yield Triple(node, SH.value, Literal(result.value))
+
     with store.write() as writer:
         writer.add(graph, triples())
+        writer.replace_graph(minter.graph(CHECK_GRAPH), latest())
     return changes
 
 
@@ -111,15 +136,22 @@ def history(
     *,
     config: Config | None = None,
     store: GraphStore | None = None,
+    base: str | None = None,
 ) -> list[Change]:
     """Status changes, oldest first, of one requirement or of all."""
-    config = config or load_config()
-    store = store or open_store(config.store_location)
-    graph = Minter(config.base_iri).graph(HISTORY_GRAPH)
+    if store is None or base is None:
+        config = config or load_config()
+        store = store or open_store(config.store_location)
+        base = base or config.base_iri
+    minter = Minter(base)
+    graph = minter.graph(HISTORY_GRAPH)
+    # One requirement: anchor on its IRI, so the query reads only its changes.
+    anchor = f"BIND(<{minter.requirement(requirement).value}> AS ?r)" if requirement else ""
     rows = run_query(
         store,
         f"""SELECT ?id ?status ?previous ?time ?sha ?title WHERE {{
         GRAPH <{graph.value}> {{
+          {anchor}
           ?change jf:ofRequirement ?r ; jf:checkStatus ?status ; prov:wasGeneratedBy ?run .
           ?run prov:endedAtTime ?time .
           OPTIONAL {{ ?change jf:previousStatus ?previous }}

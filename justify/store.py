@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import json
 import os
 import queue
@@ -68,6 +69,7 @@ class QueryResult:
     rows: list[tuple[Term | None, ...]] = field(default_factory=list)
     boolean: bool | None = None
     triples: list[Triple] = field(default_factory=list)
+    truncated: bool = False  # more rows or triples than ``max_rows`` asked for
 
     def values(self) -> list[dict[str, str | None]]:
         """Rows as plain dictionaries of lexical values, for scripts and tests."""
@@ -114,8 +116,12 @@ class GraphStore(ABC):
         """A write block: all of it becomes visible at its end, or none of it on error."""
 
     @abstractmethod
-    def query(self, sparql: str) -> QueryResult:
-        """Run a SPARQL query over the union of all named graphs."""
+    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
+        """Run a SPARQL query over the union of all named graphs (at most ``max_rows``)."""
+
+    def version(self) -> str:
+        """A token that changes whenever a write block publishes (a cache key)."""
+        return json.dumps(self.graph_sizes(), sort_keys=True)
 
     @abstractmethod
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
@@ -475,7 +481,7 @@ class EmbeddedStore(GraphStore):
                 _remove(p)
 
     # -- reading -----------------------------------------------------------------
-    def query(self, sparql: str) -> QueryResult:
+    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
         store = self._open_reader()
         try:
             answer = store.query(sparql, use_default_graph_as_union=True)
@@ -483,7 +489,7 @@ class EmbeddedStore(GraphStore):
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"cannot read the store at {self.path}: {exc}") from exc
-        return _to_result(answer)
+        return _to_result(answer, max_rows)
 
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         store = self._open_reader()
@@ -493,6 +499,9 @@ class EmbeddedStore(GraphStore):
 
     def graph_names(self) -> list[str]:
         return list(self._manifest(self.current_generation()))
+
+    def version(self) -> str:
+        return self.current_generation() or "empty"
 
     def graph_sizes(self) -> dict[str, int]:
         generation = self.current_generation()
@@ -542,14 +551,21 @@ def _gen_number(name: str | None) -> int:
         return 0
 
 
-def _to_result(answer: QuerySolutions | QueryBoolean | QueryTriples) -> QueryResult:
+def _to_result(
+    answer: QuerySolutions | QueryBoolean | QueryTriples, max_rows: int | None = None
+) -> QueryResult:
     if isinstance(answer, QueryBoolean):
         return QueryResult(kind="ask", boolean=bool(answer))
+    # Read one more than asked for, to know whether there were more.
+    cap = None if max_rows is None else max_rows + 1
     if isinstance(answer, QueryTriples):
-        return QueryResult(kind="graph", triples=list(answer))
+        triples = list(itertools.islice(answer, cap))
+        more = cap is not None and len(triples) == cap
+        return QueryResult(kind="graph", triples=triples[:max_rows], truncated=more)
     variables = [v.value for v in answer.variables]
-    rows = [tuple(s[v] for v in variables) for s in answer]
-    return QueryResult(kind="select", variables=variables, rows=rows)
+    rows = [tuple(s[v] for v in variables) for s in itertools.islice(answer, cap)]
+    more = cap is not None and len(rows) == cap
+    return QueryResult(kind="select", variables=variables, rows=rows[:max_rows], truncated=more)
 
 
 def open_store(location: str | Path) -> GraphStore:

@@ -84,8 +84,13 @@ MLS = Vocabulary(
 )
 OSLC_RM = Vocabulary("http://open-services.net/ns/rm#", "oslc_rm", "Requirement decomposes")
 AMO = Vocabulary("http://purl.org/spar/amo/", "amo", "Argument Claim Warrant Evidence")
+SH = Vocabulary(
+    "http://www.w3.org/ns/shacl#",
+    "sh",
+    "ValidationResult focusNode resultSeverity resultMessage value Violation Warning Info",
+)
 
-STANDARD = (RDF, RDFS, XSD, PROV, DCTERMS, MLS, OSLC_RM, AMO)
+STANDARD = (RDF, RDFS, XSD, PROV, DCTERMS, MLS, OSLC_RM, AMO, SH)
 
 # Prefixes used when printing and exporting; the instance base is added at run time.
 PREFIXES: dict[str, str] = {v.prefix: v.iri for v in (JF, *STANDARD)}

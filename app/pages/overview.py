@@ -1,0 +1,80 @@
+"""Overview: may the models ship? Status counts, sources, the worst problems first."""
+
+import streamlit as st
+
+from justify import app_data
+from justify.explore import STATUSES
+
+st.title("Justification overview")
+with st.spinner("Reading the graph…"):
+    view = app_data.overview()
+cfg = app_data.config()
+st.caption(f"Store: {cfg.store_location}")
+
+total = len(view.requirements)
+if total == 0:
+    st.info("The store holds no requirements yet: run `justify sync` (or `justify load`).")
+    st.stop()
+
+if view.last_check is None:
+    st.warning("No check has been recorded yet: run `justify check` to compute the statuses.")
+elif view.data_newer_than_check:
+    st.warning(
+        f"Sources were imported after the last check ({view.last_check}): "
+        "run `justify check` to bring the statuses up to date."
+    )
+
+columns = st.columns(len(STATUSES))
+for column, status in zip(columns, STATUSES, strict=True):
+    count = view.counts.get(status, 0)
+    column.metric(status, count, f"{count / total:.0%} of {total}", delta_color="off")
+
+st.subheader("Worst problems first")
+if view.problems:
+    for problem in view.problems[:30]:
+        icon = "🔴" if problem.severity == "violation" else "🟠"
+        with st.container(border=True):
+            left, right = st.columns([1, 4])
+            left.page_link(
+                "pages/requirement.py",
+                label=f"{icon} {problem.requirement}",
+                query_params={"id": problem.requirement},
+            )
+            left.caption(f"{problem.status} · {problem.rule}")
+            right.write(problem.message)
+    if len(view.problems) > 30:
+        st.page_link(
+            "pages/requirements.py",
+            label=f"… and {len(view.problems) - 30} more: see all requirements",
+        )
+else:
+    st.success("The last check found no problem.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("By kind")
+    st.dataframe(
+        [{"kind": kind, **counts} for kind, counts in sorted(view.by_kind.items())],
+        hide_index=True,
+    )
+with right:
+    st.subheader("By model")
+    st.dataframe(
+        [{"model": model, **counts} for model, counts in sorted(view.by_model.items())],
+        hide_index=True,
+    )
+
+st.subheader("Sources and checks")
+rows = [
+    {"source": s.kind, "location": s.location, "last import": s.ended, "items": s.items}
+    for s in view.imports
+]
+rows.append(
+    {
+        "source": "check",
+        "location": f"commit {view.last_check_commit[:12]}" if view.last_check_commit else "",
+        "last import": view.last_check or "never",
+        "items": sum(1 for p in view.problems),
+    }
+)
+st.dataframe(rows, hide_index=True)

@@ -1,0 +1,173 @@
+"""One requirement: its statement, justification diagram, metric plots, checks, history."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from justify import app_data
+from justify.explore import STATUS_COLOURS, justification_dot
+
+rows = app_data.requirements()
+ids = [r["id"] for r in rows]
+if not ids:
+    st.title("Requirement")
+    st.info("The store holds no requirements yet: run `justify sync` (or `justify load`).")
+    st.stop()
+wanted = st.query_params.get("id", ids[0])
+if wanted not in ids:
+    st.title("Requirement")
+    st.error(f"No requirement with id '{wanted}' in the store.")
+    st.page_link("pages/requirements.py", label="See all requirements")
+    st.stop()
+rid = st.selectbox("Requirement", ids, index=ids.index(wanted), key="rid")
+if rid != wanted:
+    st.query_params["id"] = rid
+
+with st.spinner(f"Reading {rid}…"):
+    view = app_data.requirement(rid)
+if view is None:
+    st.error(f"No requirement with id '{rid}' in the store.")
+    st.stop()
+head = view.head
+status = head["status"] or ""
+st.title(f"{rid}: {head['title']}")
+st.markdown(
+    f"**Status** :{'green' if status == 'justified' else 'red'}-background[{status}] · "
+    f"declared `{head['declared']}` · kind `{head['kind']}` · priority `{head['priority'] or '-'}`"
+    f" · owner `{head['owner'] or '-'}` · model `{head['model'] or '-'}`"
+)
+st.caption(f"Written in {head['file']}:{head['line']} · IRI {head['r']}")
+if head["statement"]:
+    st.markdown(f"> {head['statement']}")
+if head["rationale"]:
+    st.markdown(f"**Rationale.** {head['rationale']}")
+if head["changedSha"]:
+    st.caption(
+        f"Last changed in commit {head['changedSha'][:8]} “{head['changedTitle']}” "
+        f"at {head['changedTime']}"
+    )
+
+st.subheader("Check results")
+if view.results:
+    for result in view.results:
+        icon = "🔴" if result["severity"] == "violation" else "🟠"
+        st.markdown(f"{icon} **{result['rule']}** ({result['severity']}): {result['message']}")
+elif status in ("justified",):
+    st.success("Every rule passes for this requirement in the last check.")
+else:
+    st.info(f"No rule result for this requirement in the last check (status: {status}).")
+
+st.subheader("Justification diagram")
+st.caption("conclusion ← strategy ← supports; green: holds or current evidence, red: fails")
+st.graphviz_chart(justification_dot(view))
+
+if view.criteria:
+    st.subheader("Acceptance criteria")
+    current = set(view.current)
+    for criterion in view.criteria:
+        key = criterion["key"] or ""
+        threshold = float(criterion["threshold"] or "nan")
+        st.markdown(f"**{criterion['label'] or key}**")
+        points = [
+            {
+                "run": run["name"] or run["runId"][:8],
+                "ended": run["end"],
+                "value": run["metrics"][key],
+                "evidence": "current evidence" if run["run"] in current else run["status"],
+            }
+            for run in view.runs
+            if key in run["metrics"] and run["end"]
+        ]
+        if not points:
+            st.warning(f"No supporting run logged {key}.")
+            continue
+        frame = pd.DataFrame(points)
+        frame["ended"] = pd.to_datetime(frame["ended"], utc=True).dt.tz_localize(None)
+        base = alt.Chart(frame).encode(
+            x=alt.X("ended:T", title="run ended"),
+            y=alt.Y("value:Q", title=key, scale=alt.Scale(zero=False)),
+        )
+        line = base.mark_line(color="#90a4ae")
+        dots = base.mark_point(filled=True, size=120).encode(
+            color=alt.Color("evidence:N", title=None),
+            tooltip=["run", "ended", "value", "evidence"],
+        )
+        rule = (
+            alt.Chart(pd.DataFrame({"threshold": [threshold]}))
+            .mark_rule(color=STATUS_COLOURS["failing"], strokeDash=[6, 3])
+            .encode(y="threshold:Q")
+        )
+        st.altair_chart((line + dots + rule).interactive(), width="stretch")
+        st.caption(f"threshold {criterion['op']} {threshold:g} (dashed line)")
+        history = view.metric_history.get(key)
+        if history and len(history) > 1:
+            steps = pd.DataFrame(
+                {
+                    "step": [int(p["step"] or 0) for p in history],
+                    "value": [float(p["value"] or "nan") for p in history],
+                }
+            )
+            st.caption(f"{key} over the steps of the current evidence run")
+            st.line_chart(steps, x="step", y="value", height=180)
+
+st.subheader("Evidence")
+if view.runs:
+    st.markdown("**Runs** (newest first)")
+    table = [
+        {
+            "run": run["name"],
+            "status": run["status"],
+            "ended": run["end"],
+            "current": run["run"] in set(view.current),
+            "via": run["via"],
+            **run["metrics"],
+            "open": f"/runs?run={run['runId']}",
+        }
+        for run in view.runs
+    ]
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={"open": st.column_config.LinkColumn("open", display_text="run")},
+    )
+if view.commits:
+    st.markdown("**Commits with a `Justifies:` trailer**")
+    for c in view.commits:
+        st.page_link(
+            "pages/runs.py",
+            label=f"{c['sha'][:8]} “{c['title']}” by {c['author']}",
+            query_params={"commit": c["sha"]},
+        )
+if view.attestations:
+    st.markdown("**Attestations**")
+    for a in view.attestations:
+        st.markdown(f"- {a['date']} **{a['by']}**: {a['statement']}")
+if view.versions:
+    st.markdown("**Model versions**: " + ", ".join(v["label"] for v in view.versions))
+if not (view.runs or view.commits or view.attestations):
+    st.warning("Nothing supports this requirement yet.")
+for f in view.family:
+    st.page_link(
+        "pages/requirement.py",
+        label=f"{f['relation']}: {f['id']} {f['title'] or ''} [{f['status']}]",
+        query_params={"id": f["id"]},
+    )
+
+st.subheader("Status history")
+if view.changes:
+    st.dataframe(
+        [
+            {
+                "when": c.time,
+                "status": c.status,
+                "was": c.previous or "",
+                "commit": (c.commit or "")[:8],
+                "commit title": c.commit_title or "",
+            }
+            for c in view.changes
+        ],
+        hide_index=True,
+    )
+else:
+    st.caption("No status recorded yet: `justify check` records them.")
+st.page_link("pages/graph.py", label="See it in the graph", query_params={"node": head["r"]})

@@ -1,0 +1,331 @@
+"""``justify report``: the audit story as one file to archive (HTML or Markdown).
+
+The report runs the check afresh (it does not record history), so the statuses
+it prints are those of the graph at the time it was written; the header names
+that time, the HEAD commit of the project and the justify version.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from justify import __version__, explore
+from justify.check import check
+from justify.config import Config, load_config
+from justify.errors import UsageError
+from justify.history import head_commit
+from justify.provenance import now
+from justify.store import GraphStore, open_store
+from justify.trace import COMPARE
+
+REPORT_FORMATS = ("html", "markdown")
+
+
+@dataclass
+class AuditReport:
+    """Everything the report prints, gathered once and rendered per format."""
+
+    project: str
+    written: str
+    head: str | None
+    version: str
+    store: str
+    engine: str
+    counts: dict[str, int]
+    requirements: list[explore.Row]
+    views: dict[str, explore.RequirementView]
+    models: list[explore.VersionVerdict]
+    imports: list[explore.SourceImport]
+    problems: list[explore.Problem] = field(default_factory=list)
+
+
+def gather(*, config: Config | None = None, store: GraphStore | None = None) -> AuditReport:
+    config = config or load_config()
+    store = store or open_store(config.store_location)
+    live = check(config=config, store=store)
+    by_iri = {req.iri: req.status for req in live.requirements.values()}
+    rows = explore.requirements(store, config.base_iri)
+    for row in rows:
+        if row["iri"] in by_iri:
+            row["status"] = by_iri[row["iri"]]
+    statuses = {row["id"] or "": row["status"] or "" for row in rows}
+    views: dict[str, explore.RequirementView] = {}
+    for row in rows:
+        view = explore.requirement_view(store, config.base_iri, row["id"] or "")
+        if view is None:
+            continue
+        view.head["status"] = row["status"]
+        view.results = [
+            {"rule": r.rule, "severity": r.severity, "message": r.message, "value": r.value}
+            for r in live.results
+            if r.focus == row["iri"]
+        ]
+        for member in view.family:
+            member["status"] = statuses.get(member["id"] or "", member.get("status"))
+        views[row["id"] or ""] = view
+    counts = {status: 0 for status in explore.STATUSES}
+    for row in rows:
+        counts[row["status"] or ""] = counts.get(row["status"] or "", 0) + 1
+    verdicts = explore.models(store, config.base_iri)
+    for verdict in verdicts:  # re-judge with the live statuses
+        for r in verdict.requirements:
+            r["status"] = statuses.get(r["id"] or "", r["status"])
+        explore.judge(verdict)
+    problems = [
+        explore.Problem(req.id, req.status, r.rule, r.severity, r.message, "")
+        for r in live.results
+        if (req := live.requirement_of(r)) is not None
+    ]
+    return AuditReport(
+        project=config.root.name,
+        written=now().isoformat(timespec="seconds").replace("+00:00", "Z"),
+        head=head_commit(config),
+        version=__version__,
+        store=store.location,
+        engine=live.engine,
+        counts=counts,
+        requirements=rows,
+        views=views,
+        models=verdicts,
+        imports=explore.imports(store),
+        problems=problems,
+    )
+
+
+def evidence_lines(view: explore.RequirementView) -> list[str]:
+    """Each criterion with the value of the current evidence and whether it meets it."""
+    lines = []
+    current = [run for run in view.runs if run["run"] in set(view.current)]
+    for c in view.criteria:
+        key, op = c["key"] or "", c["op"] or ">="
+        threshold = float(c["threshold"] or "nan")
+        measured = [(run, run["metrics"][key]) for run in current if key in run["metrics"]]
+        if not measured:
+            lines.append(f"{c['label'] or key}: no current evidence logs {key}")
+            continue
+        for run, value in measured:
+            verdict = "meets" if COMPARE.get(op, COMPARE[">="])(value, threshold) else "MISSES"
+            lines.append(
+                f"{c['label'] or key}: {key} = {value:g} in run {run['name']} "
+                f"({str(run['runId'])[:8]}, ended {run['end']}), {verdict} {op} {threshold:g}"
+            )
+    return lines
+
+
+def _support_lines(view: explore.RequirementView) -> list[str]:
+    lines = [
+        f"commit {str(c['sha'])[:8]} “{c['title']}” by {c['author']} (Justifies: trailer)"
+        for c in view.commits
+    ]
+    lines += [
+        f"attestation by {a['by']} on {a['date']}: {a['statement']}" for a in view.attestations
+    ]
+    lines += [f"model version {v['label']}" for v in view.versions]
+    lines += [f"{f['relation']} {f['id']} [{f['status']}]" for f in view.family]
+    head = view.head
+    if head.get("changedSha"):
+        lines.append(
+            f"text last changed in commit {str(head['changedSha'])[:8]} “{head['changedTitle']}”"
+        )
+    return lines
+
+
+# -- Markdown ---------------------------------------------------------------------
+def to_markdown(report: AuditReport) -> str:
+    out = [
+        f"# Justification report: {report.project}",
+        "",
+        f"Written {report.written} by justify {report.version} · HEAD "
+        f"`{report.head or 'not a Git repository'}` · store `{report.store}` · "
+        f"check engine {report.engine}",
+        "",
+        "## Summary",
+        "",
+        "| status | requirements |",
+        "| --- | ---: |",
+        *(f"| {s} | {n} |" for s, n in report.counts.items() if n),
+        "",
+        "## Models",
+        "",
+    ]
+    for v in report.models:
+        aliases = ", ".join(f"@{a}" for a in v.aliases) or "no alias"
+        out.append(
+            f"- **{v.model} version {v.version}** ({aliases}): "
+            f"{'SHIP' if v.ship else 'DO NOT SHIP'}; " + "; ".join(v.reasons)
+        )
+    if not report.models:
+        out.append("No registered model version in the graph.")
+    out += [
+        "",
+        "## Sources",
+        "",
+        "| source | location | last import | items |",
+        "| --- | --- | --- | ---: |",
+    ]
+    out += [f"| {s.kind} | {_md(s.location)} | {s.ended} | {s.items} |" for s in report.imports]
+    out += ["", "## Requirements", ""]
+    for row in report.requirements:
+        view = report.views.get(row["id"] or "")
+        out.append(f"### {row['id']}: {_md(row['title'] or '')} [{row['status']}]")
+        out.append("")
+        out.append(
+            f"{row['kind']} · priority {row['priority'] or '-'} · owner "
+            f"{row['owner'] or '-'} · model {row['model'] or '-'} · {row['source']}"
+        )
+        if view is None:
+            continue
+        if view.head.get("statement"):
+            out += ["", f"> {_md(view.head['statement'] or '')}"]
+        evidence = evidence_lines(view)
+        support = _support_lines(view)
+        if evidence or support:
+            out.append("")
+            out += [f"- {_md(line)}" for line in evidence + support]
+        if view.results:
+            out += ["", "Check results:", ""]
+            out += [
+                f"- **{r['severity']} {r['rule']}**: {_md(r['message'] or '')}"
+                for r in view.results
+            ]
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+# -- HTML -------------------------------------------------------------------------
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;
+max-width:70rem;padding:0 1rem;color:#222;line-height:1.45}
+h1{margin-bottom:.2rem} .meta{color:#555;font-size:.9rem}
+table{border-collapse:collapse;margin:.5rem 0} td,th{border:1px solid #ccc;padding:.25rem .6rem;
+text-align:left;vertical-align:top} th{background:#f3f3f3}
+.badge{display:inline-block;padding:.05rem .5rem;border-radius:.7rem;color:#fff;font-size:.85rem}
+.req{border:1px solid #ddd;border-radius:.4rem;padding:.6rem 1rem;margin:1rem 0}
+.ship{color:#2e7d32;font-weight:bold} .noship{color:#c62828;font-weight:bold}
+blockquote{margin:.4rem 0;padding-left:.8rem;border-left:3px solid #bbb;color:#333}
+.violation{color:#c62828} .warning{color:#ef6c00} code{font-size:.85rem}
+"""
+
+
+def _badge(status: str) -> str:
+    colour = explore.STATUS_COLOURS.get(status, "#455a64")
+    return f'<span class="badge" style="background:{colour}">{html.escape(status)}</span>'
+
+
+def to_html(report: AuditReport) -> str:
+    e: Callable[[object], str] = lambda value: html.escape(str(value or ""))  # noqa: E731
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Justification report: {e(report.project)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Justification report: {e(report.project)}</h1>",
+        f'<p class="meta">Written {e(report.written)} by justify {e(report.version)} · HEAD '
+        f"<code>{e(report.head or 'not a Git repository')}</code> · store "
+        f"<code>{e(report.store)}</code> · check engine {e(report.engine)}</p>",
+        "<h2>Summary</h2><table><tr><th>status</th><th>requirements</th></tr>",
+        *(f"<tr><td>{_badge(s)}</td><td>{n}</td></tr>" for s, n in report.counts.items() if n),
+        "</table>",
+        "<h2>Models</h2><ul>",
+    ]
+    for v in report.models:
+        aliases = ", ".join(f"@{a}" for a in v.aliases) or "no alias"
+        verdict = (
+            '<span class="ship">SHIP</span>'
+            if v.ship
+            else ('<span class="noship">DO NOT SHIP</span>')
+        )
+        parts.append(
+            f"<li><b>{e(v.model)} version {e(v.version)}</b> ({e(aliases)}): {verdict}<ul>"
+            + "".join(f"<li>{e(r)}</li>" for r in v.reasons)
+            + "</ul></li>"
+        )
+    if not report.models:
+        parts.append("<li>No registered model version in the graph.</li>")
+    parts.append("</ul>")
+    if report.problems:
+        parts.append("<h2>Problems</h2><ul>")
+        parts += [
+            f'<li class="{e(p.severity)}"><a href="#{e(p.requirement)}">{e(p.requirement)}</a> '
+            f"{e(p.severity)} {e(p.rule)}: {e(p.message)}</li>"
+            for p in report.problems
+        ]
+        parts.append("</ul>")
+    parts.append(
+        "<h2>Sources</h2><table><tr><th>source</th><th>location</th><th>last import</th>"
+        "<th>items</th></tr>"
+    )
+    parts += [
+        f"<tr><td>{e(s.kind)}</td><td>{e(s.location)}</td><td>{e(s.ended)}</td>"
+        f"<td>{s.items}</td></tr>"
+        for s in report.imports
+    ]
+    parts.append("</table><h2>Requirements</h2>")
+    for row in report.requirements:
+        view = report.views.get(row["id"] or "")
+        parts.append(
+            f'<div class="req" id="{e(row["id"])}"><h3>{e(row["id"])}: {e(row["title"])} '
+            f"{_badge(row['status'] or '')}</h3>"
+            f'<p class="meta">{e(row["kind"])} · priority {e(row["priority"] or "-")} · owner '
+            f"{e(row['owner'] or '-')} · model {e(row['model'] or '-')} · {e(row['source'])}</p>"
+        )
+        if view is not None:
+            if view.head.get("statement"):
+                parts.append(f"<blockquote>{e(view.head['statement'])}</blockquote>")
+            if view.head.get("rationale"):
+                parts.append(f"<p><b>Rationale.</b> {e(view.head['rationale'])}</p>")
+            lines = evidence_lines(view) + _support_lines(view)
+            if lines:
+                parts.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>")
+            if view.results:
+                parts.append(
+                    "<p><b>Check results</b></p><ul>"
+                    + "".join(
+                        f'<li class="{e(r["severity"])}"><b>{e(r["severity"])} {e(r["rule"])}</b>'
+                        f": {e(r['message'])}</li>"
+                        for r in view.results
+                    )
+                    + "</ul>"
+                )
+        parts.append("</div>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def report(
+    output: str | Path,
+    *,
+    fmt: str = "html",
+    config: Config | None = None,
+    store: GraphStore | None = None,
+) -> AuditReport:
+    """Gather the audit report and write it to ``output`` as HTML or Markdown."""
+    if fmt not in REPORT_FORMATS:
+        raise UsageError(
+            f"unknown report format {fmt!r}", hint="use one of: " + ", ".join(REPORT_FORMATS)
+        )
+    audit = gather(config=config, store=store)
+    write(audit, fmt, Path(output))
+    return audit
+
+
+def write(report: AuditReport, fmt: str, output: Path) -> None:
+    if fmt not in REPORT_FORMATS:
+        raise UsageError(
+            f"unknown report format {fmt!r}", hint="use one of: " + ", ".join(REPORT_FORMATS)
+        )
+    text = to_html(report) if fmt == "html" else to_markdown(report)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the report to {output}: {exc}", hint="choose another -o path"
+        ) from exc

@@ -1,0 +1,813 @@
+"""What the explorer and the audit report show, read from the store.
+
+Every function here only reads, and returns plain data (dictionaries, lists,
+dataclasses) that can be pickled, so the Streamlit app can cache it with
+``st.cache_data`` and the report can render it without Streamlit. Statuses come
+from the latest recorded check (the ``check`` graph written by ``justify check``),
+so reading never runs the check nor writes the derived graph.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from justify.errors import QueryError, StoreError
+from justify.history import CHECK_GRAPH, Change, history
+from justify.iris import Minter
+from justify.query import run_query, with_prefixes
+from justify.store import GraphStore, QueryResult
+
+Row = dict[str, str | None]
+STATUSES = ("failing", "unjustified", "stale", "unchecked", "justified", "draft", "retired")
+# Worst first: what an auditor should look at before anything else.
+STATUS_ORDER = {status: i for i, status in enumerate(STATUSES)}
+STATUS_COLOURS = {
+    "justified": "#2e7d32",
+    "failing": "#c62828",
+    "unjustified": "#ef6c00",
+    "stale": "#f9a825",
+    "unchecked": "#6d4c41",
+    "draft": "#757575",
+    "retired": "#9e9e9e",
+}
+NOT_SHIPPABLE = ("failing", "unjustified", "stale", "unchecked")
+SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
+SH = "http://www.w3.org/ns/shacl#"
+
+
+def _lit(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _iri(value: str) -> str:
+    if not value or re.search(r'[\s<>"{}|^`\\]', value):
+        raise QueryError(f"{value!r} is not an IRI", hint="pick a node from a table or a link")
+    return f"<{value}>"
+
+
+def _rows(store: GraphStore, sparql: str) -> list[Row]:
+    return run_query(store, sparql).values()
+
+
+def store_version(store: GraphStore) -> str:
+    """Changes whenever an import or a check writes: the key of the explorer's caches."""
+    return store.version()
+
+
+# -- overview ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceImport:
+    kind: str
+    location: str
+    ended: str
+    items: int
+    graph: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    requirement: str
+    status: str
+    rule: str
+    severity: str
+    message: str
+    priority: str
+
+
+@dataclass
+class Overview:
+    requirements: list[Row]
+    counts: dict[str, int]
+    imports: list[SourceImport]
+    last_check: str | None
+    last_check_commit: str | None
+    problems: list[Problem]
+    data_newer_than_check: bool = False
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_model: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def requirements(store: GraphStore, base: str) -> list[Row]:
+    """Every requirement with its metadata and the status of the latest check.
+
+    ``status`` is the checked status; a requirement approved after the last check
+    is ``unchecked``; drafts and retired ones keep their declared status."""
+    check_graph = Minter(base).graph(CHECK_GRAPH).value
+    rows = _rows(
+        store,
+        f"""SELECT ?r ?id ?title ?kind ?declared ?checked ?priority ?owner ?model ?file ?line
+               ?parent WHERE {{
+          ?r a jf:Requirement ; dcterms:identifier ?id ; jf:status ?declared .
+          OPTIONAL {{ ?r dcterms:title ?title }} OPTIONAL {{ ?r jf:kind ?kind }}
+          OPTIONAL {{ ?r jf:priority ?priority }} OPTIONAL {{ ?r jf:owner ?owner }}
+          OPTIONAL {{ ?r jf:modelScope ?model }} OPTIONAL {{ ?r jf:sourceFile ?file }}
+          OPTIONAL {{ ?r jf:sourceLine ?line }}
+          OPTIONAL {{ ?r jf:parent ?p . ?p dcterms:identifier ?parent }}
+          OPTIONAL {{ GRAPH <{check_graph}> {{ ?r jf:checkStatus ?checked }} }}
+        }} ORDER BY ?id""",
+    )
+    out: dict[str, Row] = {}
+    for row in rows:
+        rid = row["id"] or ""
+        if rid in out:  # several parents: keep them all
+            parent = out[rid]["parent"]
+            if row["parent"] and parent and row["parent"] not in parent.split(", "):
+                out[rid]["parent"] = f"{parent}, {row['parent']}"
+            continue
+        declared = row["declared"] or "draft"
+        status = declared if declared != "approved" else row["checked"] or "unchecked"
+        out[rid] = {
+            "id": rid,
+            "iri": row["r"],
+            "title": row["title"] or "",
+            "status": status,
+            "declared": declared,
+            "kind": row["kind"] or "",
+            "priority": row["priority"] or "",
+            "owner": row["owner"] or "",
+            "model": row["model"] or "",
+            "parent": row["parent"] or "",
+            "source": f"{row['file']}:{row['line']}" if row["file"] else "",
+        }
+    return list(out.values())
+
+
+def last_check(store: GraphStore, base: str) -> tuple[str | None, str | None]:
+    """When the latest recorded check ran, and on which commit."""
+    graph = Minter(base).graph(CHECK_GRAPH).value
+    rows = _rows(
+        store,
+        f"""SELECT ?time ?sha WHERE {{ GRAPH <{graph}> {{
+            <{graph}> prov:wasGeneratedBy ?run . ?run prov:endedAtTime ?time .
+            OPTIONAL {{ ?run jf:gitCommitSha ?sha }} }} }}""",
+    )
+    return (rows[0]["time"], rows[0]["sha"]) if rows else (None, None)
+
+
+def imports(store: GraphStore) -> list[SourceImport]:
+    rows = _rows(
+        store,
+        """SELECT ?kind ?location ?ended ?items ?graph WHERE {
+          ?a a jf:Import ; jf:sourceKind ?kind ; jf:sourceLocation ?location ;
+             prov:endedAtTime ?ended ; jf:importedInto ?graph .
+          OPTIONAL { ?a jf:itemCount ?items } } ORDER BY ?kind ?location""",
+    )
+    return [
+        SourceImport(
+            r["kind"] or "",
+            r["location"] or "",
+            r["ended"] or "",
+            int(r["items"] or 0),
+            r["graph"] or "",
+        )
+        for r in rows
+    ]
+
+
+def check_results(store: GraphStore, base: str, focus: str | None = None) -> list[Row]:
+    """Results of the latest recorded check, of one focus node or of all."""
+    graph = Minter(base).graph(CHECK_GRAPH).value
+    where = f"BIND({_iri(focus)} AS ?focus)" if focus else ""
+    rows = _rows(
+        store,
+        f"""PREFIX sh: <{SH}>
+        SELECT ?focus ?rule ?severity ?message ?value WHERE {{ GRAPH <{graph}> {{
+          {where}
+          ?res a sh:ValidationResult ; sh:focusNode ?focus ; dcterms:identifier ?rule ;
+               sh:resultSeverity ?sev ; sh:resultMessage ?message .
+          OPTIONAL {{ ?res sh:value ?value }}
+          BIND(LCASE(REPLACE(STR(?sev), "^.*#", "")) AS ?severity) }} }}""",
+    )
+    rows.sort(key=lambda r: (SEVERITY_ORDER.get(r["severity"] or "", 3), r["focus"] or ""))
+    return rows
+
+
+def overview(store: GraphStore, base: str) -> Overview:
+    reqs = requirements(store, base)
+    counts = {status: 0 for status in STATUSES}
+    by_kind: dict[str, dict[str, int]] = {}
+    by_model: dict[str, dict[str, int]] = {}
+    for r in reqs:
+        status = r["status"] or ""
+        counts[status] = counts.get(status, 0) + 1
+        kind = by_kind.setdefault(r["kind"] or "(none)", {})
+        kind[status] = kind.get(status, 0) + 1
+        model = by_model.setdefault(r["model"] or "(no model)", {})
+        model[status] = model.get(status, 0) + 1
+    when, sha = last_check(store, base)
+    sources = imports(store)
+    by_iri = {r["iri"]: r for r in reqs}
+    priority = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    problems = [
+        Problem(
+            req["id"] or "",
+            req["status"] or "",
+            res["rule"] or "",
+            res["severity"] or "",
+            res["message"] or "",
+            req["priority"] or "",
+        )
+        for res in check_results(store, base)
+        if (req := by_iri.get(res["focus"])) is not None
+    ]
+    problems.sort(
+        key=lambda p: (
+            SEVERITY_ORDER.get(p.severity, 3),
+            STATUS_ORDER.get(p.status, 9),
+            priority.get(p.priority, 4),
+            p.requirement,
+        )
+    )
+    newer = when is not None and any(s.ended > when for s in sources)
+    return Overview(
+        reqs,
+        counts,
+        sources,
+        when,
+        sha,
+        problems,
+        newer or (when is None and bool(reqs)),
+        by_kind,
+        by_model,
+    )
+
+
+# -- one requirement --------------------------------------------------------------
+@dataclass
+class RequirementView:
+    head: Row
+    criteria: list[Row]
+    runs: list[dict[str, Any]]
+    current: list[str]
+    commits: list[Row]
+    attestations: list[Row]
+    family: list[Row]
+    results: list[Row]
+    changes: list[Change]
+    versions: list[Row]
+    metric_history: dict[str, list[Row]] = field(default_factory=dict)
+
+
+def find_requirement(store: GraphStore, rid: str) -> Row | None:
+    rows = _rows(
+        store,
+        f"""SELECT ?r ?id ?title ?statement ?rationale ?kind ?declared ?priority ?owner ?model
+                  ?file ?line ?strategy ?changedSha ?changedTitle ?changedTime WHERE {{
+          ?r a jf:Requirement ; dcterms:identifier {_lit(rid)} ; dcterms:identifier ?id ;
+             jf:status ?declared .
+          OPTIONAL {{ ?r dcterms:title ?title }} OPTIONAL {{ ?r jf:statement ?statement }}
+          OPTIONAL {{ ?r jf:rationale ?rationale }} OPTIONAL {{ ?r jf:kind ?kind }}
+          OPTIONAL {{ ?r jf:priority ?priority }} OPTIONAL {{ ?r jf:owner ?owner }}
+          OPTIONAL {{ ?r jf:modelScope ?model }} OPTIONAL {{ ?r jf:sourceFile ?file }}
+          OPTIONAL {{ ?r jf:sourceLine ?line }}
+          OPTIONAL {{ ?r jf:justifiedBy/jf:strategy/rdfs:label ?strategy }}
+          OPTIONAL {{ ?r jf:lastChangedIn ?c . ?c jf:gitCommitSha ?changedSha ;
+                      jf:messageTitle ?changedTitle ; prov:endedAtTime ?changedTime }}
+        }} LIMIT 1""",
+    )
+    return rows[0] if rows else None
+
+
+def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView | None:
+    """All an auditor needs about one requirement, or None for an unknown id."""
+    head = find_requirement(store, rid)
+    if head is None:
+        return None
+    iri = _iri(head["r"] or "")
+    statuses = {r["id"]: r["status"] for r in requirements_by_ids(store, base, [rid])}
+    head["status"] = statuses.get(rid) or head["declared"]
+    criteria = _rows(
+        store,
+        f"""SELECT ?c ?key ?op ?threshold ?dataset ?label WHERE {{
+          {iri} jf:hasCriterion ?c . ?c jf:metricKey ?key ; jf:comparator ?op ;
+          jf:threshold ?threshold . OPTIONAL {{ ?c rdfs:label ?label }}
+          OPTIONAL {{ ?c jf:datasetRef ?dataset }} }} ORDER BY ?key""",
+    )
+    run_rows = _rows(
+        store,
+        f"""SELECT ?run ?name ?runId ?status ?start ?end ?via ?sha ?experiment WHERE {{
+          {{ ?run jf:supports {iri} . BIND("run tag" AS ?via) }}
+          UNION {{ ?v jf:supports {iri} ; jf:producedBy ?run ; rdfs:label ?vl .
+                  BIND(CONCAT("model ", ?vl) AS ?via) }}
+          ?run a jf:Run ; jf:runId ?runId ; jf:runStatus ?status .
+          OPTIONAL {{ ?run dcterms:title ?name }} OPTIONAL {{ ?run prov:startedAtTime ?start }}
+          OPTIONAL {{ ?run prov:endedAtTime ?end }} OPTIONAL {{ ?run jf:gitCommitSha ?sha }}
+          OPTIONAL {{ ?run jf:inExperiment/dcterms:title ?experiment }}
+        }} ORDER BY DESC(?end)""",
+    )
+    measured = _rows(
+        store,
+        f"""SELECT ?run ?key ?value WHERE {{
+          {{ ?run jf:supports {iri} }} UNION {{ ?v jf:supports {iri} ; jf:producedBy ?run }}
+          {iri} jf:hasCriterion/jf:metricKey ?key .
+          ?run jf:hasMeasurement ?m . ?m jf:metricKey ?key ; jf:value ?value }}""",
+    )
+    runs: dict[str, dict[str, Any]] = {}
+    for r in run_rows:
+        run = runs.setdefault(r["run"] or "", {**r, "metrics": {}})
+        if r["via"] and r["via"] not in (run["via"] or "").split(", "):
+            run["via"] = f"{run['via']}, {r['via']}"
+    for m in measured:
+        if m["run"] in runs:
+            runs[m["run"] or ""]["metrics"][m["key"] or ""] = float(m["value"] or "nan")
+    current = [
+        r["e"] or "" for r in _rows(store, f"SELECT ?e WHERE {{ {iri} jf:currentEvidence ?e }}")
+    ]
+    commits = _rows(
+        store,
+        f"""SELECT ?c ?sha ?title ?author ?time WHERE {{ ?c jf:supports {iri} ; a jf:Commit ;
+          jf:gitCommitSha ?sha ; jf:messageTitle ?title .
+          OPTIONAL {{ ?c jf:author/jf:personName ?author }}
+          OPTIONAL {{ ?c prov:endedAtTime ?time }} }} ORDER BY DESC(?time)""",
+    )
+    attestations = _rows(
+        store,
+        f"""SELECT ?by ?date ?statement ?link WHERE {{ {iri} jf:hasAttestation ?a .
+          ?a jf:attestedBy ?by ; dcterms:date ?date ; jf:statement ?statement .
+          OPTIONAL {{ ?a jf:link ?link }} }} ORDER BY DESC(?date)""",
+    )
+    family = _rows(
+        store,
+        f"""SELECT ?relation ?id ?title WHERE {{
+          {{ {iri} jf:parent ?o . BIND("parent" AS ?relation) }}
+          UNION {{ ?o jf:parent {iri} . BIND("sub-requirement" AS ?relation) }}
+          ?o dcterms:identifier ?id . OPTIONAL {{ ?o dcterms:title ?title }}
+        }} ORDER BY ?relation ?id""",
+    )
+    others = {
+        r["id"]: r["status"]
+        for r in requirements_by_ids(store, base, [f["id"] or "" for f in family])
+    }
+    for f in family:
+        f["status"] = others.get(f["id"], "")
+    versions = _rows(
+        store,
+        f"""SELECT ?v ?label ?alias WHERE {{ ?v jf:supports {iri} ; a jf:ModelVersion ;
+          rdfs:label ?label . OPTIONAL {{ ?v jf:alias ?alias }} }} ORDER BY ?label""",
+    )
+    view = RequirementView(
+        head=head,
+        criteria=criteria,
+        runs=list(runs.values()),
+        current=current,
+        commits=commits,
+        attestations=attestations,
+        family=family,
+        results=check_results(store, base, head["r"]),
+        changes=history(rid, store=store, base=base),
+        versions=versions,
+    )
+    for evidence in current:
+        for c in criteria:
+            points = _rows(
+                store,
+                f"""SELECT ?step ?value ?time WHERE {{ {_iri(evidence)} jf:hasMeasurement ?m .
+                  ?m jf:metricKey {_lit(c["key"] or "")} ; jf:historyPoint ?p .
+                  ?p jf:step ?step ; jf:value ?value . OPTIONAL {{ ?p jf:timestamp ?time }}
+                }} ORDER BY ?step""",
+            )
+            if points:
+                view.metric_history[c["key"] or ""] = points
+    return view
+
+
+def requirements_by_ids(store: GraphStore, base: str, ids: list[str]) -> list[Row]:
+    """The rows of ``requirements()`` for a few ids, without reading them all."""
+    if not ids:
+        return []
+    check_graph = Minter(base).graph(CHECK_GRAPH).value
+    values = " ".join(_lit(i) for i in ids)
+    rows = _rows(
+        store,
+        f"""SELECT ?id ?declared ?checked WHERE {{ VALUES ?id {{ {values} }}
+          ?r dcterms:identifier ?id ; a jf:Requirement ; jf:status ?declared .
+          OPTIONAL {{ GRAPH <{check_graph}> {{ ?r jf:checkStatus ?checked }} }} }}""",
+    )
+    return [
+        {
+            "id": r["id"],
+            "status": r["declared"]
+            if r["declared"] != "approved"
+            else (r["checked"] or "unchecked"),
+        }
+        for r in rows
+    ]
+
+
+def justification_dot(view: RequirementView) -> str:
+    """The justification diagram in Graphviz DOT: conclusion <- strategy <- supports."""
+    head = view.head
+
+    def node(name: str, label: str, colour: str, shape: str = "box") -> str:
+        text = label.replace('"', '\\"')  # keep the \\n line breaks of the labels
+        return (
+            f'  "{name}" [label="{text}", shape={shape}, style="rounded,filled", '
+            f'fillcolor="{colour}", fontcolor="white"];'
+        )
+
+    status = head.get("status") or ""
+    lines = [
+        "digraph justification {",
+        '  rankdir=BT; node [fontname=Helvetica, fontsize=11]; edge [color="#555555"];',
+        node(
+            "conclusion",
+            f"{head['id']}: {head['title']}\\n[{status}]",
+            STATUS_COLOURS.get(status, "#455a64"),
+        ),
+    ]
+    strategy = head.get("strategy") or "evidence meets the acceptance criteria"
+    lines.append(node("strategy", f"strategy: {strategy}", "#37474f", "parallelogram"))
+    lines.append('  "strategy" -> "conclusion";')
+    failing_rules = {r["rule"] for r in view.results if r["severity"] == "violation"}
+    for i, c in enumerate(view.criteria):
+        colour = STATUS_COLOURS["failing"] if "JF-THRESHOLD" in failing_rules else "#1565c0"
+        lines.append(node(f"c{i}", f"criterion: {c['label'] or c['key']}", colour, "note"))
+        lines.append(f'  "c{i}" -> "strategy";')
+    current = set(view.current)
+    for i, run in enumerate(view.runs[:8]):
+        is_current = run["run"] in current
+        colour = (
+            "#2e7d32" if is_current else ("#757575" if run["status"] == "FINISHED" else "#ef6c00")
+        )
+        label = f"run {run['name'] or run['runId'][:8]}\\n{run['status']}"
+        if is_current:
+            label += " (current evidence)"
+        lines.append(node(f"r{i}", label, colour, "ellipse"))
+        lines.append(f'  "r{i}" -> "strategy";')
+        if run.get("sha"):
+            lines.append(node(f"rc{i}", f"commit {str(run['sha'])[:8]}", "#5d4037", "ellipse"))
+            lines.append(f'  "rc{i}" -> "r{i}" [style=dashed];')
+    if len(view.runs) > 8:
+        lines.append(node("more", f"… {len(view.runs) - 8} older runs", "#9e9e9e", "plaintext"))
+        lines.append('  "more" -> "strategy" [style=dotted];')
+    for i, c in enumerate(view.commits):
+        lines.append(node(f"k{i}", f"commit {str(c['sha'])[:8]}\\n{c['title']}", "#5d4037"))
+        lines.append(f'  "k{i}" -> "strategy";')
+    for i, a in enumerate(view.attestations):
+        lines.append(node(f"a{i}", f"attestation by {a['by']}\\n{a['date']}", "#6a1b9a"))
+        lines.append(f'  "a{i}" -> "strategy";')
+    for i, f in enumerate(view.family):
+        colour = STATUS_COLOURS.get(f.get("status") or "", "#455a64")
+        label = f"{f['id']}: {f['title'] or ''}\\n[{f.get('status')}]"
+        lines.append(node(f"f{i}", label, colour))
+        if f["relation"] == "sub-requirement":
+            lines.append(f'  "f{i}" -> "strategy";')
+        else:
+            lines.append(f'  "conclusion" -> "f{i}" [style=dashed, label="supports"];')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+# -- models -----------------------------------------------------------------------
+@dataclass
+class VersionVerdict:
+    model: str
+    version: str
+    iri: str
+    aliases: list[str]
+    run: str | None
+    requirements: list[Row]
+    ship: bool
+    reasons: list[str]
+
+
+def models(store: GraphStore, base: str) -> list[VersionVerdict]:
+    """Every registered model version, the requirements scoped to it, and whether it
+    may ship: only when every approved requirement scoped to it is justified."""
+    versions = _rows(
+        store,
+        """SELECT ?v ?model ?number ?alias ?run WHERE {
+          ?v a jf:ModelVersion ; jf:versionOf ?m ; jf:versionNumber ?number .
+          ?m dcterms:title ?model .
+          OPTIONAL { ?v jf:alias ?alias } OPTIONAL { ?v jf:producedBy ?run }
+        } ORDER BY ?model DESC(xsd:integer(?number))""",
+    )
+    reqs = requirements(store, base)
+    scoped = _rows(
+        store,
+        """SELECT ?id ?name ?alias WHERE { ?r a jf:Requirement ; dcterms:identifier ?id ;
+           jf:scopeModelName ?name . OPTIONAL { ?r jf:scopeAlias ?alias } }""",
+    )
+    linked = _rows(
+        store,
+        """SELECT ?v ?id WHERE { ?v a jf:ModelVersion ; jf:supports ?r .
+           ?r dcterms:identifier ?id }""",
+    )
+    by_id = {r["id"]: r for r in reqs}
+    merged: dict[str, VersionVerdict] = {}
+    for v in versions:
+        iri = v["v"] or ""
+        verdict = merged.get(iri)
+        if verdict is None:
+            verdict = merged[iri] = VersionVerdict(
+                v["model"] or "", v["number"] or "", iri, [], v["run"], [], True, []
+            )
+        if v["alias"] and v["alias"] not in verdict.aliases:
+            verdict.aliases.append(v["alias"])
+    for verdict in merged.values():
+        ids = {
+            s["id"]
+            for s in scoped
+            if s["name"] == verdict.model and (not s["alias"] or s["alias"] in verdict.aliases)
+        } | {row["id"] for row in linked if row["v"] == verdict.iri}
+        verdict.requirements = sorted(
+            (by_id[i] for i in ids if i in by_id), key=lambda r: r["id"] or ""
+        )
+        judge(verdict)
+    return list(merged.values())
+
+
+def judge(verdict: VersionVerdict) -> None:
+    """Ship only when every requirement scoped to the version holds (stale does not)."""
+    bad = [r for r in verdict.requirements if r["status"] in NOT_SHIPPABLE]
+    approved = [r for r in verdict.requirements if r["declared"] == "approved"]
+    verdict.ship = bool(approved) and not bad
+    verdict.reasons = [f"{r['id']} is {r['status']}: {r['title']}" for r in bad] or [
+        f"all {len(approved)} approved requirements scoped to it are justified"
+        if approved
+        else "no approved requirement is scoped to it"
+    ]
+
+
+# -- runs and commits -------------------------------------------------------------
+def runs(store: GraphStore, *, text: str = "", limit: int = 500) -> list[Row]:
+    """Runs, newest first, with the requirements they support."""
+    search = (
+        "FILTER(CONTAINS(LCASE(CONCAT(?name, ' ', ?runId, ' ', COALESCE(?experiment, ''))), "
+        f"{_lit(text.lower())}))"
+        if text
+        else ""
+    )
+    return _rows(
+        store,
+        f"""SELECT ?run ?name ?runId ?status ?experiment ?end ?sha
+               (GROUP_CONCAT(DISTINCT ?req; separator=", ") AS ?requirements) WHERE {{
+          ?run a jf:Run ; jf:runId ?runId ; jf:runStatus ?status .
+          OPTIONAL {{ ?run dcterms:title ?name0 }} BIND(COALESCE(?name0, ?runId) AS ?name)
+          OPTIONAL {{ ?run jf:inExperiment/dcterms:title ?experiment }}
+          OPTIONAL {{ ?run prov:endedAtTime ?end }} OPTIONAL {{ ?run jf:gitCommitSha ?sha }}
+          OPTIONAL {{ ?run jf:supports/dcterms:identifier ?req }}
+          {search}
+        }} GROUP BY ?run ?name ?runId ?status ?experiment ?end ?sha
+        ORDER BY DESC(?end) LIMIT {int(limit)}""",
+    )
+
+
+@dataclass
+class RunView:
+    head: Row
+    params: list[Row]
+    metrics: list[Row]
+    tags: list[Row]
+    datasets: list[Row]
+    requirements: list[Row]
+    versions: list[Row]
+
+
+def find_run(store: GraphStore, run_id: str) -> str | None:
+    rows = _rows(store, f"SELECT ?run WHERE {{ ?run a jf:Run ; jf:runId {_lit(run_id)} }}")
+    return rows[0]["run"] if rows else None
+
+
+def run_view(store: GraphStore, run_id: str) -> RunView | None:
+    iri = find_run(store, run_id)
+    if iri is None:
+        return None
+    r = _iri(iri)
+    head = _rows(
+        store,
+        f"""SELECT ?name ?runId ?status ?start ?end ?experiment ?user ?sha ?commit WHERE {{
+          {r} jf:runId ?runId ; jf:runStatus ?status .
+          OPTIONAL {{ {r} dcterms:title ?name }} OPTIONAL {{ {r} prov:startedAtTime ?start }}
+          OPTIONAL {{ {r} prov:endedAtTime ?end }} OPTIONAL {{ {r} jf:user ?user }}
+          OPTIONAL {{ {r} jf:inExperiment/dcterms:title ?experiment }}
+          OPTIONAL {{ {r} jf:gitCommitSha ?sha }} OPTIONAL {{ {r} jf:onCommit ?commit }}
+        }} LIMIT 1""",
+    )[0]
+    head["run"] = iri
+    return RunView(
+        head=head,
+        params=_rows(
+            store,
+            f"""SELECT ?key ?value WHERE {{ {r} jf:hasParameter ?p . ?p jf:key ?key ;
+            jf:textValue ?value }} ORDER BY ?key""",
+        ),
+        metrics=_rows(
+            store,
+            f"""SELECT ?key ?value ?step ?dataset WHERE {{ {r} jf:hasMeasurement ?m .
+            ?m jf:metricKey ?key ; jf:value ?value . OPTIONAL {{ ?m jf:step ?step }}
+            OPTIONAL {{ ?m jf:onDataset/dcterms:title ?dataset }} }} ORDER BY ?key""",
+        ),
+        tags=_rows(
+            store,
+            f"""SELECT ?key ?value WHERE {{ {r} jf:hasTag ?t . ?t jf:key ?key ;
+            jf:textValue ?value }} ORDER BY ?key""",
+        ),
+        datasets=_rows(
+            store,
+            f"""SELECT ?name ?digest ?context WHERE {{ {r} prov:qualifiedUsage ?u .
+            ?u prov:entity ?d . ?d dcterms:title ?name . OPTIONAL {{ ?d jf:digest ?digest }}
+            OPTIONAL {{ ?u jf:context ?context }} }} ORDER BY ?name""",
+        ),
+        requirements=_rows(
+            store,
+            f"""SELECT DISTINCT ?id ?title WHERE {{
+            {{ {r} jf:supports ?q }} UNION {{ ?v jf:producedBy {r} ; jf:supports ?q }}
+            ?q a jf:Requirement ; dcterms:identifier ?id . OPTIONAL {{ ?q dcterms:title ?title }}
+            }} ORDER BY ?id""",
+        ),
+        versions=_rows(
+            store,
+            f"""SELECT ?label ?alias WHERE {{ ?v jf:producedBy {r} ; a jf:ModelVersion ;
+            rdfs:label ?label . OPTIONAL {{ ?v jf:alias ?alias }} }}""",
+        ),
+    )
+
+
+def commits(store: GraphStore, *, text: str = "", limit: int = 500) -> list[Row]:
+    """Commits, newest first, with the requirements their trailers justify."""
+    search = (
+        "FILTER(CONTAINS(LCASE(CONCAT(?sha, ' ', ?title, ' ', COALESCE(?author, ''))), "
+        f"{_lit(text.lower())}))"
+        if text
+        else ""
+    )
+    return _rows(
+        store,
+        f"""SELECT ?sha ?title ?author ?time
+               (GROUP_CONCAT(DISTINCT ?req; separator=", ") AS ?justifies) WHERE {{
+          ?c a jf:Commit ; jf:gitCommitSha ?sha ; jf:messageTitle ?title .
+          OPTIONAL {{ ?c jf:author/jf:personName ?author }}
+          OPTIONAL {{ ?c prov:endedAtTime ?time }}
+          OPTIONAL {{ ?c jf:supports/dcterms:identifier ?req }}
+          {search}
+        }} GROUP BY ?sha ?title ?author ?time ORDER BY DESC(?time) LIMIT {int(limit)}""",
+    )
+
+
+@dataclass
+class CommitView:
+    head: Row
+    files: list[Row]
+    justifies: list[Row]
+    changed: list[Row]
+    runs: list[Row]
+
+
+def commit_view(store: GraphStore, sha: str) -> CommitView | None:
+    if not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha):
+        return None
+    rows = _rows(
+        store,
+        f"""SELECT ?c ?sha ?title ?body ?author ?email ?time WHERE {{
+          ?c a jf:Commit ; jf:gitCommitSha ?sha ; jf:messageTitle ?title .
+          FILTER(STRSTARTS(?sha, {_lit(sha.lower())}))
+          OPTIONAL {{ ?c jf:messageBody ?body }} OPTIONAL {{ ?c prov:endedAtTime ?time }}
+          OPTIONAL {{ ?c jf:author ?a . ?a jf:personName ?author .
+                      OPTIONAL {{ ?a jf:email ?email }} }}
+        }} LIMIT 1""",
+    )
+    if not rows:
+        return None
+    head = rows[0]
+    c = _iri(head["c"] or "")
+    return CommitView(
+        head=head,
+        files=_rows(
+            store,
+            f"""SELECT ?path ?change WHERE {{ {c} jf:hasFileChange ?f . ?f jf:path ?path .
+            OPTIONAL {{ ?f jf:changeType ?change }} }} ORDER BY ?path""",
+        ),
+        justifies=_rows(
+            store,
+            f"""SELECT ?id ?title WHERE {{ {c} jf:supports ?q . ?q dcterms:identifier ?id .
+            OPTIONAL {{ ?q dcterms:title ?title }} }} ORDER BY ?id""",
+        ),
+        changed=_rows(
+            store,
+            f"""SELECT ?id ?title WHERE {{ ?q jf:lastChangedIn {c} ; dcterms:identifier ?id .
+            OPTIONAL {{ ?q dcterms:title ?title }} }} ORDER BY ?id""",
+        ),
+        runs=_rows(
+            store,
+            f"""SELECT ?runId ?name ?status WHERE {{ ?run jf:onCommit {c} ; jf:runId ?runId ;
+            jf:runStatus ?status . OPTIONAL {{ ?run dcterms:title ?name }} }} ORDER BY ?name""",
+        ),
+    )
+
+
+# -- graph neighbourhood ----------------------------------------------------------
+@dataclass
+class Neighbourhood:
+    centre: str
+    nodes: dict[str, str]  # IRI -> label
+    edges: list[tuple[str, str, str]]  # subject, predicate, object (IRIs)
+    literals: list[tuple[str, str]]  # predicate, value of the centre
+    truncated: bool
+
+
+def neighbourhood(store: GraphStore, iri: str, *, limit: int = 40) -> Neighbourhood:
+    """The nodes one link away from ``iri`` (both directions), at most ``limit`` of each."""
+    node = _iri(iri)
+    out = store_query(
+        store,
+        f"SELECT ?p ?o WHERE {{ {node} ?p ?o }} LIMIT {limit * 4}",
+    )
+    inc = store_query(store, f"SELECT ?s ?p WHERE {{ ?s ?p {node} }} LIMIT {limit + 1}")
+    edges: list[tuple[str, str, str]] = []
+    literals: list[tuple[str, str]] = []
+    for p, o in out.rows:
+        pv, ov = getattr(p, "value", ""), getattr(o, "value", "")
+        if type(o).__name__ == "NamedNode":
+            edges.append((iri, pv, ov))
+        else:
+            literals.append((pv, ov))
+    outgoing = edges[:limit]
+    incoming = [
+        (getattr(s, "value", ""), getattr(p, "value", ""), iri)
+        for s, p in inc.rows
+        if type(s).__name__ == "NamedNode"
+    ][:limit]
+    truncated = len(edges) > limit or len(inc.rows) > limit
+    all_edges = outgoing + incoming
+    ids = {iri} | {e[0] for e in all_edges} | {e[2] for e in all_edges}
+    labels = labels_of(store, sorted(ids))
+    return Neighbourhood(iri, labels, all_edges, literals, truncated)
+
+
+def labels_of(store: GraphStore, iris: list[str]) -> dict[str, str]:
+    values = " ".join(_iri(i) for i in iris)
+    rows = _rows(
+        store,
+        f"""SELECT ?n (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?n {{ {values} }}
+          OPTIONAL {{ ?n dcterms:identifier ?id }} OPTIONAL {{ ?n rdfs:label ?lab }}
+          OPTIONAL {{ ?n dcterms:title ?title }}
+          BIND(COALESCE(?id, ?title, ?lab, REPLACE(STR(?n), "^.*[/#]", "")) AS ?l)
+        }} GROUP BY ?n""",
+    )
+    found = {r["n"] or "": r["label"] or "" for r in rows}
+    return {i: found.get(i) or i.rsplit("/", 1)[-1] for i in iris}
+
+
+def store_query(store: GraphStore, sparql: str) -> QueryResult:
+    """A query with the standard prefixes, whose terms are kept (not only their values)."""
+    return store.query(with_prefixes(sparql))
+
+
+# -- the SPARQL console -----------------------------------------------------------
+_UPDATE = re.compile(
+    r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE
+)
+_STRINGS_AND_COMMENTS = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*'
+)
+
+
+def update_keyword(sparql: str) -> str | None:
+    """The SPARQL Update keyword in ``sparql`` (outside strings, IRIs and comments)."""
+    match = _UPDATE.search(_STRINGS_AND_COMMENTS.sub(" ", sparql))
+    return match.group(1).upper() if match else None
+
+
+def console_query(
+    store: GraphStore, sparql: str, *, row_limit: int, time_limit: float
+) -> QueryResult:
+    """Run an analyst's query read-only, with a row limit and a time limit.
+
+    An update is refused before it reaches the store, whatever the store allows
+    (and the embedded store is opened read-only besides)."""
+    keyword = update_keyword(sparql)
+    if keyword:
+        raise QueryError(
+            f"the console only reads: {keyword} is a SPARQL Update operation",
+            hint="change the graph through its sources and `justify sync`; "
+            "use SELECT, ASK, CONSTRUCT or DESCRIBE here",
+        )
+    answer: list[QueryResult] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            answer.append(store.query(with_prefixes(sparql), max_rows=row_limit))
+        except BaseException as exc:
+            failure.append(exc)
+
+    # The query runs on a daemon thread: past the limit the console answers and
+    # stops waiting (Oxigraph cannot cancel a query; a server gets its own timeout).
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(time_limit)
+    if worker.is_alive():
+        raise QueryError(
+            f"the query did not finish within {time_limit:g} s (the console's time limit)",
+            hint="narrow it with more selective patterns or a LIMIT, or raise console_time_limit",
+        )
+    if failure:
+        exc = failure[0]
+        if isinstance(exc, QueryError | StoreError):
+            raise exc
+        raise QueryError(f"the query failed: {exc}") from exc
+    return answer[0]

@@ -1,0 +1,49 @@
+"""Starting the explorer: ``streamlit run`` on the shipped app, bound to 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from justify.config import Config, load_config
+from justify.errors import StoreError
+from justify.resources import data_folder
+from justify.store import open_store
+
+
+def app(
+    port: int | None = None, *, config: Config | None = None, quiet: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start the explorer on 127.0.0.1 (default port: the app_port setting); return the
+    Streamlit process, which runs until it is terminated."""
+    config = config or load_config()
+    return start_app(config, port or int(config.number("app_port")), quiet=quiet)
+
+
+def start_app(config: Config, port: int, *, quiet: bool = False) -> subprocess.Popen[bytes]:
+    """Start Streamlit on ``port`` for the project ``config`` names; return the process."""
+    store = open_store(config.store_location)
+    if not store.graph_names():
+        raise StoreError(
+            f"the store at {config.store_location} is empty",
+            hint="run `justify sync` (or `justify demo`) first, then `justify app`",
+        )
+    env = dict(os.environ)
+    if config.file:
+        env["JUSTIFY_CONFIG"] = str(config.file)
+    env["JUSTIFY_STORE"] = config.store_location
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(data_folder("app") / "streamlit_app.py"),
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--server.headless=true",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+    ]
+    output = subprocess.DEVNULL if quiet else None
+    return subprocess.Popen(command, cwd=config.root, env=env, stdout=output, stderr=output)

@@ -1,0 +1,119 @@
+"""The explorer end to end: `justify app` on a free port, a real headless Chromium.
+
+Debian's chromium and chromium-driver come from `.ci/run`; screenshots are kept
+in test-artifacts/ (or $JUSTIFY_TEST_ARTIFACTS) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from justify.demo import DemoResult
+from tests.explorer_env import checked_demo
+from tests.helpers import run_justify
+from tests.servers import free_port, wait_for_http
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+ARTIFACTS = Path(
+    os.environ.get("JUSTIFY_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts")
+)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("browser")
+    ws: DemoResult = checked_demo(folder / "ws")
+    port = free_port()
+    log = folder / "app.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUSTIFY_")}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "justify", "app", "--port", str(port)],
+            cwd=ws.directory,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", proc, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    assert Path(CHROMIUM).exists() and Path(DRIVER).exists(), (
+        "Debian's chromium and chromium-driver are needed: apt-get install chromium "
+        "chromium-driver (.ci/run installs them)"
+    )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="justify-chromium-")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1800",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(DRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for_text(driver: webdriver.Chrome, *texts: str, timeout: float = 60) -> str:
+    def ready(d: webdriver.Chrome) -> str | bool:
+        body = d.find_element(By.TAG_NAME, "body").text
+        return body if all(t in body for t in texts) and "Running" not in body[:200] else False
+
+    return WebDriverWait(driver, timeout).until(ready)  # type: ignore[no-any-return]
+
+
+def test_overview_in_a_real_browser(app_url: str, browser: webdriver.Chrome) -> None:
+    browser.get(app_url + "/")
+    body = wait_for_text(browser, "Justification overview", "REQ-FAIR-1", "REQ-DATA-1")
+    assert "REQ-PREC-1" in body and "unjustified" in body and "stale" in body
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "overview.png"))
+
+
+def test_requirement_page_from_a_shared_url(app_url: str, browser: webdriver.Chrome) -> None:
+    browser.get(app_url + "/requirement?id=REQ-PREC-1")
+    body = wait_for_text(browser, "REQ-PREC-1: Screening precision", "Justification diagram")
+    assert "JF-STALE" in body and "Tighten the precision requirement" in body
+    # The diagram is drawn by the browser (Graphviz rendered to SVG).
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "svg g.node"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "requirement-REQ-PREC-1.png"))
+
+
+def test_app_refuses_an_empty_store(tmp_path: Path) -> None:
+    (tmp_path / "justify.toml").write_text("", encoding="utf-8")
+    result = run_justify("app", "--port", str(free_port()), cwd=tmp_path)
+    assert result.returncode == 3 and "is empty" in result.stderr

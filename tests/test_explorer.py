@@ -1,0 +1,196 @@
+"""Every page of the explorer through Streamlit's AppTest, on the demo's real store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from justify import explore
+from justify.demo import DemoResult
+from justify.load import load
+from justify.store import open_store
+from tests.explorer_env import checked_demo, open_page, texts
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    return checked_demo(tmp_path_factory.mktemp("explorer") / "ws")
+
+
+@pytest.fixture(autouse=True)
+def _point_at_demo(demo_ws: DemoResult, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("JUSTIFY_CONFIG", str(demo_ws.config.file))
+    yield
+
+
+def param(at, key: str) -> str:
+    value = at.query_params[key]
+    return value[0] if isinstance(value, list) else str(value)
+
+
+def frame(at, index: int = 0):
+    return at.dataframe[index].value
+
+
+def test_overview_shows_counts_and_the_planted_problems_first() -> None:
+    at = open_page()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["failing"] == "1" and metrics["unjustified"] == "1"
+    assert metrics["stale"] == "1" and metrics["justified"] == "2" and metrics["draft"] == "1"
+    text = texts(at)
+    assert "recall_gap_size = 0.132" in text  # REQ-FAIR-1's threshold failure
+    assert "REQ-DATA-1 is approved but has no current evidence" in text
+    # Violations come before the stale warning.
+    assert text.index("REQ-FAIR-1:") < text.index("REQ-PREC-1 changed in commit")
+    sources = frame(at, 2)
+    assert set(sources["source"]) == {"requirements", "mlflow", "git", "check"}
+
+
+def test_requirements_table_filters_and_downloads() -> None:
+    at = open_page("pages/requirements.py")
+    assert len(frame(at)) == 6
+    at.multiselect(key="status").set_value(["stale", "failing"]).run()
+    assert sorted(frame(at)["id"]) == ["REQ-FAIR-1", "REQ-PREC-1"]
+    at.multiselect(key="status").set_value([]).run()
+    at.text_input(key="q").set_value("recall").run()
+    assert sorted(frame(at)["id"]) == ["REQ-FAIR-1", "REQ-REC-1"]
+    assert list(frame(at)["link"]) == ["/requirement?id=REQ-FAIR-1", "/requirement?id=REQ-REC-1"]
+    assert at.get("download_button")
+
+
+def test_requirements_table_opens_from_a_shared_url_with_a_status_filter() -> None:
+    at = open_page("pages/requirements.py", status="unjustified")
+    assert list(frame(at)["id"]) == ["REQ-DATA-1"]
+
+
+def test_requirement_page_shows_checks_evidence_and_history() -> None:
+    at = open_page("pages/requirement.py", id="REQ-FAIR-1")
+    text = texts(at)
+    assert "REQ-FAIR-1: Equal recall across tumour sizes" in text
+    assert "JF-THRESHOLD" in text and "recall_gap_size <= 0.1" in text
+    runs = frame(at)
+    assert "candidate" in set(runs["run"]) and runs["current"].any()
+    history = frame(at, 1)
+    assert list(history["status"]) == ["failing"]
+
+
+def test_requirement_page_diagram_and_plot_data(demo_ws: DemoResult) -> None:
+    store = open_store(demo_ws.config.store_location)
+    view = explore.requirement_view(store, demo_ws.config.base_iri, "REQ-REC-1")
+    assert view is not None
+    dot = explore.justification_dot(view)
+    assert '"strategy" -> "conclusion"' in dot and "test_recall &gt;= 0.85" not in dot
+    assert "criterion: test_recall >= 0.85 on test" in dot and "(current evidence)" in dot
+    assert "REQ-TOP-1" in dot  # the parent it supports
+    (current,) = [r for r in view.runs if r["run"] in view.current]
+    assert current["metrics"]["test_recall"] >= 0.85
+    assert len(view.metric_history["test_recall"]) > 1  # logged over steps
+
+
+def test_requirement_page_names_an_unknown_id() -> None:
+    at = open_page("pages/requirement.py", id="REQ-NOPE-9")
+    assert "No requirement with id 'REQ-NOPE-9'" in texts(at)
+
+
+def test_requirement_selector_updates_the_shareable_url() -> None:
+    at = open_page("pages/requirement.py", id="REQ-REC-1")
+    at.selectbox(key="rid").set_value("REQ-PREC-1").run()
+    assert param(at, "id") == "REQ-PREC-1"
+    assert "REQ-PREC-1: Screening precision" in texts(at)
+
+
+def test_models_page_says_do_not_ship_and_why() -> None:
+    at = open_page("pages/models.py")
+    text = texts(at)
+    assert "screening-model version 1 (@champion)" in text
+    assert "DO NOT SHIP" in text and "REQ-PREC-1 is stale" in text
+    assert set(frame(at)["id"]) == {"REQ-PREC-1", "REQ-REC-1", "REQ-TOP-1"}
+
+
+def test_runs_and_commits_link_to_each_other_and_to_requirements(demo_ws: DemoResult) -> None:
+    at = open_page("pages/runs.py")
+    runs = frame(at)
+    assert {"baseline", "candidate"} <= set(runs["name"])
+    candidate = runs[runs["name"] == "candidate"].iloc[0]
+    assert "REQ-REC-1" in candidate["requirements"]
+    run_id = candidate["open"].split("=")[1]
+    at = open_page("pages/runs.py", run=run_id)
+    text = texts(at)
+    assert "Run candidate" in text
+    assert "test_recall" in set(frame(at)["key"])  # metrics
+    labels = [link.label for link in at.get("page_link")]
+    assert "REQ-REC-1" in labels and any(label.startswith("built from commit") for label in labels)
+    at = open_page("pages/runs.py", commit=candidate["sha"])
+    text = texts(at)
+    assert "Add the training script" in text
+    labels = [link.label for link in at.get("page_link")]
+    assert any(label.startswith("run candidate") for label in labels)
+
+
+def test_graph_page_shows_a_bounded_neighbourhood_and_expands(demo_ws: DemoResult) -> None:
+    base = demo_ws.config.base_iri
+    at = open_page("pages/graph.py", node=f"{base}requirement/REQ-REC-1")
+    links = frame(at)
+    assert "REQ-TOP-1" in set(links["object"])
+    at.slider(key="limit").set_value(5).run()
+    assert len(frame(at)) <= 10
+    target = f"{base}requirement/REQ-TOP-1"
+    at.selectbox(key="expand").set_value(target).run()
+    assert param(at, "node") == target
+
+
+def test_sparql_console_runs_queries_and_refuses_updates(demo_ws: DemoResult) -> None:
+    store = open_store(demo_ws.config.store_location)
+    before = store.version()
+    at = open_page("pages/sparql.py")
+    at.button(key="run").click().run()
+    assert len(frame(at)) == 6
+    for update in (
+        'INSERT DATA { <urn:x> <urn:y> "z" }',
+        "DROP ALL",
+        "PREFIX ex: <urn:ex#>\nDELETE WHERE { ?s ?p ?o }",
+        "CLEAR GRAPH <urn:g>",
+    ):
+        at.text_area(key="query-").set_value(update).run()
+        at.button(key="run").click().run()
+        assert "the console only reads" in texts(at), update
+    assert store.version() == before
+    assert explore.update_keyword('SELECT ?s { ?s rdfs:label "INSERT DATA" }') is None
+
+
+def test_sparql_console_row_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUSTIFY_CONSOLE_ROW_LIMIT", "2")
+    at = open_page("pages/sparql.py")
+    at.button(key="run").click().run()
+    assert len(frame(at)) == 2 and "row limit reached" in texts(at)
+
+
+def test_sparql_console_example_and_syntax_error() -> None:
+    at = open_page("pages/sparql.py")
+    example = next(o for o in at.selectbox(key="example").options if "unjustified" in o)
+    at.selectbox(key="example").set_value(example).run()
+    at.button(key="run").click().run()
+    assert "REQ-DATA-1" in set(frame(at).iloc[:, 0])
+    at.text_area(key=f"query-{example}").set_value("SELECT ?x WHERE { ?x").run()
+    at.button(key="run").click().run()
+    assert "error at line" in texts(at).lower() or "syntax" in texts(at).lower()
+
+
+def test_the_app_shows_new_data_after_a_write(demo_ws: DemoResult, tmp_path: Path) -> None:
+    at = open_page("pages/requirements.py")
+    assert len(frame(at)) == 6
+    extra = demo_ws.directory / "requirements" / "extra.yaml"
+    extra.write_text(
+        "requirements:\n  - id: REQ-NEW-1\n    title: A new one\n"
+        "    statement: Something new shall hold.\n    kind: other\n    status: draft\n",
+        encoding="utf-8",
+    )
+    try:
+        load(config=demo_ws.config)
+        at.run()  # a refresh
+        assert "REQ-NEW-1" in set(frame(at)["id"])
+    finally:
+        extra.unlink()
+        load(config=demo_ws.config)

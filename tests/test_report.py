@@ -1,0 +1,70 @@
+"""`justify report`: the audit story as an archivable HTML or Markdown file."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from justify import __version__
+from justify.demo import DemoResult
+from tests.explorer_env import checked_demo
+from tests.helpers import run_justify
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    return checked_demo(tmp_path_factory.mktemp("report") / "ws")
+
+
+def head(folder: Path) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_html_report_is_one_self_contained_file_with_the_whole_story(
+    demo_ws: DemoResult, tmp_path: Path
+) -> None:
+    out = tmp_path / "audit.html"
+    result = run_justify("report", "-o", str(out), cwd=demo_ws.directory)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out} (html): 6 requirements, 2 failing or unjustified" in result.stdout
+    text = out.read_text(encoding="utf-8")
+    assert head(demo_ws.directory) in text and f"justify {__version__}" in text
+    assert re.search(r"Written \d{4}-\d\d-\d\dT", text)
+    # Nothing is fetched from elsewhere: no scripts, stylesheets or images by URL.
+    assert not re.search(r"<(script|link|img|iframe)\b", text)
+    for rid, status in (
+        ("REQ-FAIR-1", "failing"),
+        ("REQ-DATA-1", "unjustified"),
+        ("REQ-PREC-1", "stale"),
+        ("REQ-REC-1", "justified"),
+    ):
+        block = text[text.index(f'id="{rid}"') :].split('<div class="req"', 1)[0]
+        assert f">{status}</span>" in block, rid
+    rec = text[text.index('id="REQ-REC-1"') :]
+    assert "test_recall = 0.953125 in run candidate" in rec and "meets &gt;= 0.85" in rec
+    assert "DO NOT SHIP" in text and "REQ-PREC-1 is stale" in text
+    assert "JF-THRESHOLD" in text
+
+
+def test_markdown_report(demo_ws: DemoResult, tmp_path: Path) -> None:
+    out = tmp_path / "audit.md"
+    result = run_justify("report", "--format", "markdown", "-o", str(out), cwd=demo_ws.directory)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Justification report: ws")
+    assert "| failing | 1 |" in text and "| stale | 1 |" in text
+    assert "### REQ-FAIR-1: Equal recall across tumour sizes [failing]" in text
+    assert "recall_gap_size = 0.132184 in run candidate" in text and "MISSES <= 0.1" in text
+
+
+def test_report_names_a_bad_format_and_an_unwritable_path(demo_ws: DemoResult) -> None:
+    result = run_justify("report", "--format", "pdf", "-o", "x.pdf", cwd=demo_ws.directory)
+    assert result.returncode == 2 and "'pdf' is not one of" in result.stderr
+    blocker = demo_ws.directory / "justify.toml"  # a file, so no folder can be made under it
+    result = run_justify("report", "-o", str(blocker / "audit.html"), cwd=demo_ws.directory)
+    assert result.returncode == 2 and "cannot write the report to" in result.stderr
