@@ -28,7 +28,9 @@ def _config(config_file: str | None, store: str | None, cwd: str) -> Config:
 
 @st.cache_resource(show_spinner=False)
 def _store(location: str) -> GraphStore:
-    return open_store(location)
+    # The explorer never writes: the store refuses write blocks, and the console
+    # refuses updates before they reach it.
+    return open_store(config(), read_only=True)
 
 
 def config() -> Config:

@@ -44,7 +44,7 @@ class AuditReport:
 
 def gather(*, config: Config | None = None, store: GraphStore | None = None) -> AuditReport:
     config = config or load_config()
-    store = store or open_store(config.store_location)
+    store = store or open_store(config)
     live = check(config=config, store=store)
     by_iri = {req.iri: req.status for req in live.requirements.values()}
     rows = explore.requirements(store, config.base_iri)

@@ -456,7 +456,7 @@ def check(
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}", hint="use one of: " + ", ".join(ENGINES))
     config = config or load_config()
-    store = store or open_store(config.store_location)
+    store = store or open_store(config)
     shapes = load_shapes(config.path(p) for p in config.shapes)
     bad = [item for item in config.rule_severity if "=" not in item]
     if bad:

@@ -47,9 +47,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "store",
         ".justify",
-        "Where the graph lives: a folder for the embedded Oxigraph store.",
+        "Where the graph lives: a folder for the embedded Oxigraph store, or the "
+        "SPARQL query URL of a server (credentials in JUSTIFY_STORE_USER and "
+        "JUSTIFY_STORE_PASSWORD, or JUSTIFY_STORE_TOKEN).",
         flag="--store",
     ),
+    Setting(
+        "store_update_url",
+        None,
+        "The server's SPARQL Update URL, when it is not the query URL.",
+    ),
+    Setting(
+        "store_graph_store_url",
+        None,
+        "The server's Graph Store Protocol URL: bulk reads and writes go through it.",
+    ),
+    Setting("store_timeout", "120", "Seconds one request to the store's server may take."),
+    Setting("store_batch_size", "20000", "Triples sent to the store's server per request."),
     Setting(
         "base_iri",
         "https://example.org/justify/",
@@ -108,6 +122,10 @@ class Config:
     app_port: str = "8501"
     console_row_limit: str = "1000"
     console_time_limit: str = "20"
+    store_update_url: str | None = None
+    store_graph_store_url: str | None = None
+    store_timeout: str = "120"
+    store_batch_size: str = "20000"
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def path(self, value: str) -> Path:

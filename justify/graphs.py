@@ -41,7 +41,7 @@ class GraphStatus:
 def status(*, config: Config | None = None, store: GraphStore | None = None) -> list[GraphStatus]:
     """Every named graph with its triple count and when and from what it was imported."""
     config = config or load_config()
-    store = store or open_store(config.store_location)
+    store = store or open_store(config)
     sizes = store.graph_sizes()
     imports = {row["g"]: row for row in run_query(store, _IMPORTS).values()}
     result = []
@@ -90,7 +90,7 @@ def export(
     serialisation is complete.
     """
     config = config or load_config()
-    store = store or open_store(config.store_location)
+    store = store or open_store(config)
     target = graph_iri(graph, config=config, store=store) if graph else None
     if output is None:
         count = store.export(sys.stdout.buffer, fmt, graph=target)

@@ -75,7 +75,7 @@ def record(
 ) -> list[Change]:
     """Add this check run and the status changes since the last one to the history."""
     config = config or load_config()
-    store = store or open_store(config.store_location)
+    store = store or open_store(config)
     minter = Minter(config.base_iri)
     graph = minter.graph(HISTORY_GRAPH)
     previous = latest_statuses(store, graph)
@@ -141,7 +141,7 @@ def history(
     """Status changes, oldest first, of one requirement or of all."""
     if store is None or base is None:
         config = config or load_config()
-        store = store or open_store(config.store_location)
+        store = store or open_store(config)
         base = base or config.base_iri
     minter = Minter(base)
     graph = minter.graph(HISTORY_GRAPH)

@@ -90,7 +90,7 @@ def load(
     if dry_run:
         count = len(set(triples))
     else:
-        store = store or open_store(config.store_location)
+        store = store or open_store(config)
         with store.write() as writer:
             count = writer.replace_graph(graph, triples)
     return LoadSummary(

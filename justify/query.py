@@ -169,7 +169,7 @@ def query(
     config = config or load_config()
     canned = resolve(query)
     text = bind_parameters(canned, params or {})
-    store = store or open_store(config.store_location)
+    store = store or open_store(config)
     return run_query(store, text)
 
 

@@ -23,7 +23,7 @@ def app(
 
 def start_app(config: Config, port: int, *, quiet: bool = False) -> subprocess.Popen[bytes]:
     """Start Streamlit on ``port`` for the project ``config`` names; return the process."""
-    store = open_store(config.store_location)
+    store = open_store(config)
     if not store.graph_names():
         raise StoreError(
             f"the store at {config.store_location} is empty",

@@ -45,8 +45,8 @@ from pyoxigraph import (
     serialize,
 )
 
+from justify.config import Config
 from justify.errors import QueryError, StoreError, UsageError
-from justify.urls import strip_credentials
 from justify.vocab import PREFIXES
 
 Term = object  # a pyoxigraph NamedNode, BlankNode, Literal or Triple
@@ -568,13 +568,26 @@ def _to_result(
     return QueryResult(kind="select", variables=variables, rows=rows[:max_rows], truncated=more)
 
 
-def open_store(location: str | Path) -> GraphStore:
-    """Open the store a 'store' setting names."""
-    text = str(location)
-    if text.startswith(("http://", "https://")):
-        raise UsageError(
-            f"store {strip_credentials(text)!r} is a URL; this version of justify "
-            "has only the embedded store",
-            hint="set 'store' to a folder such as .justify",
-        )
+def open_store(where: Config | str | Path, *, read_only: bool = False) -> GraphStore:
+    """Open the store a configuration (or a bare 'store' setting: folder or URL) names.
+
+    ``read_only`` stores refuse to write (the explorer opens its store so).
+    """
+    from justify.sparql_store import ServerSettings, SparqlStore, is_server_location
+
+    if isinstance(where, Config):
+        text = where.store_location
+        if is_server_location(text):
+            settings = ServerSettings(
+                query_url=text,
+                update_url=where.store_update_url,
+                graph_store_url=where.store_graph_store_url,
+                timeout=where.number("store_timeout"),
+                batch_size=int(where.number("store_batch_size")),
+            )
+            return SparqlStore(settings, read_only=read_only)
+    else:
+        text = str(where)
+        if is_server_location(text):
+            return SparqlStore(ServerSettings(query_url=text), read_only=read_only)
     return EmbeddedStore(text)

@@ -30,7 +30,7 @@ def sync(
     skipped and said so. Git comes last: it reports runs whose commit it lacks.
     """
     config = config or load_config()
-    store = store or open_store(config.store_location)
+    store = store or open_store(config)
     say = echo or (lambda _text: None)
     done: list[Summary] = [load(config=config, store=store)]
     say(str(done[-1]))

@@ -59,7 +59,7 @@ def trace(
 ) -> Node:
     """The justification tree of one requirement."""
     config = config or load_config()
-    store = store or open_store(config.store_location)
+    store = store or open_store(config)
     head = _q(
         store,
         """SELECT ?r ?title ?statement ?status ?kind ?file ?line ?strategy ?rationale

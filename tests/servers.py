@@ -159,3 +159,147 @@ def mlflow_server(folder: Path, *, auth: bool = False) -> Iterator[MlflowServer]
         yield server
     finally:
         server.stop()
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {folder}/virtuoso.db
+ErrorLogFile = {folder}/virtuoso.log
+LockFile = {folder}/virtuoso.lck
+TransactionFile = {folder}/virtuoso.trx
+xa_persistent_file = {folder}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {folder}/virtuoso-temp.db
+TransactionFile = {folder}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+DisableTcpSocket = 0
+MaxClientConnections = 10
+CheckpointInterval = 60
+O_DIRECT = 0
+CaseMode = 2
+DirsAllowed = .
+NumberOfBuffers = 340000
+MaxDirtyBuffers = 250000
+MaxQueryMem = 2G
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {folder}
+MaxClientConnections = 10
+ServerThreads = 10
+Charset = UTF-8
+EnabledGzipContent = 0
+[SPARQL]
+ResultSetMaxRows = {max_rows}
+MaxQueryCostEstimationTime = 0
+MaxQueryExecutionTime = 0
+"""
+
+
+class VirtuosoServer:
+    """A real Virtuoso Open Source server (Debian's virtuoso-opensource) in a folder.
+
+    justify talks to it as a team would: through the authenticated endpoints
+    (/sparql-auth for queries and updates, /sparql-graph-crud-auth for the Graph
+    Store Protocol) with a user that may update, its password in the environment.
+    """
+
+    user = "justify"
+    password = "s3cret-for-tests"
+
+    def __init__(self, folder: Path, *, max_rows: int = 10_000_000) -> None:
+        self.folder = folder
+        self.sql_port = free_port()
+        self.http_port = free_port()
+        self.base = f"http://127.0.0.1:{self.http_port}"
+        self.max_rows = max_rows
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def query_url(self) -> str:
+        return f"{self.base}/sparql-auth"
+
+    @property
+    def graph_store_url(self) -> str:
+        return f"{self.base}/sparql-graph-crud-auth"
+
+    def env(self) -> dict[str, str]:
+        """The environment variables that point justify at this server."""
+        return {
+            "JUSTIFY_STORE": self.query_url,
+            "JUSTIFY_STORE_GRAPH_STORE_URL": self.graph_store_url,
+            "JUSTIFY_STORE_USER": self.user,
+            "JUSTIFY_STORE_PASSWORD": self.password,
+        }
+
+    def start(self) -> VirtuosoServer:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ini = self.folder / "virtuoso.ini"
+        first = not (self.folder / "virtuoso.db").exists()
+        ini.write_text(
+            VIRTUOSO_INI.format(
+                folder=self.folder,
+                sql_port=self.sql_port,
+                http_port=self.http_port,
+                max_rows=self.max_rows,
+            )
+        )
+        log = self.folder / "server.log"
+        binary = shutil.which("virtuoso-t")
+        if binary is None:
+            raise RuntimeError("virtuoso-t not found: .ci/run installs virtuoso-opensource")
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [binary, "+foreground", "+configfile", str(ini)],
+                cwd=self.folder,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for_http(f"{self.base}/sparql?query=ASK%7B%7D", self.proc, log, timeout=120)
+        if first:
+            self.sql(
+                f"DB.DBA.USER_CREATE('{self.user}', '{self.password}'); "
+                f'GRANT SPARQL_UPDATE TO "{self.user}"; '
+                f'GRANT SPARQL_SELECT TO "{self.user}";'
+            )
+        return self
+
+    def sql(self, statements: str) -> str:
+        isql = shutil.which("isql-vt") or "isql-vt"
+        done = subprocess.run(
+            [isql, f"127.0.0.1:{self.sql_port}", "dba", "dba", f"exec={statements}"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+        self.proc = None
+
+
+@contextlib.contextmanager
+def virtuoso_server(folder: Path, **options: int) -> Iterator[VirtuosoServer]:
+    server = VirtuosoServer(folder, **options).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -528,7 +528,7 @@ def import_git(
     started = now()
     path = Path(repo).expanduser().resolve() if repo else config.path(config.git_repo)
     git = GitRepo(path)
-    store = store or open_store(config.store_location)
+    store = store or open_store(config)
     minter = Minter(config.base_iri)
     graph = minter.graph("git", str(git.root))
     repo_node = f"<{minter.iri('git', graph.value.rsplit('/', 1)[-1]).value}>"

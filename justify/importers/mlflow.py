@@ -707,7 +707,7 @@ def import_mlflow(
     started = now()
     uri = resolve_tracking_uri(tracking_uri, config)
     display = strip_credentials(uri)
-    store = store or open_store(config.store_location)
+    store = store or open_store(config)
     minter = Minter(config.base_iri)
     graph = source_graph(minter, display)
     index = requirement_index(store)
