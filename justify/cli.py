@@ -25,6 +25,7 @@ from justify.check_formats import FORMATS, output_target, render, to_text, write
 from justify.config import SETTINGS, Config, load_config
 from justify.demo import demo as run_demo
 from justify.errors import JustifyError
+from justify.graphs import copy_store
 from justify.graphs import export as run_export
 from justify.graphs import status as run_status
 from justify.history import history as run_history
@@ -476,6 +477,39 @@ def export(fmt: str, graph: str | None, output: Path | None) -> None:
     count = run_export(fmt, graph=graph, output=output, config=current_config())
     if output is not None:
         click.echo(f"wrote {count} statements to {output}")
+
+
+@cli.group("store")
+def store_group() -> None:
+    """Manage the graph store as a whole."""
+
+
+@store_group.command("copy")
+@click.argument("source")
+@click.argument("target")
+@shared_options
+def store_copy_command(source: str, target: str) -> None:
+    """Copy every graph from the store SOURCE to the store TARGET.
+
+    Each is a folder (the embedded store) or a SPARQL server's query URL; TARGET
+    ends up with exactly SOURCE's graphs, written in one step (a failure leaves it
+    as it was). Server credentials come from JUSTIFY_STORE_USER and
+    JUSTIFY_STORE_PASSWORD, or JUSTIFY_STORE_TOKEN; its update and Graph Store
+    URLs from the store_update_url and store_graph_store_url settings.
+
+    \b
+    Examples:
+      justify store copy .justify http://127.0.0.1:8890/sparql-auth
+      justify store copy http://127.0.0.1:8890/sparql-auth backup-store
+    """
+    summary = copy_store(source, target, config=current_config(), echo=click.echo)
+    total = sum(summary.graphs.values())
+    click.echo(
+        f"copied {len(summary.graphs)} graphs ({total} triples) "
+        f"from {summary.source} to {summary.target}"
+    )
+    for name in summary.dropped:
+        click.echo(f"removed <{name}> from {summary.target} (not in {summary.source})")
 
 
 @cli.command()

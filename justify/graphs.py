@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pyoxigraph import NamedNode
@@ -112,3 +113,56 @@ def export(
         tmp.unlink(missing_ok=True)
         raise
     return count
+
+
+@dataclass(frozen=True)
+class CopySummary:
+    """What ``justify store copy`` moved."""
+
+    source: str
+    target: str
+    graphs: dict[str, int]  # graph -> triples copied
+    dropped: list[str]  # graphs the target had and the source has not
+
+
+def copy_store(
+    source: str,
+    target: str,
+    *,
+    config: Config | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> CopySummary:
+    """Make the store at ``target`` hold exactly the graphs of the store at ``source``.
+
+    Either side is a folder (embedded store) or a SPARQL server URL; server settings
+    (update and Graph Store URLs, time limit, batch size) come from the configuration
+    for whichever side is a server. All graphs land in one write block: a failure
+    leaves the target as it was.
+    """
+    config = config or load_config()
+    say = echo or (lambda _text: None)
+    stores = []
+    for location in (source, target):
+        if not location.startswith(("http://", "https://")):
+            location = str(config.path(location))
+        stores.append(open_store(replace(config, store=location)))
+    src, dst = stores
+    if src.location == dst.location:
+        raise UsageError(f"{source} and {target} are the same store", hint="name two stores")
+    names = src.graph_names()
+    if not names:
+        raise UsageError(
+            f"the store at {src.location} is empty; nothing to copy",
+            hint="check the source location (a folder or a server's query URL)",
+        )
+    old = set(dst.graph_names())
+    copied: dict[str, int] = {}
+    with dst.write() as writer:
+        for name in names:
+            say(f"copying <{name}> ...")
+            graph = NamedNode(name)
+            copied[name] = writer.replace_graph(graph, (q.triple for q in src.quads(graph)))
+        dropped = sorted(old - set(names))
+        for name in dropped:
+            writer.drop_graph(NamedNode(name))
+    return CopySummary(src.location, dst.location, copied, dropped)
