@@ -78,8 +78,9 @@ def shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
         envvar=None,
         expose_value=False,
         callback=_remember,
-        metavar="FOLDER",
-        help="Graph store to use (default: the 'store' setting, .justify).",
+        metavar="FOLDER|URL",
+        help="Graph store: a folder, or a SPARQL server's query URL "
+        "(default: the 'store' setting, .justify).",
     )(command)
     command = click.option(
         "--config",

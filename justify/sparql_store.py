@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import time
@@ -292,7 +293,7 @@ class SparqlStore(GraphStore):
         form = _query_form(sparql)
         dataset = self.graph_names()
         if form == "graph":
-            response = self._post_query(sparql, dataset, "application/n-triples", "run a query")
+            response = self._post_query(sparql, dataset, RDF_ACCEPT, "run a query")
             _check_not_cut(response, self.location)
             triples = _parse_triples(response, self.location)
             more = max_rows is not None and len(triples) > max_rows
@@ -320,7 +321,7 @@ class SparqlStore(GraphStore):
                 self.settings.graph_store_url,
                 method="GET",
                 params={"graph": name},
-                headers={"Accept": "application/n-triples"},
+                headers={"Accept": RDF_ACCEPT},
                 what=f"read the graph <{name}>",
                 missing_ok=True,  # the protocol's answer for a graph with no triples
             )
@@ -335,7 +336,7 @@ class SparqlStore(GraphStore):
                 f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }} "
                 f"ORDER BY ?s ?p ?o LIMIT {page} OFFSET {len(triples)}",
                 None,
-                "application/n-triples",
+                RDF_ACCEPT,
                 f"read the graph <{name}>",
             )
             got = _parse_triples(response, self.location)
@@ -518,6 +519,15 @@ def _check_not_cut(response: requests.Response, location: str) -> None:
         )
 
 
+# Turtle first: Virtuoso writes doubles with all their digits only in Turtle (in
+# N-Triples, RDF/XML and result sets it rounds them to 6 significant digits), but
+# as bare numerals, which Turtle reads as xsd:decimal. justify writes no decimals
+# (metrics and thresholds are doubles), so a decimal in Turtle is such a double.
+RDF_ACCEPT = "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.5"
+_XSD_DOUBLE = NamedNode("http://www.w3.org/2001/XMLSchema#double")
+_XSD_DECIMAL = NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+
+
 def _parse_triples(response: requests.Response, url: str) -> list[Triple]:
     kind = response.headers.get("Content-Type", "").split(";")[0].strip()
     fmt = {
@@ -525,11 +535,24 @@ def _parse_triples(response: requests.Response, url: str) -> list[Triple]:
         "application/rdf+xml": RdfFormat.RDF_XML,
     }.get(kind, RdfFormat.N_TRIPLES)
     try:
-        return [q.triple for q in parse(response.content, format=fmt)]
+        doubles = {_XSD_DOUBLE, _XSD_DECIMAL} if fmt == RdfFormat.TURTLE else {_XSD_DOUBLE}
+        return [_canonical(q.triple, doubles) for q in parse(response.content, format=fmt)]
     except SyntaxError as exc:
         raise StoreError(
             f"the SPARQL server at {url} sent RDF justify cannot read ({kind}): {exc}"
         ) from exc
+
+
+def _canonical(t: Triple, doubles: set[NamedNode]) -> Triple:
+    """Doubles back in the shortest form that keeps their value (as importers write
+    them): servers print them their own way (0.13218399999999999594)."""
+    o = t.object
+    if isinstance(o, Literal) and o.datatype in doubles:
+        with contextlib.suppress(ValueError):
+            value = float(o.value)
+            if math.isfinite(value):
+                return Triple(t.subject, t.predicate, Literal(repr(value), datatype=_XSD_DOUBLE))
+    return t
 
 
 def _term(binding: dict[str, str] | None) -> Term | None:

@@ -121,11 +121,15 @@ def trace(
     if runs:
         node = root.add("evidence runs (newest first)")
         current_marked = False
+        vias: dict[str, list[str]] = {}  # a run may support it both ways
+        for run in runs:
+            vias.setdefault(run["run"] or "", []).append(run["via"] or "")
         seen: set[str] = set()
         for run in runs:
             if run["run"] in seen:
                 continue
             seen.add(run["run"] or "")
+            run["via"] = " and ".join(sorted(set(vias[run["run"] or ""])))
             mark = ""
             if run["status"] == "FINISHED" and not current_marked:
                 mark, current_marked = "  <- current evidence", True

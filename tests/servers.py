@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Protocol
 
 
 def free_port() -> int:
@@ -98,15 +99,24 @@ class MlflowServer:
             self.proc.wait(timeout=30)
 
 
+class Upstream(Protocol):
+    @property
+    def port(self) -> int: ...
+
+    def stop(self) -> None: ...
+
+
 class KillingProxy:
     """Forwards HTTP requests to a real server, and kills that server on request N.
 
-    Stands for a tracking server that dies in the middle of an import.
+    Stands for a server that dies in the middle of an import; with ``delay``, for
+    a slow one (each answer waits that many seconds).
     """
 
-    def __init__(self, target: MlflowServer, *, kill_on: int) -> None:
+    def __init__(self, target: Upstream, *, kill_on: int = 0, delay: float = 0.0) -> None:
         self.target = target
         self.kill_on = kill_on
+        self.delay = delay
         self.count = 0
         proxy = self
 
@@ -116,8 +126,9 @@ class KillingProxy:
 
             def _forward(self) -> None:
                 proxy.count += 1
-                if proxy.count >= proxy.kill_on:
+                if proxy.kill_on and proxy.count >= proxy.kill_on:
                     proxy.target.stop()
+                time.sleep(proxy.delay)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 try:
@@ -222,6 +233,10 @@ class VirtuosoServer:
         self.base = f"http://127.0.0.1:{self.http_port}"
         self.max_rows = max_rows
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def port(self) -> int:
+        return self.http_port
 
     @property
     def query_url(self) -> str:
