@@ -24,7 +24,7 @@ from justify.errors import (
     StoreError,
     UsageError,
 )
-from justify.graphs import GraphStatus, export, status
+from justify.graphs import CopySummary, GraphStatus, copy_store, export, status
 from justify.history import history
 from justify.importers.git import GitImportSummary, import_git
 from justify.importers.mlflow import MlflowImportSummary, import_mlflow
@@ -33,6 +33,7 @@ from justify.query import canned_queries, format_result, query
 from justify.requirements import Criterion, Requirement, read_requirements
 from justify.scaffold import init
 from justify.serve import app
+from justify.sparql_store import SparqlStore
 from justify.store import EmbeddedStore, GraphStore, QueryResult, open_store
 from justify.sync import sync
 from justify.trace import trace
@@ -43,6 +44,7 @@ __all__ = [
     "CheckResult",
     "Config",
     "ConfigError",
+    "CopySummary",
     "Criterion",
     "EmbeddedStore",
     "GitImportSummary",
@@ -58,12 +60,14 @@ __all__ = [
     "RequirementFileError",
     "ShapeError",
     "SourceUnavailable",
+    "SparqlStore",
     "StoreError",
     "UsageError",
     "__version__",
     "app",
     "canned_queries",
     "check",
+    "copy_store",
     "demo",
     "export",
     "format_result",

@@ -24,13 +24,20 @@ def test_every_public_callable_is_in_all() -> None:
 
 
 def test_every_command_forwards_to_a_public_function() -> None:
-    functions = {"import": None, "mlflow": "import_mlflow", "git": "import_git"}
+    functions = {
+        "import": None,
+        "mlflow": "import_mlflow",
+        "git": "import_git",
+        "store": None,
+        "copy": "copy_store",
+    }
     for name in cli.commands:
         target = functions.get(name, name)
         if target:
             assert callable(getattr(justify, target)), f"`justify {name}` has no justify.{target}()"
-    for name in cli.commands["import"].commands:  # type: ignore[attr-defined]
-        assert callable(getattr(justify, functions[name] or name))
+    for group in ("import", "store"):
+        for name in cli.commands[group].commands:  # type: ignore[attr-defined]
+            assert callable(getattr(justify, functions[name] or name))
 
 
 def test_public_functions_are_typed() -> None:
