@@ -588,6 +588,8 @@ def demo(directory: Path) -> None:
         f"\nExplore it: cd {directory} && justify app   (then open http://127.0.0.1:{port}/)"
         "\nOr on the command line: justify status, justify trace REQ-PREC-1, "
         "justify query trace --param id=REQ-REC-1"
+        "\nShare it: justify store copy .justify http://HOST:PORT/sparql moves the graph "
+        "to a SPARQL server (README: A shared store on a SPARQL server)"
     )
 
 
