@@ -206,9 +206,15 @@ def _raise_for(response: requests.Response, url: str, what: str, *, query: bool)
         )
     if query and code < 500:
         raise QueryError(f"the SPARQL server at {url} rejected the query (HTTP {code}): {body}")
+    hint = "see the server's log; the store keeps its previous graphs"
+    if "SR325" in body:  # Virtuoso: one transaction may not log more than this
+        hint = (
+            "the update is larger than the server takes in one transaction: raise "
+            "TransactionAfterImageLimit in the [Parameters] of virtuoso.ini; "
+            "the store keeps its previous graphs"
+        )
     raise StoreError(
-        f"the SPARQL server at {url} failed to {what} (HTTP {code}): {body}",
-        hint="see the server's log; the store keeps its previous graphs",
+        f"the SPARQL server at {url} failed to {what} (HTTP {code}): {body}", hint=hint
     )
 
 

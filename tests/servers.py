@@ -201,6 +201,7 @@ DirsAllowed = .
 NumberOfBuffers = 340000
 MaxDirtyBuffers = 250000
 MaxQueryMem = 2G
+TransactionAfterImageLimit = 1500000000
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
 ServerRoot = {folder}
