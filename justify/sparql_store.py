@@ -46,9 +46,11 @@ from justify.urls import strip_credentials
 
 REGISTRY = NamedNode("urn:justify:store")
 STAGING_PREFIX = "urn:justify:staging:"
+STAGING_LOG = NamedNode("urn:justify:staging")
 # Operational bookkeeping, not part of the ontology: which graphs are justify's.
 _JF_GRAPH = "urn:justify:store#graph"
 _JF_VERSION = "urn:justify:store#version"
+_JF_STARTED = "urn:justify:store#started"
 _STALE_STAGING_S = 24 * 3600
 
 # Credentials come from the environment only, never from a file or a URL.
@@ -399,6 +401,12 @@ class _SparqlWriter(GraphWriter):
             staged = f"{STAGING_PREFIX}{self.token}:{len(self.staging)}"
             self.staging[graph] = staged
             self.dropped.discard(graph)
+            # Logged, so that a later writer can remove it if this one is killed.
+            self.store.update(
+                f"INSERT DATA {{ GRAPH <{STAGING_LOG.value}> {{ <{staged}> <{_JF_STARTED}> "
+                f'"{int(time.time())}" }} }}',
+                what="log a staging graph",
+            )
             if graph in self.published and not empty:
                 self.store.update(
                     f"COPY SILENT GRAPH <{graph}> TO GRAPH <{staged}>",
@@ -440,7 +448,7 @@ class _SparqlWriter(GraphWriter):
     def drop_graph(self, graph: NamedNode) -> None:
         staged = self.staging.pop(graph.value, None)
         if staged:
-            self.store.update(f"DROP SILENT GRAPH <{staged}>", what="drop a staging graph")
+            self._drop_staging(staged)
         self.dropped.add(graph.value)
 
     def update(self, sparql: str) -> None:
@@ -455,21 +463,20 @@ class _SparqlWriter(GraphWriter):
     def publish(self) -> None:
         if not self.staging and not self.dropped:
             return
+        reg, log = REGISTRY.value, STAGING_LOG.value
         ops = []
         for graph, staged in self.staging.items():
             ops.append(f"DROP SILENT GRAPH <{graph}>")
             ops.append(f"MOVE SILENT GRAPH <{staged}> TO GRAPH <{graph}>")
+            ops.append(f"INSERT DATA {{ GRAPH <{reg}> {{ <{reg}> <{_JF_GRAPH}> <{graph}> }} }}")
+            ops.append(f"DELETE WHERE {{ GRAPH <{log}> {{ <{staged}> ?p ?o }} }}")
         for graph in self.dropped:
             ops.append(f"DROP SILENT GRAPH <{graph}>")
-        names = (set(self.published) | set(self.staging)) - self.dropped
-        reg = REGISTRY.value
-        ops.append(f"DROP SILENT GRAPH <{reg}>")
-        listed = " ".join(f"<{g}>" for g in sorted(names))
-        ops.append(
-            f"INSERT DATA {{ GRAPH <{reg}> {{ <{reg}> <{_JF_VERSION}> {json.dumps(self.token)} "
-            + (f"; <{_JF_GRAPH}> {', '.join(listed.split())}" if names else "")
-            + " } }"
-        )
+            ops.append(f"DELETE DATA {{ GRAPH <{reg}> {{ <{reg}> <{_JF_GRAPH}> <{graph}> }} }}")
+        # Entry by entry, so that a writer publishing other graphs meanwhile is kept.
+        ops.append(f"DELETE WHERE {{ GRAPH <{reg}> {{ <{reg}> <{_JF_VERSION}> ?v }} }}")
+        version = json.dumps(self.token)
+        ops.append(f"INSERT DATA {{ GRAPH <{reg}> {{ <{reg}> <{_JF_VERSION}> {version} }} }}")
         # One request: the server applies it as one transaction (SPARQL 1.1 Update).
         self.store.update(" ;\n".join(ops), what="publish the imported graphs")
         self.staging.clear()
@@ -477,22 +484,28 @@ class _SparqlWriter(GraphWriter):
     def discard(self) -> None:
         for staged in self.staging.values():
             with contextlib.suppress(StoreError, QueryError):
-                self.store.update(f"DROP SILENT GRAPH <{staged}>", what="drop a staging graph")
+                self._drop_staging(staged)
+
+    def _drop_staging(self, staged: str) -> None:
+        self.store.update(
+            f"DROP SILENT GRAPH <{staged}> ;\n"
+            f"DELETE WHERE {{ GRAPH <{STAGING_LOG.value}> {{ <{staged}> ?p ?o }} }}",
+            what="drop a staging graph",
+        )
 
     def remove_stale_staging(self) -> None:
         """Drop staging graphs that killed writers left behind more than a day ago."""
         answer = self.store._select(
-            "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
-            f'FILTER(STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}',
+            f"SELECT ?g ?started WHERE {{ GRAPH <{STAGING_LOG.value}> "
+            f"{{ ?g <{_JF_STARTED}> ?started }} }}",
             dataset=None,
             what="look for leftover staging graphs",
         )
         now = time.time()
         for row in answer["results"]["bindings"]:
-            name = row["g"]["value"]
-            stamp = name[len(STAGING_PREFIX) :].split("-", 1)[0]
-            if stamp.isdigit() and now - int(stamp) > _STALE_STAGING_S:
-                self.store.update(f"DROP SILENT GRAPH <{name}>", what="drop a staging graph")
+            started = row["started"]["value"]
+            if started.isdigit() and now - int(started) > _STALE_STAGING_S:
+                self._drop_staging(row["g"]["value"])
 
 
 # ----------------------------------------------------------------- helpers
@@ -550,15 +563,33 @@ def _parse_triples(response: requests.Response, url: str) -> list[Triple]:
 
 
 def _canonical(t: Triple, doubles: set[NamedNode]) -> Triple:
-    """Doubles back in the shortest form that keeps their value (as importers write
-    them): servers print them their own way (0.13218399999999999594)."""
     o = t.object
-    if isinstance(o, Literal) and o.datatype in doubles:
+    if isinstance(o, Literal):
+        same = _canonical_literal(o, doubles)
+        if same is not o:
+            return Triple(t.subject, t.predicate, same)
+    return t
+
+
+def _canonical_literal(o: Literal, doubles: set[NamedNode]) -> Literal:
+    """Numbers and times back in the shortest form that keeps their value, as the
+    importers write them: servers print them their own way (0.13218399999999999594
+    for 0.132184, 10:00:31.580Z for 10:00:31.58Z)."""
+    if o.datatype in doubles:
         with contextlib.suppress(ValueError):
             value = float(o.value)
             if math.isfinite(value):
-                return Triple(t.subject, t.predicate, Literal(repr(value), datatype=_XSD_DOUBLE))
-    return t
+                return Literal(repr(value), datatype=_XSD_DOUBLE)
+    elif o.datatype == _XSD_DATETIME and (m := _FRACTION.match(o.value)):
+        fraction = m.group(2).rstrip("0")
+        trimmed = m.group(1) + ("." + fraction if fraction else "") + (m.group(3) or "")
+        if trimmed != o.value:
+            return Literal(trimmed, datatype=_XSD_DATETIME)
+    return o
+
+
+_XSD_DATETIME = NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+_FRACTION = re.compile(r"^(.*T\d{2}:\d{2}:\d{2})\.(\d+)(Z|[+-]\d{2}:\d{2})?$")
 
 
 def _term(binding: dict[str, str] | None) -> Term | None:
@@ -573,4 +604,6 @@ def _term(binding: dict[str, str] | None) -> Term | None:
     if lang:
         return Literal(value, language=lang)
     datatype = binding.get("datatype")
-    return Literal(value, datatype=NamedNode(datatype)) if datatype else Literal(value)
+    if not datatype:
+        return Literal(value)
+    return _canonical_literal(Literal(value, datatype=NamedNode(datatype)), set())
