@@ -583,6 +583,13 @@ def demo(directory: Path) -> None:
         write_report_file(audit, fmt, result.directory / name)
     click.echo("\n$ justify report -o reports/audit.html  (and --format markdown)")
     click.echo(f"wrote the audit report to {directory}/reports/audit.html and audit.md")
+    # The graph as audited, kept beside the report; a server URL works the same way.
+    click.echo("\n$ justify store copy .justify reports/audited-store")
+    copied = copy_store(".justify", "reports/audited-store", config=result.config)
+    click.echo(
+        f"copied {len(copied.graphs)} graphs ({sum(copied.graphs.values())} triples); "
+        f"`justify --store reports/audited-store trace REQ-PREC-1` reads that copy"
+    )
     port = int(result.config.number("app_port"))
     click.echo(
         f"\nExplore it: cd {directory} && justify app   (then open http://127.0.0.1:{port}/)"

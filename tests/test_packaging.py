@@ -103,3 +103,9 @@ def test_installed_wheel_runs_help_init_and_demo_from_any_folder(
     assert "REQ-FAIR-1" in (reports / "summary.md").read_text(encoding="utf-8")
     assert '"version": "2.1.0"' in (reports / "check.sarif").read_text(encoding="utf-8")
     assert "<testsuite" in (reports / "junit.xml").read_text(encoding="utf-8")
+    # ... and keeps a copy of the graph as audited, which the CLI reads like any store.
+    copy = _run(
+        installed, "--store", str(reports / "audited-store"), "status", cwd=tmp_path / "demo"
+    )
+    assert copy.returncode == 0, copy.stderr
+    assert "/graph/requirements" in copy.stdout and "/graph/check" in copy.stdout
