@@ -8,6 +8,7 @@ cannot be reached.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -651,6 +652,8 @@ def app(port: int | None) -> None:
     config = current_config()
     chosen = port or int(config.number("app_port"))
     process = start_app(config, chosen)
+    # Stopped by a signal (a service manager, CI), stop Streamlit too: no orphan server.
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     click.echo(f"justify explorer: http://127.0.0.1:{chosen}/  (Ctrl-C stops it)")
     try:
         sys.exit(process.wait())

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,14 +35,12 @@ ARTIFACTS = Path(
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import subprocess
-    import sys
+def browser_ws(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    return checked_demo(tmp_path_factory.mktemp("browser") / "ws")
 
-    folder = tmp_path_factory.mktemp("browser")
-    ws: DemoResult = checked_demo(folder / "ws")
-    port = free_port()
-    log = folder / "app.log"
+
+def start_justify_app(ws: DemoResult, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`justify app` as a user starts it, in the demo workspace."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUSTIFY_")}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -48,8 +50,15 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", proc, log)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_ws: DemoResult) -> Iterator[str]:
+    port = free_port()
+    proc = start_justify_app(browser_ws, port, browser_ws.directory / "app.log")
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", proc, log)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -117,3 +126,19 @@ def test_app_refuses_an_empty_store(tmp_path: Path) -> None:
     (tmp_path / "justify.toml").write_text("", encoding="utf-8")
     result = run_justify("app", "--port", str(free_port()), cwd=tmp_path)
     assert result.returncode == 3 and "is empty" in result.stderr
+
+
+def test_stopping_justify_app_stops_the_explorer(browser_ws: DemoResult) -> None:
+    """A terminated `justify app` (Ctrl-C, a service manager, CI) leaves no server behind."""
+    port = free_port()
+    proc = start_justify_app(browser_ws, port, browser_ws.directory / "app-stop.log")
+    proc.terminate()
+    proc.wait(20)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+        except OSError:
+            return  # nothing answers any more
+        time.sleep(0.3)
+    pytest.fail(f"the explorer still answers on port {port} after `justify app` ended")
