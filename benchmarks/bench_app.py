@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from pyoxigraph import NamedNode
 from streamlit.testing.v1 import AppTest
 
 import justify
-from justify.store import EmbeddedStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_check import BASE, generate
+from bench_check import BASE, build_graph
 
 APP = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
 
@@ -55,17 +52,7 @@ def main() -> None:
     parser.add_argument("--metrics", type=int, default=20)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/justify-bench-app"))
     args = parser.parse_args()
-    if args.workdir.exists():
-        shutil.rmtree(args.workdir)
-    args.workdir.mkdir(parents=True)
-    (args.workdir / "justify.toml").write_text(f'base_iri = "{BASE}"\n')
-    config = justify.load_config(args.workdir / "justify.toml")
-    store = EmbeddedStore(config.store_location)
-    data = generate(args.requirements, args.runs, args.commits, args.metrics)
-    with store.write() as writer:
-        writer.load_ntriples(NamedNode(BASE + "graph/bench"), data)
-    size = sum(store.graph_sizes().values())
-    print(f"graph: {size:,} triples, {args.requirements} requirements, {args.runs} runs")
+    config, _ = build_graph(args)
     subprocess.run(
         [sys.executable, "-m", "justify", "check", "-o", "report.json"],
         cwd=args.workdir,

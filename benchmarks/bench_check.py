@@ -107,17 +107,8 @@ def generate(requirements: int, runs: int, commits: int, metrics: int, seed: int
     return "".join(lines).encode()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--requirements", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=30_000)
-    parser.add_argument("--commits", type=int, default=20_000)
-    parser.add_argument("--metrics", type=int, default=20)
-    parser.add_argument("--skip-pyshacl", action="store_true")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/justify-bench-check"))
-    args = parser.parse_args()
+def build_graph(args: argparse.Namespace) -> tuple[justify.Config, EmbeddedStore]:
+    """A fresh project in ``args.workdir`` whose embedded store holds the generated graph."""
     if args.workdir.exists():
         shutil.rmtree(args.workdir)
     args.workdir.mkdir(parents=True)
@@ -129,6 +120,21 @@ def main() -> None:
         writer.load_ntriples(NamedNode(BASE + "graph/bench"), data)
     size = sum(store.graph_sizes().values())
     print(f"graph: {size:,} triples, {args.requirements} requirements, {args.runs} runs")
+    return config, store
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requirements", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=30_000)
+    parser.add_argument("--commits", type=int, default=20_000)
+    parser.add_argument("--metrics", type=int, default=20)
+    parser.add_argument("--skip-pyshacl", action="store_true")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/justify-bench-check"))
+    args = parser.parse_args()
+    config, store = build_graph(args)
 
     start = time.perf_counter()
     fast = check(engine="fast", config=config, store=store)
