@@ -10,7 +10,7 @@ In Python, each command of the CLI is one function here, with the same options::
 __version__ = "0.1.0"
 
 from justify.audit import AuditReport, report
-from justify.check import CheckReport, CheckResult, check
+from justify.check import CheckResult
 from justify.config import Config, load_config
 from justify.demo import demo
 from justify.errors import (
@@ -28,6 +28,15 @@ from justify.graphs import CopySummary, GraphStatus, copy_store, export, status
 from justify.history import history
 from justify.importers.git import GitImportSummary, import_git
 from justify.importers.mlflow import MlflowImportSummary, import_mlflow
+from justify.judgement import (
+    CheckReport,
+    CriterionVerdict,
+    Judgement,
+    RequirementStatus,
+    ShipVerdict,
+    check,
+    judge,
+)
 from justify.load import LoadSummary, load
 from justify.query import canned_queries, format_result, query
 from justify.requirements import Criterion, Requirement, read_requirements
@@ -46,10 +55,12 @@ __all__ = [
     "ConfigError",
     "CopySummary",
     "Criterion",
+    "CriterionVerdict",
     "EmbeddedStore",
     "GitImportSummary",
     "GraphStatus",
     "GraphStore",
+    "Judgement",
     "JustifyError",
     "LoadSummary",
     "MlflowImportSummary",
@@ -58,7 +69,9 @@ __all__ = [
     "QueryResult",
     "Requirement",
     "RequirementFileError",
+    "RequirementStatus",
     "ShapeError",
+    "ShipVerdict",
     "SourceUnavailable",
     "SparqlStore",
     "StoreError",
@@ -75,6 +88,7 @@ __all__ = [
     "import_git",
     "import_mlflow",
     "init",
+    "judge",
     "load",
     "load_config",
     "open_store",

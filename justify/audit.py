@@ -1,8 +1,9 @@
 """``justify report``: the audit story as one file to archive (HTML or Markdown).
 
-The report runs the check afresh (it does not record history), so the statuses
-it prints are those of the graph at the time it was written; the header names
-that time, the HEAD commit of the project and the justify version.
+A renderer of the judgement: the recorded one when the graph has not changed since
+the last recorded check, else one made in memory (the report then says so). It never
+writes to the store. The header names the time, the HEAD commit of the project and
+the justify version.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from justify import __version__, explore
-from justify.check import check
+from justify.check_formats import criterion_line
 from justify.config import Config, load_config
 from justify.errors import UsageError
 from justify.history import head_commit
+from justify.judgement import ShipVerdict, current
 from justify.provenance import now
 from justify.store import GraphStore, open_store
-from justify.trace import COMPARE
 
 REPORT_FORMATS = ("html", "markdown")
 
@@ -37,48 +38,50 @@ class AuditReport:
     counts: dict[str, int]
     requirements: list[explore.Row]
     views: dict[str, explore.RequirementView]
-    models: list[explore.VersionVerdict]
+    models: list[ShipVerdict]
     imports: list[explore.SourceImport]
     problems: list[explore.Problem] = field(default_factory=list)
+    changed_since: bool = False
+    fail_on: str = "violation"
 
 
 def gather(*, config: Config | None = None, store: GraphStore | None = None) -> AuditReport:
     config = config or load_config()
     store = store or open_store(config)
-    live = check(config=config, store=store)
-    by_iri = {req.iri: req.status for req in live.requirements.values()}
+    live = current(config=config, store=store)
     rows = explore.requirements(store, config.base_iri)
     for row in rows:
-        if row["iri"] in by_iri:
-            row["status"] = by_iri[row["iri"]]
-    statuses = {row["id"] or "": row["status"] or "" for row in rows}
+        judged = live.requirements.get(row["id"] or "")
+        row["status"] = judged.status if judged else row["status"]
     views: dict[str, explore.RequirementView] = {}
     for row in rows:
         view = explore.requirement_view(store, config.base_iri, row["id"] or "")
         if view is None:
             continue
+        judged = live.requirements.get(row["id"] or "")
+        # Render the judgement at hand (it may be newer than the recorded one).
         view.head["status"] = row["status"]
+        view.judged = judged
+        view.criteria = list(judged.criteria) if judged else []
+        view.current = [judged.current_evidence] if judged and judged.current_evidence else []
         view.results = [
             {"rule": r.rule, "severity": r.severity, "message": r.message, "value": r.value}
-            for r in live.results
-            if r.focus == row["iri"]
+            for r in live.results_about(row["iri"] or "")
         ]
         for member in view.family:
-            member["status"] = statuses.get(member["id"] or "", member.get("status"))
+            other = live.requirements.get(member["id"] or "")
+            member["status"] = other.status if other else member.get("status")
         views[row["id"] or ""] = view
     counts = {status: 0 for status in explore.STATUSES}
     for row in rows:
         counts[row["status"] or ""] = counts.get(row["status"] or "", 0) + 1
-    verdicts = explore.models(store, config.base_iri)
-    for verdict in verdicts:  # re-judge with the live statuses
-        for r in verdict.requirements:
-            r["status"] = statuses.get(r["id"] or "", r["status"])
-        explore.judge(verdict)
     problems = [
         explore.Problem(req.id, req.status, r.rule, r.severity, r.message, "")
         for r in live.results
         if (req := live.requirement_of(r)) is not None
     ]
+    problems.sort(key=lambda p: (explore.SEVERITY_ORDER.get(p.severity, 3),
+                                 explore.STATUS_ORDER.get(p.status, 9), p.requirement))  # fmt: skip
     return AuditReport(
         project=config.root.name,
         written=now().isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -89,30 +92,20 @@ def gather(*, config: Config | None = None, store: GraphStore | None = None) -> 
         counts=counts,
         requirements=rows,
         views=views,
-        models=verdicts,
+        models=live.models,
         imports=explore.imports(store),
         problems=problems,
+        changed_since=live.changed_since,
+        fail_on=live.fail_on,
     )
 
 
 def evidence_lines(view: explore.RequirementView) -> list[str]:
-    """Each criterion with the value of the current evidence and whether it meets it."""
-    lines = []
-    current = [run for run in view.runs if run["run"] in set(view.current)]
-    for c in view.criteria:
-        key, op = c["key"] or "", c["op"] or ">="
-        threshold = float(c["threshold"] or "nan")
-        measured = [(run, run["metrics"][key]) for run in current if key in run["metrics"]]
-        if not measured:
-            lines.append(f"{c['label'] or key}: no current evidence logs {key}")
-            continue
-        for run, value in measured:
-            verdict = "meets" if COMPARE.get(op, COMPARE[">="])(value, threshold) else "MISSES"
-            lines.append(
-                f"{c['label'] or key}: {key} = {value:g} in run {run['name']} "
-                f"({str(run['runId'])[:8]}, ended {run['end']}), {verdict} {op} {threshold:g}"
-            )
-    return lines
+    """Each criterion with its verdict and the value it was judged on (the judgement's)."""
+    judged = view.judged
+    evidence = judged.current_evidence_name if judged else None
+    lines = [f"current evidence: run {evidence}"] if evidence else []
+    return lines + [criterion_line(c) for c in view.criteria]
 
 
 def _support_lines(view: explore.RequirementView) -> list[str]:
@@ -123,7 +116,7 @@ def _support_lines(view: explore.RequirementView) -> list[str]:
     lines += [
         f"attestation by {a['by']} on {a['date']}: {a['statement']}" for a in view.attestations
     ]
-    lines += [f"model version {v['label']}" for v in view.versions]
+    lines += [f"applies to {v.label}: {v.verdict.upper()}" for v in view.versions]
     lines += [f"{f['relation']} {f['id']} [{f['status']}]" for f in view.family]
     head = view.head
     if head.get("changedSha"):
@@ -140,8 +133,16 @@ def to_markdown(report: AuditReport) -> str:
         "",
         f"Written {report.written} by justify {report.version} · HEAD "
         f"`{report.head or 'not a Git repository'}` · store `{report.store}` · "
-        f"check engine {report.engine}",
+        f"check engine {report.engine} · fail on {report.fail_on}",
         "",
+        *(
+            [
+                "> The graph changed after the last recorded check: judged afresh for this report.",
+                "",
+            ]
+            if report.changed_since
+            else []
+        ),
         "## Summary",
         "",
         "| status | requirements |",
@@ -152,10 +153,8 @@ def to_markdown(report: AuditReport) -> str:
         "",
     ]
     for v in report.models:
-        aliases = ", ".join(f"@{a}" for a in v.aliases) or "no alias"
         out.append(
-            f"- **{v.model} version {v.version}** ({aliases}): "
-            f"{'SHIP' if v.ship else 'DO NOT SHIP'}; " + "; ".join(v.reasons)
+            f"- **{_md(v.label)}**: {v.verdict.upper()}; " + "; ".join(_md(r) for r in v.reasons)
         )
     if not report.models:
         out.append("No registered model version in the graph.")
@@ -229,21 +228,25 @@ def to_html(report: AuditReport) -> str:
         f"<h1>Justification report: {e(report.project)}</h1>",
         f'<p class="meta">Written {e(report.written)} by justify {e(report.version)} · HEAD '
         f"<code>{e(report.head or 'not a Git repository')}</code> · store "
-        f"<code>{e(report.store)}</code> · check engine {e(report.engine)}</p>",
+        f"<code>{e(report.store)}</code> · check engine {e(report.engine)} · fail on "
+        f"{e(report.fail_on)}</p>",
+        *(
+            [
+                '<p class="warning">The graph changed after the last recorded check: judged '
+                "afresh for this report.</p>"
+            ]
+            if report.changed_since
+            else []
+        ),
         "<h2>Summary</h2><table><tr><th>status</th><th>requirements</th></tr>",
         *(f"<tr><td>{_badge(s)}</td><td>{n}</td></tr>" for s, n in report.counts.items() if n),
         "</table>",
         "<h2>Models</h2><ul>",
     ]
     for v in report.models:
-        aliases = ", ".join(f"@{a}" for a in v.aliases) or "no alias"
-        verdict = (
-            '<span class="ship">SHIP</span>'
-            if v.ship
-            else ('<span class="noship">DO NOT SHIP</span>')
-        )
+        css = {"ship": "ship", "ship with warnings": "warning"}.get(v.verdict, "noship")
         parts.append(
-            f"<li><b>{e(v.model)} version {e(v.version)}</b> ({e(aliases)}): {verdict}<ul>"
+            f'<li><b>{e(v.label)}</b>: <span class="{css}">{e(v.verdict.upper())}</span><ul>'
             + "".join(f"<li>{e(r)}</li>" for r in v.reasons)
             + "</ul></li>"
         )

@@ -1,23 +1,25 @@
-"""Justification checks: SHACL shapes run over the union of all graphs.
+"""The check engines: SHACL shapes run over a copy of the graph.
 
-Two engines give the same results. ``pyshacl`` is the reference: the union
-graph (without the derived graph) is converted to rdflib, pySHACL applies the
-SHACL rules (current evidence) and validates. ``fast`` runs each SPARQL rule and
-constraint once as a query on the store, for every focus node at the same time
-(instead of once per focus node), and writes what the rules derive to the
-graph ``graph/derived``; shapes with core constraints go through pySHACL, on the
-triples of their focus nodes only when their paths allow it.
+Two engines give the same results. ``pyshacl`` is the reference: the graph is
+converted to rdflib, pySHACL applies the SHACL rules (the derivations) in their
+``sh:order`` and validates. ``fast`` runs each SPARQL rule once as a CONSTRUCT,
+in order, adding what it derives to the graph ``graph/derived`` of the copy, then
+runs each SPARQL constraint once as a query for every focus node at the same time
+(instead of once per focus node); shapes with core constraints go through
+pySHACL, on the triples of their focus nodes only when their paths allow it.
+
+Both engines work on a :class:`MemoryStore` that holds the graphs a judgement reads,
+so neither ever writes to the user's store; :mod:`justify.judgement` turns their
+results into the judgement and records it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import os
 import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
@@ -25,13 +27,11 @@ import rdflib
 from pyshacl import validate
 from rdflib.namespace import RDF, RDFS, SH
 
-from justify.config import Config, load_config
 from justify.errors import ShapeError, UsageError
-from justify.iris import Minter
 from justify.query import run_query
 from justify.rdfconv import to_rdflib_graph
 from justify.resources import shapes_folder
-from justify.store import GraphStore, open_store
+from justify.store import GraphStore
 
 JFS = rdflib.Namespace("https://w3id.org/justify/shapes#")
 ENGINES = ("fast", "pyshacl")
@@ -43,13 +43,16 @@ _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One failed rule for one focus node."""
+    """One failed rule for one focus node: a SHACL validation result."""
 
     rule: str
     focus: str
     severity: str
     message: str
     value: str | None = None
+    path: str | None = None
+    shape: str | None = None
+    value_is_iri: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,60 +68,22 @@ class RuleInfo:
 def rule_infos(shapes: rdflib.Graph) -> dict[str, RuleInfo]:
     infos = {}
     for shape, rule in shapes.subject_objects(JFS.ruleId):
-        severity = shapes.value(shape, SH.severity)
         infos[str(rule)] = RuleInfo(
             id=str(rule),
             label=str(shapes.value(shape, RDFS.label) or rule),
             description=str(shapes.value(shape, RDFS.comment) or ""),
-            severity=SEVERITIES.get(severity, "violation")
-            if isinstance(severity, rdflib.URIRef)
-            else "violation",
+            severity=_severity(shapes, shape),
         )
     return dict(sorted(infos.items()))
 
 
-@dataclass(frozen=True)
-class RequirementStatus:
-    """Where a requirement is written, and the status the check gives it."""
-
-    id: str
-    iri: str
-    title: str
-    kind: str
-    status: str
-    file: str
-    line: int
-
-
-@dataclass
-class CheckReport:
-    """All results, and the status each requirement ends up with."""
-
-    results: list[CheckResult]
-    requirements: dict[str, RequirementStatus] = field(default_factory=dict)
-    engine: str = "fast"
-    rules: dict[str, RuleInfo] = field(default_factory=dict)
-
-    @property
-    def statuses(self) -> dict[str, str]:
-        return {rid: r.status for rid, r in self.requirements.items()}
-
-    @functools.cached_property
-    def _by_iri(self) -> dict[str, RequirementStatus]:
-        return {req.iri: req for req in self.requirements.values()}
-
-    def requirement_of(self, result: CheckResult) -> RequirementStatus | None:
-        """The requirement a result is about (its focus), if it is one."""
-        return self._by_iri.get(result.focus)
-
-    def count(self, severity: str) -> int:
-        return sum(1 for r in self.results if r.severity == severity)
-
-    def exit_code(self, fail_on: str = "violation") -> int:
-        if fail_on == "never":
-            return 0
-        failing = {"violation"} if fail_on == "violation" else {"violation", "warning"}
-        return 1 if any(r.severity in failing for r in self.results) else 0
+def _severity(shapes: rdflib.Graph, shape: rdflib.term.Node) -> str:
+    severity = shapes.value(shape, SH.severity)
+    return (
+        SEVERITIES.get(severity, "violation")
+        if isinstance(severity, rdflib.URIRef)
+        else ("violation")
+    )
 
 
 @dataclass(frozen=True)
@@ -203,10 +168,19 @@ def _with_target(query: str, target: str, shape: rdflib.term.Node) -> str:
     return query[: match.end()] + " " + target + " " + query[match.end() :]
 
 
+def _order(shapes: rdflib.Graph, node: rdflib.term.Node) -> float:
+    value = shapes.value(node, SH.order)
+    try:
+        return float(value) if value is not None else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def derivation_rules(shapes: rdflib.Graph) -> list[str]:
     """The CONSTRUCT queries of the shapes' SPARQL rules (SHACL-AF), with their
-    targets, ready to run once on the store."""
-    queries = []
+    targets, in the order SHACL applies them: by the shape's ``sh:order``, then the
+    rule's."""
+    ordered = []
     for shape, rule in shapes.subject_objects(SH.rule):
         if shapes.value(shape, SH.deactivated) == rdflib.Literal(True):
             continue
@@ -217,20 +191,18 @@ def derivation_rules(shapes: rdflib.Graph) -> list[str]:
                 f"shape {shape}: only SPARQL rules (sh:construct) on a class or "
                 "subjects-of target are supported"
             )
-        query = _with_target(str(construct), target, shape)
-        queries.append(_prefixes(shapes, rule) + "\n" + query)
-    return sorted(queries)
+        query = _prefixes(shapes, rule) + "\n" + _with_target(str(construct), target, shape)
+        ordered.append(((_order(shapes, shape), str(shape), _order(shapes, rule)), query))
+    return [query for _, query in sorted(ordered)]
 
 
-def derive(store: GraphStore, shapes: rdflib.Graph, graph: pyoxigraph.NamedNode) -> int:
-    """Run the shapes' rules on the store and replace ``graph`` with what they derive."""
-    triples: set[pyoxigraph.Triple] = set()
-    for query in derivation_rules(shapes):
-        triples.update(store.query(query).triples)
-    if triples == {quad.triple for quad in store.quads(graph)}:
-        return len(triples)  # unchanged: no new store generation for nothing
-    with store.write() as writer:
-        return writer.replace_graph(graph, triples)
+def derive(workspace: GraphStore, shapes: rdflib.Graph, graph: pyoxigraph.NamedNode) -> None:
+    """Apply the shapes' rules in order, each adding what it derives to ``graph`` so
+    that the next one reads it."""
+    with workspace.write() as writer:
+        writer.drop_graph(graph)
+        for query in derivation_rules(shapes):
+            writer.add(graph, workspace.query(query).triples)
 
 
 def sparql_rules(shapes: rdflib.Graph) -> tuple[list[SparqlRule], set[rdflib.term.Node]]:
@@ -251,14 +223,11 @@ def sparql_rules(shapes: rdflib.Graph) -> tuple[list[SparqlRule], set[rdflib.ter
         for constraint in constraints:
             select = str(shapes.value(constraint, SH.select))
             query = _prefixes(shapes, constraint) + "\n" + _with_target(select, target, shape)
-            severity = shapes.value(shape, SH.severity)  # SHACL: severity belongs to the shape
             rules.append(
                 SparqlRule(
                     rule=rule,
                     shape=str(shape),
-                    severity=SEVERITIES.get(severity, "violation")
-                    if isinstance(severity, rdflib.URIRef)
-                    else "violation",
+                    severity=_severity(shapes, shape),  # SHACL: severity belongs to the shape
                     message=str(shapes.value(constraint, SH.message) or rule),
                     query=query,
                 )
@@ -278,23 +247,31 @@ def _fill(message: str, row: dict[str, str | None]) -> str:
 
 
 def run_fast(
-    store: GraphStore, shapes: rdflib.Graph, derived: pyoxigraph.NamedNode
+    workspace: GraphStore, shapes: rdflib.Graph, derived: pyoxigraph.NamedNode
 ) -> list[CheckResult]:
-    derive(store, shapes, derived)
+    derive(workspace, shapes, derived)
     rules, others = sparql_rules(shapes)
     # Oxigraph releases the GIL while it evaluates: the rule queries run side by
     # side, and beside pySHACL's core shapes.
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        core = pool.submit(_run_core, store, shapes, others) if others else None
-        answers = pool.map(lambda rule: run_query(store, rule.query).values(), rules)
+        core = pool.submit(_run_core, workspace, shapes, others) if others else None
+        answers = pool.map(lambda rule: run_query(workspace, rule.query), rules)
         results = []
-        for rule, rows in zip(rules, answers, strict=True):
-            for row in rows:
+        for rule, answer in zip(rules, answers, strict=True):
+            for row, terms in zip(answer.values(), answer.rows, strict=True):
+                term = dict(zip(answer.variables, terms, strict=True))
                 # SHACL: without a ?value binding, the value is the focus node.
-                value = row.get("value") or row["this"]
+                value_term = term.get("value") or term.get("this")
                 results.append(
                     CheckResult(
-                        rule.rule, row["this"] or "", rule.severity, _fill(rule.message, row), value
+                        rule.rule,
+                        row["this"] or "",
+                        rule.severity,
+                        _fill(rule.message, row),
+                        row.get("value") or row["this"],
+                        row.get("path"),
+                        rule.shape,
+                        isinstance(value_term, pyoxigraph.NamedNode),
                     )
                 )
         if core is not None:
@@ -323,7 +300,7 @@ def _run_core(
             subset.remove((shape, p, None))
     focus = _focus_data(store, shapes, others)
     data = to_rdflib_graph(store.quads()) if focus is None else focus
-    return _pyshacl_results(data, subset, advanced=False)
+    return _pyshacl_results(data, subset, shapes, advanced=False)
 
 
 def _focus_data(
@@ -372,28 +349,37 @@ def _sorted(results: Iterable[CheckResult]) -> list[CheckResult]:
 
 
 def run_pyshacl(
-    store: GraphStore, shapes: rdflib.Graph, derived: pyoxigraph.NamedNode
+    workspace: GraphStore, shapes: rdflib.Graph, derived: pyoxigraph.NamedNode
 ) -> list[CheckResult]:
     """The reference: pySHACL derives (SHACL rules) and validates by itself, on the
-    union graph without what the fast engine derived."""
-    data = to_rdflib_graph(q for q in store.quads() if q.graph_name != derived)
-    return _pyshacl_results(data, shapes, advanced=True)
+    graph without what the fast engine derived."""
+    data = to_rdflib_graph(q for q in workspace.quads() if q.graph_name != derived)
+    return _pyshacl_results(data, shapes, shapes, advanced=True)
 
 
 def _pyshacl_results(
-    data: rdflib.Graph, shapes: rdflib.Graph, *, advanced: bool
+    data: rdflib.Graph, shapes: rdflib.Graph, all_shapes: rdflib.Graph, *, advanced: bool
 ) -> list[CheckResult]:
-    _, report, _ = validate(
-        data, shacl_graph=shapes, inference="none", abort_on_first=False, advanced=advanced
-    )
+    try:
+        _, report, _ = validate(
+            data, shacl_graph=shapes, inference="none", abort_on_first=False, advanced=advanced
+        )
+    except Exception as exc:  # pySHACL rejects a shape with its own error types
+        raise ShapeError(
+            f"pySHACL cannot run the shapes: {exc}",
+            hint="fix the shape it names (see the SHACL specification), or run --engine fast",
+        ) from exc
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         shape = report.value(node, SH.sourceShape)
-        rule = shapes.value(shape, JFS.ruleId)
+        rule = all_shapes.value(shape, JFS.ruleId)
+        owner = shape
         if rule is None:  # a property shape: the rule id sits on its node shape
-            parent = shapes.value(None, SH.property, shape)
-            rule = shapes.value(parent, JFS.ruleId) if parent is not None else None
+            parent = all_shapes.value(None, SH.property, shape)
+            rule = all_shapes.value(parent, JFS.ruleId) if parent is not None else None
+            owner = parent if parent is not None else shape
         value = report.value(node, SH.value)
+        path = report.value(node, SH.resultPath)
         results.append(
             CheckResult(
                 rule=str(rule or shape),
@@ -401,113 +387,9 @@ def _pyshacl_results(
                 severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "violation"),
                 message=str(report.value(node, SH.resultMessage) or ""),
                 value=str(value) if value is not None else None,
+                path=str(path) if isinstance(path, rdflib.URIRef) else None,
+                shape=str(owner) if isinstance(owner, rdflib.URIRef) else None,
+                value_is_iri=isinstance(value, rdflib.URIRef),
             )
         )
     return _sorted(results)
-
-
-def requirement_statuses(
-    store: GraphStore, results: list[CheckResult]
-) -> dict[str, RequirementStatus]:
-    """justified / failing / unjustified / stale / draft / retired, by requirement id."""
-    rows = run_query(
-        store,
-        """SELECT ?r ?id ?title ?kind ?status ?file ?line WHERE {
-             ?r a jf:Requirement ; dcterms:identifier ?id ; jf:status ?status .
-             OPTIONAL { ?r dcterms:title ?title } OPTIONAL { ?r jf:kind ?kind }
-             OPTIONAL { ?r jf:sourceFile ?file } OPTIONAL { ?r jf:sourceLine ?line } }""",
-    ).values()
-    worst: dict[str, set[str]] = {}
-    for r in results:
-        worst.setdefault(r.focus, set()).add(r.rule if r.severity == "violation" else "~" + r.rule)
-    statuses = {}
-    for row in rows:
-        rules = worst.get(row["r"] or "", set())
-        if row["status"] != "approved":
-            status = row["status"] or "draft"
-        elif "JF-EVIDENCE" in rules:
-            status = "unjustified"
-        elif any(not r.startswith("~") for r in rules):
-            status = "failing"
-        elif "~JF-STALE" in rules:
-            status = "stale"
-        else:
-            status = "justified"
-        rid = row["id"] or ""
-        statuses[rid] = RequirementStatus(
-            id=rid,
-            iri=row["r"] or "",
-            title=row["title"] or "",
-            kind=row["kind"] or "",
-            status=status,
-            file=row["file"] or "",
-            line=int(row["line"] or 1),
-        )
-    return dict(sorted(statuses.items()))
-
-
-def check(
-    *,
-    engine: str = "fast",
-    config: Config | None = None,
-    store: GraphStore | None = None,
-) -> CheckReport:
-    """Validate the union of all graphs against the built-in and project shapes."""
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}", hint="use one of: " + ", ".join(ENGINES))
-    config = config or load_config()
-    store = store or open_store(config)
-    shapes = load_shapes(config.path(p) for p in config.shapes)
-    bad = [item for item in config.rule_severity if "=" not in item]
-    if bad:
-        raise UsageError(
-            f"rule_severity entry {bad[0]!r} is not RULE=severity",
-            hint='for example: rule_severity = ["JF-STALE=violation"]',
-        )
-    severities = dict(item.split("=", 1) for item in config.rule_severity)
-    configure_rules(shapes, disabled=config.disabled_rules, severities=severities)
-    derived = Minter(config.base_iri).graph("derived")
-    if engine == "fast":
-        results = run_fast(store, shapes, derived)
-    else:
-        results = run_pyshacl(store, shapes, derived)
-    if "JF-PARENT" not in config.disabled_rules:
-        level = severities.get("JF-PARENT", "violation")
-        results = [
-            *results,
-            *(dataclasses.replace(r, severity=level) for r in parent_results(store, results)),
-        ]
-    results = _sorted(results)
-    return CheckReport(results, requirement_statuses(store, results), engine, rule_infos(shapes))
-
-
-def parent_results(store: GraphStore, results: list[CheckResult]) -> list[CheckResult]:
-    """Rule JF-PARENT, derived from the others (so both engines share it): an approved
-    requirement is not justified while an approved sub-requirement fails or has no
-    evidence. It climbs: a failing child makes its parent fail, and so on up."""
-    rows = run_query(
-        store,
-        """SELECT ?child ?childId ?parent ?parentId WHERE {
-        ?child jf:parent ?parent ; jf:status "approved" ; dcterms:identifier ?childId .
-        ?parent jf:status "approved" ; dcterms:identifier ?parentId }""",
-    ).values()
-    failing = {r.focus for r in results if r.severity == "violation"}
-    derived: dict[str, CheckResult] = {}
-    changed = True
-    while changed:
-        changed = False
-        for row in rows:
-            parent, child = row["parent"] or "", row["child"] or ""
-            if child in failing and parent not in derived:
-                derived[parent] = CheckResult(
-                    "JF-PARENT",
-                    parent,
-                    "violation",
-                    f"{row['parentId']} cannot be justified while its sub-requirement "
-                    f"{row['childId']} fails; fix {row['childId']} first",
-                    parent,
-                )
-                if parent not in failing:
-                    failing.add(parent)
-                    changed = True
-    return list(derived.values())

@@ -9,11 +9,12 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from justify import __version__
-from justify.check import CheckReport, CheckResult
+from justify.check import CheckResult
 from justify.errors import UsageError
+from justify.judgement import CheckReport, CriterionVerdict, ShipVerdict
 
-STATUSES = ("justified", "failing", "unjustified", "stale", "draft")
-JSON_SCHEMA_VERSION = 1
+SUMMARY_STATUSES = ("justified", "failing", "unjustified", "stale", "draft")
+JSON_SCHEMA_VERSION = 2
 
 
 def _plural(n: int, noun: str) -> str:
@@ -21,13 +22,32 @@ def _plural(n: int, noun: str) -> str:
 
 
 def summary_line(report: CheckReport) -> str:
-    counts = {s: sum(1 for v in report.statuses.values() if v == s) for s in STATUSES}
+    counts = {s: sum(1 for v in report.statuses.values() if v == s) for s in SUMMARY_STATUSES}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    ships = sum(1 for m in report.models if m.may_ship)
+    models = (
+        f"; {ships} of {_plural(len(report.models), 'model version')} may ship"
+        if (report.models)
+        else ""
+    )
     return (
         f"{len(report.requirements)} requirements: {summary}; "
         f"{_plural(report.count('violation'), 'violation')}, "
-        f"{_plural(report.count('warning'), 'warning')}"
+        f"{_plural(report.count('warning'), 'warning')}{models}"
     )
+
+
+def criterion_line(c: CriterionVerdict) -> str:
+    """One criterion and its verdict, as every text renderer prints it."""
+    wanted = f"{c.metric} {c.op} {c.threshold:g}" + (f" on {c.dataset}" if c.dataset else "")
+    if c.value is None:
+        return f"{wanted}: {c.verdict}"
+    on = f" on {c.measured_on}" if c.measured_on else ""
+    return f"{wanted}: {c.verdict} ({c.metric} = {c.value}{on})"
+
+
+def ship_line(m: ShipVerdict) -> str:
+    return f"{m.label}: {m.verdict.upper()}"
 
 
 def _location(report: CheckReport, result: CheckResult) -> tuple[str | None, int]:
@@ -43,10 +63,23 @@ def to_text(report: CheckReport) -> str:
     for req in report.requirements.values():
         where = f"{req.file}:{req.line}" if req.file else ""
         lines.append(f"{req.id:<16} {req.status:<12} {where}")
+        if req.declared == "approved" and (req.current_evidence or req.criteria):
+            evidence = req.current_evidence_name or req.current_evidence
+            lines.append(f"    evidence  {('run ' + evidence) if evidence else 'none current'}")
+            lines.extend(f"    criterion {criterion_line(c)}" for c in req.criteria)
         lines.extend(by_focus.pop(req.iri, []))
+    versions = {m.iri for m in report.models}
     for focus, found in sorted(by_focus.items()):  # results about runs, commits...
-        lines.append(focus)
-        lines.extend(found)
+        if focus not in versions:
+            lines.append(focus)
+            lines.extend(found)
+    if report.models:
+        lines.append("\nmodel versions (ship verdicts, fail-on " + report.fail_on + "):")
+        for m in report.models:
+            lines.append(f"  {ship_line(m)}")
+            lines.extend(f"      {reason}" for reason in m.reasons)
+    if report.changed_since:
+        lines.append("\nnote: the graph changed after the last recorded check; judged afresh")
     lines.append("\n" + summary_line(report))
     return "\n".join(lines)
 
@@ -62,8 +95,9 @@ def to_json(report: CheckReport) -> str:
                 "severity": r.severity,
                 "requirement": req.id if req else None,
                 "focus": r.focus,
-                "path": None,
+                "path": r.path,
                 "value": r.value,
+                "source_shape": r.shape,
                 "message": r.message,
                 "file": req.file if req else None,
                 "line": req.line if req else None,
@@ -73,7 +107,8 @@ def to_json(report: CheckReport) -> str:
         "version": JSON_SCHEMA_VERSION,
         "tool": {"name": "justify", "version": __version__},
         "engine": report.engine,
-        "summary": {s: sum(1 for v in report.statuses.values() if v == s) for s in STATUSES}
+        "fail_on": report.fail_on,
+        "summary": {s: sum(1 for v in report.statuses.values() if v == s) for s in SUMMARY_STATUSES}
         | {"violations": report.count("violation"), "warnings": report.count("warning")},
         "requirements": [
             {
@@ -81,10 +116,43 @@ def to_json(report: CheckReport) -> str:
                 "title": q.title,
                 "kind": q.kind,
                 "status": q.status,
+                "declared": q.declared,
                 "file": q.file,
                 "line": q.line,
+                "parents": list(q.parents),
+                "current_evidence": {"run": q.current_evidence, "name": q.current_evidence_name}
+                if q.current_evidence
+                else None,
+                "scoped_version": q.scoped_version,
+                "criteria": [
+                    {
+                        "criterion": c.iri,
+                        "metric": c.metric,
+                        "op": c.op,
+                        "threshold": c.threshold,
+                        "dataset": c.dataset,
+                        "verdict": c.verdict,
+                        "run": c.run,
+                        "value": c.value,
+                        "measured_on": c.measured_on,
+                    }
+                    for c in q.criteria
+                ],
             }
             for q in report.requirements.values()
+        ],
+        "models": [
+            {
+                "model": m.model,
+                "version": m.version,
+                "iri": m.iri,
+                "aliases": list(m.aliases),
+                "run": m.run,
+                "verdict": m.verdict,
+                "requirements": [{"id": rid, "status": st} for rid, st in m.requirements],
+                "reasons": list(m.reasons),
+            }
+            for m in report.models
         ],
         "results": results,
     }
@@ -128,6 +196,22 @@ def to_junit(report: CheckReport) -> str:
     suite.set("errors", "0")
     root = ET.Element("testsuites", name="justify check")
     root.append(suite)
+    if report.models:
+        models = ET.Element("testsuite", name="justify models", tests=str(len(report.models)))
+        blocked = 0
+        for m in report.models:
+            case = ET.SubElement(models, "testcase", name=m.label, classname="justify.model")
+            if not m.may_ship:
+                failure = ET.SubElement(case, "failure", message=f"{m.label}: DO NOT SHIP",
+                                        type="ship-verdict")  # fmt: skip
+                failure.text = "\n".join(m.reasons)
+                blocked += 1
+            else:
+                ET.SubElement(case, "system-out").text = f"{m.verdict}: " + "; ".join(m.reasons)
+        models.set("failures", str(blocked))
+        models.set("skipped", "0")
+        models.set("errors", "0")
+        root.append(models)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
@@ -179,6 +263,19 @@ def to_sarif(report: CheckReport) -> str:
                     }
                 },
                 "results": results,
+                "properties": {
+                    "failOn": report.fail_on,
+                    "models": [
+                        {
+                            "model": m.model,
+                            "version": m.version,
+                            "aliases": list(m.aliases),
+                            "verdict": m.verdict,
+                            "reasons": list(m.reasons),
+                        }
+                        for m in report.models
+                    ],
+                },
             }
         ],
     }
@@ -203,6 +300,11 @@ def to_markdown(report: CheckReport) -> str:
             f"**{r.rule}** {r.message}".replace("|", "\\|") for r in by_focus.get(req.iri, [])
         )
         lines.append(f"| `{req.id}` {req.title.replace('|', '/')} | {req.status} | {problems} |")
+    if report.models:
+        lines += ["", "| model version | verdict | reasons |", "|---|---|---|"]
+        for m in report.models:
+            reasons = "<br>".join(m.reasons).replace("|", "\\|")
+            lines.append(f"| `{m.label}` | {m.verdict.upper()} | {reasons} |")
     return "\n".join(lines) + "\n"
 
 

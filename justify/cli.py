@@ -21,7 +21,6 @@ from justify.audit import REPORT_FORMATS
 from justify.audit import gather as gather_report
 from justify.audit import write as write_report_file
 from justify.check import ENGINES, FAIL_ON
-from justify.check import check as run_check
 from justify.check_formats import FORMATS, output_target, render, to_text, write_report
 from justify.config import SETTINGS, Config, load_config
 from justify.demo import demo as run_demo
@@ -30,9 +29,9 @@ from justify.graphs import copy_store
 from justify.graphs import export as run_export
 from justify.graphs import status as run_status
 from justify.history import history as run_history
-from justify.history import record as record_history
 from justify.importers.git import import_git
 from justify.importers.mlflow import import_mlflow
+from justify.judgement import check as run_check
 from justify.load import load as run_load
 from justify.query import OUTPUT_FORMATS, canned_queries, format_result, text_table
 from justify.query import query as run_query
@@ -319,25 +318,38 @@ def _parse_params(
     "keep_history",
     default=True,
     show_default=True,
-    help="Record status changes with the HEAD commit (see justify history).",
+    help="Record the judgement and the status changes with their causes and the HEAD "
+    "commit (see justify history); --no-history writes nothing.",
 )
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),
-    default="violation",
-    show_default=True,
-    help="Which results make the exit code 1.",
+    default=None,
+    help="Which results make the exit code 1 and stop a model version from shipping "
+    "(default: the 'fail_on' setting, violation).",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Pass (exit 0) without a configuration or without requirements, instead of exiting 2.",
 )
 @shared_options
 def check(
-    engine: str, fmt: str, outputs: tuple[str, ...], keep_history: bool, fail_on: str
+    engine: str,
+    fmt: str,
+    outputs: tuple[str, ...],
+    keep_history: bool,
+    fail_on: str | None,
+    allow_empty: bool,
 ) -> None:
-    """Check that every requirement is justified by current, sufficient evidence.
+    """Check that every requirement is justified by current, sufficient evidence, and
+    whether each model version may ship.
 
     Runs the SHACL shapes of shapes/ (and the 'shapes' setting's folders) over
-    all graphs, prints each requirement's status (justified, failing,
-    unjustified, stale, draft) with the failing rules, and exits 1 when a
-    result reaches --fail-on.
+    all graphs, prints each requirement's status (failing, unjustified, stale,
+    justified, draft, retired) with the failing rules and each model version's
+    ship verdict, and exits 1 when a result reaches --fail-on. With no
+    configuration, or no requirement loaded, it exits 2 (see --allow-empty).
 
     \b
     Examples:
@@ -348,21 +360,26 @@ def check(
     """
     targets = [output_target(spec) for spec in outputs]  # bad names fail before the work
     config = current_config()
-    report = run_check(engine=engine, config=config)
-    if keep_history:
-        record_history(report, config=config)
+    report = run_check(
+        engine=engine,
+        fail_on=fail_on,
+        record=keep_history,
+        allow_empty=allow_empty,
+        config=config,
+    )
     for out_fmt, path in targets:
         write_report(render(report, out_fmt), Path(path))
     click.echo(render(report, fmt))
-    click.get_current_context().exit(report.exit_code(fail_on))
+    click.get_current_context().exit(report.exit_code())
 
 
 @cli.command()
 @click.argument("requirement", metavar="[REQ-ID]", required=False)
 @shared_options
 def history(requirement: str | None) -> None:
-    """Show when requirements became justified or stopped being so, and on which
-    commit: the status changes that `justify check` recorded.
+    """Show when requirements became justified or stopped being so, on which commit,
+    and why: the status changes that `justify check` recorded, with their causes (a
+    new or finished run, an alias moved, a requirement edited, a version registered).
 
     \b
     Examples:
@@ -379,10 +396,11 @@ def history(requirement: str | None) -> None:
             c.requirement,
             f"{c.previous or '-'} -> {c.status}",
             (c.commit or "")[:8] + (f" {c.commit_title}" if c.commit_title else ""),
+            "; ".join(c.causes),
         ]
         for c in changes
     ]
-    click.echo(text_table(["time", "requirement", "status", "commit"], rows))
+    click.echo(text_table(["time", "requirement", "status", "commit", "cause"], rows))
 
 
 @cli.command()
@@ -562,15 +580,17 @@ def demo(directory: Path) -> None:
     base = result.config.base_iri
     for title, answer in (
         ("justify query requirements", result.requirements),
-        ("requirement -> run -> metric -> commit -> author (the evidence)", result.evidence),
+        (
+            "requirement -> current evidence -> judged value (dataset) -> commit -> author",
+            result.evidence,
+        ),
         ("justify query unjustified", result.unjustified),
     ):
         click.echo(f"\n$ {title}" if title.startswith("justify") else f"\n{title}")
         click.echo(format_result(answer, base=base))
     reports = ["reports/check.sarif", "reports/junit.xml", "reports/summary.md"]
     click.echo(f"\n$ justify check -o {' -o '.join(reports)}")
-    report = run_check(config=result.config)
-    record_history(report, config=result.config)
+    report = result.judgement
     for spec in reports:
         out_fmt, path = output_target(spec)
         write_report(render(report, out_fmt), result.directory / path)

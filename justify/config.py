@@ -88,6 +88,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Check rules whose severity changes, as RULE=violation|warning|info.",
         is_list=True,
     ),
+    Setting(
+        "fail_on",
+        "violation",
+        "The least severity that fails the check and stops a model version from shipping: "
+        "violation, warning or never (--fail-on overrides).",
+        flag="--fail-on",
+    ),
     Setting("app_port", "8501", "The port `justify app` listens on (on 127.0.0.1).", flag="--port"),
     Setting(
         "console_row_limit",
@@ -119,6 +126,7 @@ class Config:
     shapes: tuple[str, ...]
     disabled_rules: tuple[str, ...] = ()
     rule_severity: tuple[str, ...] = ()
+    fail_on: str = "violation"
     app_port: str = "8501"
     console_row_limit: str = "1000"
     console_time_limit: str = "20"

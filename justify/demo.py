@@ -25,6 +25,7 @@ from pathlib import Path
 from justify.config import Config, load_config
 from justify.errors import UsageError
 from justify.importers.mlflow import quiet_mlflow
+from justify.judgement import Judgement, check
 from justify.query import query
 from justify.store import QueryResult
 from justify.sync import Summary, sync
@@ -32,15 +33,18 @@ from justify.sync import Summary, sync
 MARKER = ".justify-demo"
 EXPERIMENT = "screening-training"
 MODEL = "screening-model"
+# The judged values: each criterion, the current evidence, the value it is judged on
+# and the dataset that value was recorded for (derived by the last check).
 EVIDENCE_QUERY = """
-SELECT DISTINCT ?requirement ?run ?metric ?value ?commit ?author WHERE {
-  ?req a jf:Requirement ; dcterms:identifier ?requirement ; jf:hasCriterion/jf:metricKey ?metric .
-  { ?r jf:supports ?req } UNION { ?version jf:supports ?req ; jf:producedBy ?r }
-  ?r a jf:Run ; dcterms:title ?run ; jf:hasMeasurement ?m .
-  ?m jf:metricKey ?metric ; jf:value ?value .
-  OPTIONAL { ?r jf:onCommit ?c . ?c jf:messageTitle ?commit ; jf:author/jf:personName ?author }
+SELECT ?requirement ?run ?metric ?value ?dataset ?verdict ?commit ?author WHERE {
+  ?req a jf:Requirement ; dcterms:identifier ?requirement ; jf:hasCriterion ?c ;
+       jf:currentEvidence ?r .
+  ?c jf:metricKey ?metric ; jf:criterionVerdict ?verdict .
+  ?r dcterms:title ?run ; jf:hasMeasurement ?m . ?m jf:judgedFor ?c ; jf:value ?value .
+  OPTIONAL { ?m jf:onDataset/dcterms:title ?dataset }
+  OPTIONAL { ?r jf:onCommit ?k . ?k jf:messageTitle ?commit ; jf:author/jf:personName ?author }
 }
-ORDER BY ?requirement ?run
+ORDER BY ?requirement ?metric
 """
 
 
@@ -54,6 +58,7 @@ class DemoResult:
     requirements: QueryResult
     evidence: QueryResult
     unjustified: QueryResult
+    judgement: Judgement
     runs: dict[str, str] = field(default_factory=dict)
 
 
@@ -186,6 +191,7 @@ def demo(
     tighten_precision(root)
     say("a reviewer then tightened REQ-PREC-1 to 0.90 (its evidence is now older than it)")
     synced = sync(config=config, progress=progress, echo=say)
+    judgement = check(config=config)  # recorded, as CI would: the queries below read it
     return DemoResult(
         directory=root,
         config=config,
@@ -193,5 +199,6 @@ def demo(
         requirements=query("requirements", config=config),
         evidence=query(EVIDENCE_QUERY, config=config),
         unjustified=query("unjustified", config=config),
+        judgement=judgement,
         runs=runs,
     )

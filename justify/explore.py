@@ -15,8 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from justify.errors import QueryError, StoreError
-from justify.history import CHECK_GRAPH, Change, history
+from justify.history import Change, history
 from justify.iris import Minter
+from justify.judgement import (
+    CHECK_GRAPH,
+    CriterionVerdict,
+    Judgement,
+    RequirementStatus,
+    ShipVerdict,
+    recorded,
+)
 from justify.query import run_query, with_prefixes
 from justify.store import GraphStore, QueryResult
 
@@ -33,7 +41,11 @@ STATUS_COLOURS = {
     "draft": "#757575",
     "retired": "#9e9e9e",
 }
-NOT_SHIPPABLE = ("failing", "unjustified", "stale", "unchecked")
+VERDICT_COLOURS = {
+    "ship": "#2e7d32",
+    "ship with warnings": "#f9a825",
+    "do not ship": "#c62828",
+}
 SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 SH = "http://www.w3.org/ns/shacl#"
 
@@ -88,6 +100,12 @@ class Overview:
     data_newer_than_check: bool = False
     by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
     by_model: dict[str, dict[str, int]] = field(default_factory=dict)
+    models: list[ShipVerdict] = field(default_factory=list)
+
+
+def judgement(store: GraphStore, base: str) -> Judgement | None:
+    """The judgement of the latest recorded check (what CI saw), if any."""
+    return recorded(store, base)
 
 
 def requirements(store: GraphStore, base: str) -> list[Row]:
@@ -232,14 +250,28 @@ def overview(store: GraphStore, base: str) -> Overview:
         newer or (when is None and bool(reqs)),
         by_kind,
         by_model,
+        shown_models(models(store, base)),
     )
+
+
+def shown_models(verdicts: list[ShipVerdict]) -> list[ShipVerdict]:
+    """The versions an auditor asks about first: those holding an alias, and the latest
+    version of each model."""
+    latest = {}
+    for v in verdicts:
+        if v.model not in latest or v.version > latest[v.model].version:
+            latest[v.model] = v
+    return [v for v in verdicts if v.aliases or latest.get(v.model) is v]
 
 
 # -- one requirement --------------------------------------------------------------
 @dataclass
 class RequirementView:
+    """What an auditor sees of one requirement: the judgement of it (status, current
+    evidence, criterion verdicts, results) and what the graph says of its supports."""
+
     head: Row
-    criteria: list[Row]
+    criteria: list[CriterionVerdict]
     runs: list[dict[str, Any]]
     current: list[str]
     commits: list[Row]
@@ -247,15 +279,18 @@ class RequirementView:
     family: list[Row]
     results: list[Row]
     changes: list[Change]
-    versions: list[Row]
+    versions: list[ShipVerdict]
     metric_history: dict[str, list[Row]] = field(default_factory=dict)
+    annotations: list[Row] = field(default_factory=list)
+    judged: RequirementStatus | None = None
+    stale_commit: Row | None = None
 
 
 def find_requirement(store: GraphStore, rid: str) -> Row | None:
     rows = _rows(
         store,
         f"""SELECT ?r ?id ?title ?statement ?rationale ?kind ?declared ?priority ?owner ?model
-                  ?file ?line ?strategy ?changedSha ?changedTitle ?changedTime WHERE {{
+                  ?file ?line ?strategy ?domain WHERE {{
           ?r a jf:Requirement ; dcterms:identifier {_lit(rid)} ; dcterms:identifier ?id ;
              jf:status ?declared .
           OPTIONAL {{ ?r dcterms:title ?title }} OPTIONAL {{ ?r jf:statement ?statement }}
@@ -263,9 +298,8 @@ def find_requirement(store: GraphStore, rid: str) -> Row | None:
           OPTIONAL {{ ?r jf:priority ?priority }} OPTIONAL {{ ?r jf:owner ?owner }}
           OPTIONAL {{ ?r jf:modelScope ?model }} OPTIONAL {{ ?r jf:sourceFile ?file }}
           OPTIONAL {{ ?r jf:sourceLine ?line }}
-          OPTIONAL {{ ?r jf:justifiedBy/jf:strategy/rdfs:label ?strategy }}
-          OPTIONAL {{ ?r jf:lastChangedIn ?c . ?c jf:gitCommitSha ?changedSha ;
-                      jf:messageTitle ?changedTitle ; prov:endedAtTime ?changedTime }}
+          OPTIONAL {{ ?r jf:justifiedBy ?j . ?j jf:strategy/rdfs:label ?strategy .
+                      OPTIONAL {{ ?j jf:usageDomain ?domain }} }}
         }} LIMIT 1""",
     )
     return rows[0] if rows else None
@@ -277,45 +311,51 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
     if head is None:
         return None
     iri = _iri(head["r"] or "")
+    judged_all = judgement(store, base)
+    judged = judged_all.requirements.get(rid) if judged_all else None
     statuses = {r["id"]: r["status"] for r in requirements_by_ids(store, base, [rid])}
     head["status"] = statuses.get(rid) or head["declared"]
-    criteria = _rows(
-        store,
-        f"""SELECT ?c ?key ?op ?threshold ?dataset ?label WHERE {{
-          {iri} jf:hasCriterion ?c . ?c jf:metricKey ?key ; jf:comparator ?op ;
-          jf:threshold ?threshold . OPTIONAL {{ ?c rdfs:label ?label }}
-          OPTIONAL {{ ?c jf:datasetRef ?dataset }} }} ORDER BY ?key""",
-    )
-    run_rows = _rows(
-        store,
-        f"""SELECT ?run ?name ?runId ?status ?start ?end ?via ?sha ?experiment WHERE {{
-          {{ ?run jf:supports {iri} . BIND("run tag" AS ?via) }}
-          UNION {{ ?v jf:supports {iri} ; jf:producedBy ?run ; rdfs:label ?vl .
-                  BIND(CONCAT("model ", ?vl) AS ?via) }}
-          ?run a jf:Run ; jf:runId ?runId ; jf:runStatus ?status .
-          OPTIONAL {{ ?run dcterms:title ?name }} OPTIONAL {{ ?run prov:startedAtTime ?start }}
-          OPTIONAL {{ ?run prov:endedAtTime ?end }} OPTIONAL {{ ?run jf:gitCommitSha ?sha }}
-          OPTIONAL {{ ?run jf:inExperiment/dcterms:title ?experiment }}
-        }} ORDER BY DESC(?end)""",
-    )
-    measured = _rows(
-        store,
-        f"""SELECT ?run ?key ?value WHERE {{
-          {{ ?run jf:supports {iri} }} UNION {{ ?v jf:supports {iri} ; jf:producedBy ?run }}
-          {iri} jf:hasCriterion/jf:metricKey ?key .
-          ?run jf:hasMeasurement ?m . ?m jf:metricKey ?key ; jf:value ?value }}""",
-    )
+    head["changedSha"] = head["changedTitle"] = head["changedTime"] = None
+    if judged is not None and judged.last_changed_in:
+        changed = _rows(
+            store,
+            f"""SELECT ?sha ?title ?time WHERE {{ {_iri(judged.last_changed_in)}
+              jf:gitCommitSha ?sha ; jf:messageTitle ?title ; prov:endedAtTime ?time }}""",
+        )
+        if changed:
+            head["changedSha"] = changed[0]["sha"]
+            head["changedTitle"] = changed[0]["title"]
+            head["changedTime"] = changed[0]["time"]
+    criteria = list(judged.criteria) if judged else []
+    evidence = list(judged.evidence) if judged else []
+    keys = sorted({c.metric for c in criteria})
     runs: dict[str, dict[str, Any]] = {}
-    for r in run_rows:
-        run = runs.setdefault(r["run"] or "", {**r, "metrics": {}})
-        if r["via"] and r["via"] not in (run["via"] or "").split(", "):
-            run["via"] = f"{run['via']}, {r['via']}"
-    for m in measured:
-        if m["run"] in runs:
-            runs[m["run"] or ""]["metrics"][m["key"] or ""] = float(m["value"] or "nan")
-    current = [
-        r["e"] or "" for r in _rows(store, f"SELECT ?e WHERE {{ {iri} jf:currentEvidence ?e }}")
-    ]
+    if evidence:
+        listed = " ".join(_iri(e) for e in evidence)
+        run_rows = _rows(
+            store,
+            f"""SELECT ?run ?name ?runId ?status ?start ?end ?sha ?experiment WHERE {{
+              VALUES ?run {{ {listed} }}
+              ?run a jf:Run ; jf:runId ?runId ; jf:runStatus ?status .
+              OPTIONAL {{ ?run dcterms:title ?name }} OPTIONAL {{ ?run prov:startedAtTime ?start }}
+              OPTIONAL {{ ?run prov:endedAtTime ?end }} OPTIONAL {{ ?run jf:gitCommitSha ?sha }}
+              OPTIONAL {{ ?run jf:inExperiment/dcterms:title ?experiment }}
+            }} ORDER BY DESC(?end)""",
+        )
+        for r in run_rows:
+            runs.setdefault(r["run"] or "", {**r, "metrics": {}, "via": _via(judged, r)})
+        if keys:
+            measured = _rows(
+                store,
+                f"""SELECT ?run ?key ?value WHERE {{
+                  VALUES ?run {{ {listed} }} VALUES ?key {{ {" ".join(_lit(k) for k in keys)} }}
+                  ?run jf:hasMeasurement ?m . ?m jf:metricKey ?key ; jf:value ?value .
+                  FILTER NOT EXISTS {{ ?m jf:onDataset ?dataset }} }}""",
+            )
+            for m in measured:
+                if m["run"] in runs:
+                    runs[m["run"] or ""]["metrics"][m["key"] or ""] = _number(m["value"])
+    current = [judged.current_evidence] if judged and judged.current_evidence else []
     commits = _rows(
         store,
         f"""SELECT ?c ?sha ?title ?author ?time WHERE {{ ?c jf:supports {iri} ; a jf:Commit ;
@@ -343,11 +383,23 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
     }
     for f in family:
         f["status"] = others.get(f["id"], "")
-    versions = _rows(
+    annotations = _rows(
         store,
-        f"""SELECT ?v ?label ?alias WHERE {{ ?v jf:supports {iri} ; a jf:ModelVersion ;
-          rdfs:label ?label . OPTIONAL {{ ?v jf:alias ?alias }} }} ORDER BY ?label""",
+        f"""SELECT ?key ?value WHERE {{ {iri} jf:hasAnnotation ?a . ?a jf:key ?key ;
+          jf:textValue ?value }} ORDER BY ?key""",
     )
+    versions = []
+    if judged_all is not None and judged is not None:
+        versions = [
+            m for m in judged_all.models if any(rid == applied for applied, _ in m.requirements)
+        ]
+    results = [
+        {"rule": r.rule, "severity": r.severity, "message": r.message, "value": r.value}
+        for r in (judged_all.results_about(judged.iri) if judged_all and judged else [])
+    ]
+    stale = None
+    if any(r["rule"] == "JF-STALE" for r in results) and head["changedSha"]:
+        stale = {"sha": head["changedSha"], "title": head["changedTitle"]}
     view = RequirementView(
         head=head,
         criteria=criteria,
@@ -356,22 +408,38 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
         commits=commits,
         attestations=attestations,
         family=family,
-        results=check_results(store, base, head["r"]),
+        results=results,
         changes=history(rid, store=store, base=base),
         versions=versions,
+        annotations=annotations,
+        judged=judged,
+        stale_commit=stale,
     )
-    for evidence in current:
-        for c in criteria:
+    for evidence_run in current:
+        for key in keys:
             points = _rows(
                 store,
-                f"""SELECT ?step ?value ?time WHERE {{ {_iri(evidence)} jf:hasMeasurement ?m .
-                  ?m jf:metricKey {_lit(c["key"] or "")} ; jf:historyPoint ?p .
+                f"""SELECT ?step ?value ?time WHERE {{ {_iri(evidence_run)} jf:hasMeasurement ?m .
+                  ?m jf:metricKey {_lit(key)} ; jf:historyPoint ?p .
                   ?p jf:step ?step ; jf:value ?value . OPTIONAL {{ ?p jf:timestamp ?time }}
                 }} ORDER BY ?step""",
             )
             if points:
-                view.metric_history[c["key"] or ""] = points
+                view.metric_history[key] = points
     return view
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text or "nan")
+    except ValueError:
+        return float("nan")
+
+
+def _via(judged: RequirementStatus | None, run: Row) -> str:
+    if judged is not None and run["run"] == judged.current_evidence:
+        return "current evidence"
+    return "evidence"
 
 
 def requirements_by_ids(store: GraphStore, base: str, ids: list[str]) -> list[Row]:
@@ -397,12 +465,36 @@ def requirements_by_ids(store: GraphStore, base: str, ids: list[str]) -> list[Ro
     ]
 
 
+# What each colour of the diagram means; the legend prints exactly this.
+DIAGRAM_LEGEND = {
+    "#2e7d32": "green: holds (justified, criterion met, run meets every criterion it is judged on)",
+    "#c62828": "red: fails (failing requirement, criterion not met, run misses a criterion)",
+    "#ef6c00": "orange: unjustified or stale",
+    "#757575": "grey: draft, retired, or not judged (older runs, no evidence)",
+}
+_NODE_COLOURS = {
+    "justified": "#2e7d32",
+    "failing": "#c62828",
+    "unjustified": "#ef6c00",
+    "stale": "#ef6c00",
+    "unchecked": "#757575",
+    "draft": "#757575",
+    "retired": "#757575",
+}
+_CRITERION_COLOURS = {"met": "#2e7d32", "not met": "#c62828", "no evidence": "#ef6c00"}
+
+
+def _dot_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def justification_dot(view: RequirementView) -> str:
-    """The justification diagram in Graphviz DOT: conclusion <- strategy <- supports."""
+    """The justification diagram in Graphviz DOT, drawn from the judgement:
+    conclusion <- strategy <- supports, coloured as DIAGRAM_LEGEND says."""
     head = view.head
 
     def node(name: str, label: str, colour: str, shape: str = "box") -> str:
-        text = label.replace('"', '\\"')  # keep the \\n line breaks of the labels
+        text = "\\n".join(_dot_text(part) for part in label.split("\n"))
         return (
             f'  "{name}" [label="{text}", shape={shape}, style="rounded,filled", '
             f'fillcolor="{colour}", fontcolor="white"];'
@@ -414,44 +506,57 @@ def justification_dot(view: RequirementView) -> str:
         '  rankdir=BT; node [fontname=Helvetica, fontsize=11]; edge [color="#555555"];',
         node(
             "conclusion",
-            f"{head['id']}: {head['title']}\\n[{status}]",
-            STATUS_COLOURS.get(status, "#455a64"),
+            f"{head['id']}: {head['title']}\n[{status}]",
+            _NODE_COLOURS.get(status, "#757575"),
         ),
     ]
     strategy = head.get("strategy") or "evidence meets the acceptance criteria"
     lines.append(node("strategy", f"strategy: {strategy}", "#37474f", "parallelogram"))
     lines.append('  "strategy" -> "conclusion";')
-    failing_rules = {r["rule"] for r in view.results if r["severity"] == "violation"}
     for i, c in enumerate(view.criteria):
-        colour = STATUS_COLOURS["failing"] if "JF-THRESHOLD" in failing_rules else "#1565c0"
-        lines.append(node(f"c{i}", f"criterion: {c['label'] or c['key']}", colour, "note"))
-        lines.append(f'  "c{i}" -> "strategy";')
-    current = set(view.current)
-    for i, run in enumerate(view.runs[:8]):
-        is_current = run["run"] in current
-        colour = (
-            "#2e7d32" if is_current else ("#757575" if run["status"] == "FINISHED" else "#ef6c00")
+        label = f"criterion: {c.label}\n{c.verdict}" + (
+            f" ({c.metric} = {c.value})" if c.value is not None else ""
         )
-        label = f"run {run['name'] or run['runId'][:8]}\\n{run['status']}"
-        if is_current:
-            label += " (current evidence)"
+        lines.append(node(f"c{i}", label, _CRITERION_COLOURS.get(c.verdict, "#757575"), "note"))
+        lines.append(f'  "c{i}" -> "strategy";')
+    commits: dict[str, str] = {}  # one node per commit
+
+    def commit_node(sha: str, title: str | None) -> str:
+        if sha not in commits:
+            commits[sha] = f"k{len(commits)}"
+            text = f"commit {sha[:8]}" + (f"\n{title}" if title else "")
+            lines.append(node(commits[sha], text, "#5d4037"))
+        return commits[sha]
+
+    current = set(view.current)
+    missed = any(c.verdict == "not met" for c in view.criteria)
+    for i, run in enumerate(view.runs[:8]):
+        if run["run"] in current:
+            colour = "#c62828" if missed else "#2e7d32"
+            label = f"run {run['name'] or run['runId'][:8]}\n{run['status']} (current evidence)"
+        else:
+            colour = "#757575"
+            label = f"run {run['name'] or run['runId'][:8]}\n{run['status']} (not judged)"
         lines.append(node(f"r{i}", label, colour, "ellipse"))
         lines.append(f'  "r{i}" -> "strategy";')
         if run.get("sha"):
-            lines.append(node(f"rc{i}", f"commit {str(run['sha'])[:8]}", "#5d4037", "ellipse"))
-            lines.append(f'  "rc{i}" -> "r{i}" [style=dashed];')
+            lines.append(f'  "{commit_node(str(run["sha"]), None)}" -> "r{i}" [style=dashed];')
     if len(view.runs) > 8:
         lines.append(node("more", f"… {len(view.runs) - 8} older runs", "#9e9e9e", "plaintext"))
         lines.append('  "more" -> "strategy" [style=dotted];')
-    for i, c in enumerate(view.commits):
-        lines.append(node(f"k{i}", f"commit {str(c['sha'])[:8]}\\n{c['title']}", "#5d4037"))
-        lines.append(f'  "k{i}" -> "strategy";')
+    for c in view.commits:
+        name = commit_node(str(c["sha"]), c["title"])
+        lines.append(f'  "{name}" -> "strategy" [label="Justifies"];')
+    if view.stale_commit is not None:
+        name = commit_node(str(view.stale_commit["sha"]), view.stale_commit["title"])
+        lines.append(f'  "{name}" -> "conclusion" [style=dashed, color="#ef6c00", '
+                     'label="changed it after its evidence"];')  # fmt: skip
     for i, a in enumerate(view.attestations):
-        lines.append(node(f"a{i}", f"attestation by {a['by']}\\n{a['date']}", "#6a1b9a"))
+        lines.append(node(f"a{i}", f"attestation by {a['by']}\n{a['date']}", "#6a1b9a"))
         lines.append(f'  "a{i}" -> "strategy";')
     for i, f in enumerate(view.family):
-        colour = STATUS_COLOURS.get(f.get("status") or "", "#455a64")
-        label = f"{f['id']}: {f['title'] or ''}\\n[{f.get('status')}]"
+        colour = _NODE_COLOURS.get(f.get("status") or "", "#757575")
+        label = f"{f['id']}: {f['title'] or ''}\n[{f.get('status')}]"
         lines.append(node(f"f{i}", label, colour))
         if f["relation"] == "sub-requirement":
             lines.append(f'  "f{i}" -> "strategy";')
@@ -462,74 +567,11 @@ def justification_dot(view: RequirementView) -> str:
 
 
 # -- models -----------------------------------------------------------------------
-@dataclass
-class VersionVerdict:
-    model: str
-    version: str
-    iri: str
-    aliases: list[str]
-    run: str | None
-    requirements: list[Row]
-    ship: bool
-    reasons: list[str]
-
-
-def models(store: GraphStore, base: str) -> list[VersionVerdict]:
-    """Every registered model version, the requirements scoped to it, and whether it
-    may ship: only when every approved requirement scoped to it is justified."""
-    versions = _rows(
-        store,
-        """SELECT ?v ?model ?number ?alias ?run WHERE {
-          ?v a jf:ModelVersion ; jf:versionOf ?m ; jf:versionNumber ?number .
-          ?m dcterms:title ?model .
-          OPTIONAL { ?v jf:alias ?alias } OPTIONAL { ?v jf:producedBy ?run }
-        } ORDER BY ?model DESC(xsd:integer(?number))""",
-    )
-    reqs = requirements(store, base)
-    scoped = _rows(
-        store,
-        """SELECT ?id ?name ?alias WHERE { ?r a jf:Requirement ; dcterms:identifier ?id ;
-           jf:scopeModelName ?name . OPTIONAL { ?r jf:scopeAlias ?alias } }""",
-    )
-    linked = _rows(
-        store,
-        """SELECT ?v ?id WHERE { ?v a jf:ModelVersion ; jf:supports ?r .
-           ?r dcterms:identifier ?id }""",
-    )
-    by_id = {r["id"]: r for r in reqs}
-    merged: dict[str, VersionVerdict] = {}
-    for v in versions:
-        iri = v["v"] or ""
-        verdict = merged.get(iri)
-        if verdict is None:
-            verdict = merged[iri] = VersionVerdict(
-                v["model"] or "", v["number"] or "", iri, [], v["run"], [], True, []
-            )
-        if v["alias"] and v["alias"] not in verdict.aliases:
-            verdict.aliases.append(v["alias"])
-    for verdict in merged.values():
-        ids = {
-            s["id"]
-            for s in scoped
-            if s["name"] == verdict.model and (not s["alias"] or s["alias"] in verdict.aliases)
-        } | {row["id"] for row in linked if row["v"] == verdict.iri}
-        verdict.requirements = sorted(
-            (by_id[i] for i in ids if i in by_id), key=lambda r: r["id"] or ""
-        )
-        judge(verdict)
-    return list(merged.values())
-
-
-def judge(verdict: VersionVerdict) -> None:
-    """Ship only when every requirement scoped to the version holds (stale does not)."""
-    bad = [r for r in verdict.requirements if r["status"] in NOT_SHIPPABLE]
-    approved = [r for r in verdict.requirements if r["declared"] == "approved"]
-    verdict.ship = bool(approved) and not bad
-    verdict.reasons = [f"{r['id']} is {r['status']}: {r['title']}" for r in bad] or [
-        f"all {len(approved)} approved requirements scoped to it are justified"
-        if approved
-        else "no approved requirement is scoped to it"
-    ]
+def models(store: GraphStore, base: str) -> list[ShipVerdict]:
+    """Every registered model version with the ship verdict of the latest recorded
+    check (the same policy as the check's exit code)."""
+    found = judgement(store, base)
+    return list(found.models) if found else []
 
 
 # -- runs and commits -------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""Check history: when each requirement became justified or stopped being so,
-and on which commit.
+"""Recording a judgement, and the check history: when each requirement became
+justified or stopped being so, on which commit, and what caused it.
 
-Each ``justify check`` adds a check run and the status changes it found to
-the history graph. No import owns that graph, so re-imports and ``sync`` keep it.
+``record`` writes, in one write block: the derived links (``graph/derived``), the
+judgement as a SHACL validation report (``graph/check``, replaced by each recorded
+check) and the status changes since the previous recorded check, each with its
+causes (``graph/history``, which no import owns, so re-imports keep it).
 """
 
 from __future__ import annotations
@@ -13,25 +15,26 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from justify.check import CheckReport
 from justify.config import Config, load_config
 from justify.iris import Minter
+from justify.judgement import (
+    CHECK_GRAPH,
+    DERIVED_GRAPH,
+    HISTORY_GRAPH,
+    Judgement,
+    RequirementStatus,
+    record_triples,
+    recorded,
+)
 from justify.provenance import datetime_literal, now
 from justify.query import run_query
 from justify.store import GraphStore, open_store
-from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS, SH
-
-HISTORY_GRAPH = "history"
-# The latest recorded check: every result and the status of every requirement.
-# Replaced by each recorded check, so that readers (the explorer, analysts) see
-# the statuses without running the check themselves.
-CHECK_GRAPH = "check"
-SEVERITY_IRIS = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
+from justify.vocab import JF, PROV, RDF, RDFS
 
 
 @dataclass(frozen=True)
 class Change:
-    """One status change of one requirement."""
+    """One status change of one requirement, and what brought it about."""
 
     requirement: str
     status: str
@@ -39,6 +42,7 @@ class Change:
     time: str
     commit: str | None
     commit_title: str | None
+    causes: tuple[str, ...] = ()
 
 
 def head_commit(config: Config) -> str | None:
@@ -70,28 +74,93 @@ def latest_statuses(store: GraphStore, graph: NamedNode) -> dict[str, str]:
     return latest
 
 
+def _name(iri: str | None) -> str:
+    return iri.rsplit("/", 1)[-1] if iri else "none"
+
+
+def causes(
+    before: RequirementStatus | None,
+    after: RequirementStatus,
+    old: Judgement | None,
+    new: Judgement,
+) -> tuple[str, ...]:
+    """What changed between two judgements of one requirement."""
+    if before is None or old is None:
+        return ("first check of this requirement",)
+    found = []
+    if before.content_hash != after.content_hash:
+        found.append("requirement edited")
+    if before.last_changed_in != after.last_changed_in and after.last_changed_in:
+        found.append(f"requirement changed in commit {_name(after.last_changed_in)[:8]}")
+    if before.scoped_version != after.scoped_version:
+        moved = new.model(after.scoped_version or "")
+        if moved is not None and moved.aliases:
+            found.append(
+                f"alias moved: scope now names {moved.label} (was {_name(before.scoped_version)})"
+            )
+        elif moved is not None:
+            found.append(f"model version registered: scope now names {moved.label}")
+        else:
+            found.append("model scope no longer names a registered version")
+    if before.current_evidence != after.current_evidence:
+        if after.current_evidence:
+            found.append(
+                f"new current evidence: run {after.current_evidence_name or _name(after.current_evidence)}"
+            )
+        else:
+            found.append("no current evidence any more (no finished evidence run)")
+    old_values = {c.iri: (c.value, c.verdict) for c in before.criteria}
+    for c in after.criteria:
+        if c.iri in old_values and old_values[c.iri] != (c.value, c.verdict):
+            found.append(
+                f"{c.metric}: {old_values[c.iri][0]} ({old_values[c.iri][1]}) -> {c.value} ({c.verdict})"
+            )
+    rules_before = {r.rule for r in old.results_about(before.iri)}
+    rules_after = {r.rule for r in new.results_about(after.iri)}
+    found += [f"rule {rule} now reported" for rule in sorted(rules_after - rules_before)]
+    found += [f"rule {rule} no longer reported" for rule in sorted(rules_before - rules_after)]
+    old_children = {c: old.requirements[c].status for c in before.children if c in old.requirements}
+    for child in after.children:
+        status = new.requirements[child].status if child in new.requirements else None
+        if child in old_children and old_children[child] != status:
+            found.append(f"sub-requirement {child} is now {status}")
+    if before.declared != after.declared:
+        found.append(f"status in the file changed to {after.declared}")
+    return tuple(found) or ("judged differently (rules or settings changed)",)
+
+
 def record(
-    report: CheckReport, *, config: Config | None = None, store: GraphStore | None = None
+    judgement: Judgement, *, config: Config | None = None, store: GraphStore | None = None
 ) -> list[Change]:
-    """Add this check run and the status changes since the last one to the history."""
+    """Record the judgement (derived links, validation report) and add the status
+    changes since the last recorded check, with their causes, to the history."""
     config = config or load_config()
     store = store or open_store(config)
     minter = Minter(config.base_iri)
     graph = minter.graph(HISTORY_GRAPH)
     previous = latest_statuses(store, graph)
+    old = recorded(store, config)
     moment = now()
     sha = head_commit(config)
     run = minter.iri("check", moment.strftime("%Y%m%dT%H%M%S%fZ"))
     changes = [
-        Change(rid, req.status, previous.get(rid), moment.isoformat(), sha, None)
-        for rid, req in report.requirements.items()
+        Change(
+            rid,
+            req.status,
+            previous.get(rid),
+            moment.isoformat(),
+            sha,
+            None,
+            causes(old.requirements.get(rid) if old else None, req, old, judgement),
+        )
+        for rid, req in judgement.requirements.items()
         if previous.get(rid) != req.status
     ]
 
     def triples() -> Iterator[Triple]:
         yield Triple(run, RDF.type, JF.CheckRun)
         yield Triple(run, RDF.type, PROV.Activity)
-        yield Triple(run, RDFS.label, Literal(f"justify check ({report.engine})"))
+        yield Triple(run, RDFS.label, Literal(f"justify check ({judgement.engine})"))
         yield Triple(run, PROV.endedAtTime, datetime_literal(moment))
         if sha:
             yield Triple(run, JF.gitCommitSha, Literal(sha))
@@ -104,30 +173,14 @@ def record(
             yield Triple(node, JF.checkStatus, Literal(change.status))
             if change.previous:
                 yield Triple(node, JF.previousStatus, Literal(change.previous))
+            for cause in change.causes:
+                yield Triple(node, JF.cause, Literal(cause))
             yield Triple(node, PROV.wasGeneratedBy, run)
-
-    def latest() -> Iterator[Triple]:
-        check_graph = minter.graph(CHECK_GRAPH)
-        yield Triple(check_graph, PROV.wasGeneratedBy, run)
-        yield Triple(run, PROV.endedAtTime, datetime_literal(moment))
-        if sha:
-            yield Triple(run, JF.gitCommitSha, Literal(sha))
-        for req in report.requirements.values():
-            yield Triple(NamedNode(req.iri), JF.checkStatus, Literal(req.status))
-        for i, result in enumerate(report.results):
-            node = NamedNode(f"{run.value}/result/{i}")
-            yield Triple(node, RDF.type, SH.ValidationResult)
-            yield Triple(node, PROV.wasGeneratedBy, run)
-            yield Triple(node, DCTERMS.identifier, Literal(result.rule))
-            yield Triple(node, SH.focusNode, NamedNode(result.focus))
-            yield Triple(node, SH.resultSeverity, SEVERITY_IRIS.get(result.severity, SH.Violation))
-            yield Triple(node, SH.resultMessage, Literal(result.message))
-            if result.value is not None:
-                yield Triple(node, SH.value, Literal(result.value))
 
     with store.write() as writer:
         writer.add(graph, triples())
-        writer.replace_graph(minter.graph(CHECK_GRAPH), latest())
+        writer.replace_graph(minter.graph(DERIVED_GRAPH), judgement.derived)
+        writer.replace_graph(minter.graph(CHECK_GRAPH), record_triples(judgement, run, minter, sha))
     return changes
 
 
@@ -149,21 +202,29 @@ def history(
     anchor = f"BIND(<{minter.requirement(requirement).value}> AS ?r)" if requirement else ""
     rows = run_query(
         store,
-        f"""SELECT ?id ?status ?previous ?time ?sha ?title WHERE {{
+        f"""SELECT ?change ?id ?status ?previous ?time ?sha ?title ?cause WHERE {{
         GRAPH <{graph.value}> {{
           {anchor}
           ?change jf:ofRequirement ?r ; jf:checkStatus ?status ; prov:wasGeneratedBy ?run .
           ?run prov:endedAtTime ?time .
           OPTIONAL {{ ?change jf:previousStatus ?previous }}
+          OPTIONAL {{ ?change jf:cause ?cause }}
           OPTIONAL {{ ?run jf:gitCommitSha ?sha }}
           BIND(REPLACE(STR(?r), "^.*/", "") AS ?id) }}
         OPTIONAL {{ ?commit a jf:Commit ; jf:gitCommitSha ?sha ; jf:messageTitle ?title }}
-    }} ORDER BY ?time ?id""",
+    }} ORDER BY ?time ?id ?cause""",
     ).values()
-    return [
-        Change(
-            r["id"] or "", r["status"] or "", r["previous"], r["time"] or "", r["sha"], r["title"]
-        )
-        for r in rows
-        if requirement is None or r["id"] == requirement
-    ]
+    changes: dict[str, Change] = {}
+    for r in rows:
+        if requirement is not None and r["id"] != requirement:
+            continue
+        key = r["change"] or ""
+        found = changes.get(key)
+        if found is None:
+            changes[key] = Change(
+                r["id"] or "", r["status"] or "", r["previous"], r["time"] or "", r["sha"],
+                r["title"], (r["cause"],) if r["cause"] else (),
+            )  # fmt: skip
+        elif r["cause"] and r["cause"] not in found.causes:
+            changes[key] = Change(**{**found.__dict__, "causes": (*found.causes, r["cause"])})
+    return list(changes.values())

@@ -17,7 +17,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -128,6 +128,17 @@ def bind_parameters(canned: CannedQuery, params: Mapping[str, str]) -> str:
         raise QueryError(f"query '{canned.name}' has parameters but no WHERE block to bind them")
     values = " ".join(f"VALUES ?{k} {{ {_sparql_term(v)} }}" for k, v in params.items())
     return canned.text[: match.end()] + " " + values + " " + canned.text[match.end() :]
+
+
+def values(name: str, terms: Iterable[NamedNode | Literal]) -> str:
+    """``VALUES ?name { ... }`` binding a variable to terms written by pyoxigraph, which
+    escapes them: values enter queries as terms, never as pasted text."""
+    return f"VALUES ?{name} {{ {' '.join(str(t) for t in terms)} }}"
+
+
+def iris(texts: Iterable[str]) -> list[NamedNode]:
+    """IRIs from the store (already valid), as terms for :func:`values`."""
+    return [NamedNode(t) for t in texts]
 
 
 def with_prefixes(text: str) -> str:

@@ -7,7 +7,10 @@ annotations, so nothing a user wrote is lost.
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -89,14 +92,46 @@ class Requirement:
     criteria: tuple[Criterion, ...] = ()
     attestations: tuple[Attestation, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    content_hash: str = ""
 
     @property
     def model_name(self) -> str | None:
-        return self.model.split("@", 1)[0] if self.model else None
+        return parse_model_scope(self.model)[0] if self.model else None
 
     @property
     def model_alias(self) -> str | None:
-        return self.model.split("@", 1)[1] if self.model and "@" in self.model else None
+        return parse_model_scope(self.model)[1] if self.model else None
+
+    @property
+    def model_version(self) -> int | None:
+        return parse_model_scope(self.model)[2] if self.model else None
+
+
+_MODEL_SCOPE = re.compile(r"^(?P<name>[^@\s][^@]*?)(?:@(?P<alias>[^@\s/]+)|/(?P<version>\d+))?$")
+
+
+def parse_model_scope(text: str) -> tuple[str, str | None, int | None]:
+    """``name`` (its latest version), ``name@alias`` or ``name/3``: (name, alias, version)."""
+    match = _MODEL_SCOPE.match(text)
+    if match is None:
+        raise ValueError(text)
+    version = match["version"]
+    return match["name"], match["alias"], int(version) if version else None
+
+
+def content_hash(item: Any) -> str:
+    """A hash of one requirement's own content as written (its YAML mapping), so that the
+    Git history can tell which commit last changed it."""
+    canonical = json.dumps(item, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _close_field(key: str, known: frozenset[str]) -> str | None:
+    """The known field an unknown one most likely misspells (``critera``, ``Criteria``)."""
+    if key.lower() in known:
+        return key.lower()
+    close = difflib.get_close_matches(key.lower(), sorted(known), n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 # --------------------------------------------------------------------- finding
@@ -240,9 +275,14 @@ class _FileReader:
         kind = self.text(fields, "kind", where=node, choices=KINDS) or "other"
         status = self.text(fields, "status", where=node, choices=STATUSES) or "draft"
         priority = self.text(fields, "priority", where=node, choices=PRIORITIES)
+        self.misspelt(fields, REQUIREMENT_FIELDS, "requirement")
         model = self.text(fields, "model", where=node)
-        if model is not None and not re.match(r"^[^@\s][^@]*(@[^@\s]+)?$", model):
-            self.problem(fields["model"][1], f"model '{model}' must be 'name' or 'name@alias'")
+        if model is not None and not _MODEL_SCOPE.match(model):
+            self.problem(
+                fields["model"][1],
+                f"model '{model}' must be 'name' (its latest version), 'name@alias' or "
+                "'name/VERSION'",
+            )
         statement = self.text(fields, "statement", where=node)
         rationale = self.text(fields, "rationale", where=node)
         owner = self.text(fields, "owner", where=node)
@@ -274,7 +314,24 @@ class _FileReader:
             criteria=criteria,
             attestations=attestations,
             extra=extra,
+            content_hash=content_hash(self.value(node)),
         )
+
+    def misspelt(
+        self, fields: dict[str, tuple[yaml.Node, yaml.Node]], known: frozenset[str], what: str
+    ) -> None:
+        """An unknown field that looks like a known one is a mistake, not an annotation:
+        kept silently, ``critera:`` would leave the requirement without criteria."""
+        for key, (key_node, _) in fields.items():
+            if key in known:
+                continue
+            close = _close_field(key, known)
+            if close is not None:
+                self.problem(
+                    key_node,
+                    f"unknown {what} field '{key}'; did you mean '{close}'? "
+                    "(fix the name; other unknown fields are kept as annotations)",
+                )
 
     def parents(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> tuple[str, ...]:
         if "parent" in fields and "parents" in fields:
@@ -340,6 +397,19 @@ class _FileReader:
                 )
         return tuple(result)
 
+    def finite(self, node: yaml.Node, value: int | float) -> float | None:
+        """A threshold is a finite number: NaN or an infinity would make every
+        comparison undefined, and a huge integer does not fit a double."""
+        try:
+            number = float(value)
+        except OverflowError:
+            self.problem(node, "'threshold' is too large for a number; write it as a decimal")
+            return None
+        if not math.isfinite(number):
+            self.problem(node, f"'threshold' must be a finite number, got {value}")
+            return None
+        return number
+
     def criteria(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> tuple[Criterion, ...]:
         if "criteria" not in fields:
             return ()
@@ -356,6 +426,7 @@ class _FileReader:
                 )
                 continue
             crit = self.mapping(node)
+            self.misspelt(crit, CRITERION_FIELDS, "criterion")
             metric = self.text(crit, "metric", required=True, where=node)
             op = self.text(crit, "op", required=True, where=node, choices=COMPARATORS)
             dataset = self.text(crit, "dataset", where=node)
@@ -370,7 +441,7 @@ class _FileReader:
                         f"'threshold' must be a number, got {_describe(value)}",
                     )
                 else:
-                    threshold = float(value)
+                    threshold = self.finite(crit["threshold"][1], value)
             extra = {k: self.value(v) for k, (_, v) in crit.items() if k not in CRITERION_FIELDS}
             if metric is not None and op is not None and threshold is not None:
                 result.append(
@@ -520,6 +591,9 @@ def requirement_triples(requirements: list[Requirement], minter: Minter) -> Iter
         for predicate, value in optional:
             if value is not None:
                 yield Triple(node, predicate, _text(value))
+        if req.model_version is not None:
+            yield Triple(node, JF.scopeVersion, _integer(req.model_version))
+        yield Triple(node, JF.contentHash, _text(req.content_hash))
         if req.parents:
             # A sub-requirement is a support (a sub-conclusion) of its parents.
             yield Triple(node, RDF.type, JF.Support)

@@ -1,32 +1,26 @@
 """``justify trace REQ-ID``: one requirement's justification as a tree.
 
-Conclusion (the requirement), strategy, criteria, then the supports: runs
-(newest first, the current evidence marked) with the criteria metrics measured,
-datasets, commit and author, model versions and aliases; commits with a
-``Justifies:`` trailer; attestations; sub-requirements; and the check results.
+A text renderer of the judgement: the status, the current evidence and each
+criterion's verdict come from :mod:`justify.judgement` (the recorded judgement, or
+one made in memory when the graph changed since); this module only adds what the
+graph says about the supports (runs with their values, datasets, commits and
+authors, model versions, attestations, sub-requirements) and never compares a
+value itself. It never writes.
 """
 
 from __future__ import annotations
 
 import difflib
-import operator
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from justify.check import check
+from pyoxigraph import Literal
+
+from justify.check_formats import criterion_line
 from justify.config import Config, load_config
 from justify.errors import UsageError
-from justify.query import run_query
+from justify.judgement import Judgement, RequirementStatus, current
+from justify.query import iris, run_query, values
 from justify.store import GraphStore, open_store
-
-COMPARE: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 @dataclass
@@ -49,9 +43,11 @@ class Node:
         return lines
 
 
-def _q(store: GraphStore, sparql: str, rid: str) -> list[dict[str, str | None]]:
-    text = sparql.replace("$ID", '"' + rid.replace("\\", "\\\\").replace('"', '\\"') + '"')
-    return run_query(store, text).values()
+Row = dict[str, str | None]
+
+
+def _rows(store: GraphStore, sparql: str) -> list[Row]:
+    return run_query(store, sparql).values()
 
 
 def trace(
@@ -60,163 +56,175 @@ def trace(
     """The justification tree of one requirement."""
     config = config or load_config()
     store = store or open_store(config)
-    head = _q(
-        store,
-        """SELECT ?r ?title ?statement ?status ?kind ?file ?line ?strategy ?rationale
-        WHERE { ?r a jf:Requirement ; dcterms:identifier $ID ; dcterms:title ?title ;
-                   jf:status ?status ; jf:kind ?kind ; jf:sourceFile ?file ; jf:sourceLine ?line .
-                OPTIONAL { ?r jf:statement ?statement }
-                OPTIONAL { ?r jf:justifiedBy/jf:strategy/rdfs:label ?strategy }
-                OPTIONAL { ?r jf:rationale ?rationale } }""",
-        requirement,
-    )
-    if not head:
-        known = [
-            r["id"] or ""
-            for r in run_query(
-                store, "SELECT ?id WHERE { ?r a jf:Requirement ; dcterms:identifier ?id }"
-            ).values()
-        ]
-        close = difflib.get_close_matches(requirement, known, n=3)
+    judgement = current(config=config, store=store)
+    req = judgement.requirements.get(requirement)
+    if req is None:
+        close = difflib.get_close_matches(requirement, list(judgement.requirements), n=3)
         raise UsageError(
             f"no requirement with id '{requirement}' in the store",
             hint=(f"did you mean {', '.join(close)}? " if close else "")
             + "`justify query requirements` lists them",
         )
-    h = head[0]
-    report = check(config=config, store=store)
-    status = report.statuses.get(requirement, h["status"] or "")
-    root = Node(f"{requirement}: {h['title']}  [{status}]  {h['file']}:{h['line']}")
-    if h["statement"]:
-        root.add(f"statement: {h['statement']}")
-    if h["rationale"]:
-        root.add(f"rationale: {h['rationale']}")
-    if h["strategy"]:
-        root.add(f"strategy: {h['strategy']}")
+    return tree(judgement, req, store)
 
-    criteria = _q(
-        store,
-        """SELECT ?key ?op ?threshold ?dataset ?label WHERE {
-        ?r dcterms:identifier $ID ; jf:hasCriterion ?c . ?c jf:metricKey ?key ;
-        jf:comparator ?op ; jf:threshold ?threshold ; rdfs:label ?label .
-        OPTIONAL { ?c jf:datasetRef ?dataset } } ORDER BY ?key""",
-        requirement,
-    )
-    if criteria:
-        node = root.add("criteria")
-        for c in criteria:
-            node.add(c["label"] or "")
 
-    runs = _q(
+def tree(judgement: Judgement, req: RequirementStatus, store: GraphStore) -> Node:
+    """Render one requirement of a judgement, with the supports the graph holds."""
+    this = values("r", iris([req.iri]))
+    (head,) = _rows(
         store,
-        """SELECT DISTINCT ?run ?name ?id ?status ?end ?via WHERE {
-        ?r dcterms:identifier $ID .
-        { ?run jf:supports ?r . BIND("run tag" AS ?via) }
-        UNION { ?v jf:supports ?r ; jf:producedBy ?run . ?v rdfs:label ?vl .
-                BIND(CONCAT("model ", ?vl) AS ?via) }
-        ?run a jf:Run ; dcterms:title ?name ; jf:runId ?id ; jf:runStatus ?status .
-        OPTIONAL { ?run prov:endedAtTime ?end } } ORDER BY DESC(?end)""",
-        requirement,
-    )
-    if runs:
+        f"""SELECT ?statement ?strategy ?rationale ?domain WHERE {{ {this}
+            OPTIONAL {{ ?r jf:statement ?statement }}
+            OPTIONAL {{ ?r jf:justifiedBy ?j . ?j jf:strategy/rdfs:label ?strategy .
+                        OPTIONAL {{ ?j jf:usageDomain ?domain }} }}
+            OPTIONAL {{ ?r jf:rationale ?rationale }} }} LIMIT 1""",
+    ) or [{"statement": None, "strategy": None, "rationale": None, "domain": None}]
+    root = Node(f"{req.id}: {req.title}  [{req.status}]  {req.file}:{req.line}")
+    if judgement.changed_since:
+        root.add("note: the graph changed after the last recorded check; judged afresh")
+    for label, key in (("statement", "statement"), ("rationale", "rationale"),
+                       ("strategy", "strategy"), ("usage domain", "domain")):  # fmt: skip
+        if head.get(key):
+            root.add(f"{label}: {head[key]}")
+    if req.criteria:
+        node = root.add("criteria (judged on the current evidence)")
+        for c in req.criteria:
+            line = node.add(criterion_line(c))
+            if c.verdict == "not met" and c.reason:
+                line.add(c.reason)
+    for note in _annotations(store, req):
+        root.add(note)
+
+    if req.evidence:
+        runs = _rows(
+            store,
+            f"""SELECT ?run ?name ?id ?status ?end ?experiment WHERE {{
+              {values("run", iris(req.evidence))}
+              ?run dcterms:title ?name ; jf:runId ?id ; jf:runStatus ?status .
+              OPTIONAL {{ ?run prov:endedAtTime ?end }}
+              OPTIONAL {{ ?run jf:inExperiment/dcterms:title ?experiment }} }}
+              ORDER BY DESC(?end) ?run""",
+        )
         node = root.add("evidence runs (newest first)")
-        current_marked = False
-        vias: dict[str, list[str]] = {}  # a run may support it both ways
         for run in runs:
-            vias.setdefault(run["run"] or "", []).append(run["via"] or "")
-        seen: set[str] = set()
-        for run in runs:
-            if run["run"] in seen:
-                continue
-            seen.add(run["run"] or "")
-            run["via"] = " and ".join(sorted(set(vias[run["run"] or ""])))
-            mark = ""
-            if run["status"] == "FINISHED" and not current_marked:
-                mark, current_marked = "  <- current evidence", True
+            mark = "  <- current evidence" if run["run"] == req.current_evidence else ""
             line = node.add(
                 f"run {run['name']} ({(run['id'] or '')[:8]})  {run['status']}  "
-                f"ended {run['end'] or '-'}  via {run['via']}{mark}"
+                f"ended {run['end'] or '-'}  {_via(store, req, run['run'] or '')}{mark}"
             )
-            _run_details(store, line, run["run"] or "", criteria)
+            _run_details(store, line, run["run"] or "", req, judgement)
 
-    commits = _q(
+    commits = _rows(
         store,
-        """SELECT ?sha ?title ?author WHERE { ?r dcterms:identifier $ID .
+        f"""SELECT ?sha ?title ?author WHERE {{ {this}
         ?c jf:supports ?r ; a jf:Commit ; jf:gitCommitSha ?sha ; jf:messageTitle ?title ;
-           jf:author/jf:personName ?author }""",
-        requirement,
+           jf:author/jf:personName ?author }} ORDER BY ?sha""",
     )
     if commits:
         node = root.add("commits (Justifies: trailer)")
         for c in commits:
             node.add(f'{(c["sha"] or "")[:8]} "{c["title"]}" by {c["author"]}')
 
-    attestations = _q(
+    attestations = _rows(
         store,
-        """SELECT ?by ?date ?statement WHERE { ?r dcterms:identifier $ID ;
-        jf:hasAttestation ?a . ?a jf:attestedBy ?by ; dcterms:date ?date ;
-        jf:statement ?statement } ORDER BY DESC(?date)""",
-        requirement,
+        f"""SELECT ?by ?date ?statement WHERE {{ {this}
+        ?r jf:hasAttestation ?a . ?a jf:attestedBy ?by ; dcterms:date ?date ;
+        jf:statement ?statement }} ORDER BY DESC(?date)""",
     )
     if attestations:
         node = root.add("attestations")
         for a in attestations:
             node.add(f"{a['date']} {a['by']}: {a['statement']}")
 
-    family = _q(
-        store,
-        """SELECT ?relation ?other ?title WHERE { ?r dcterms:identifier $ID .
-        { ?r jf:parent ?o . BIND("parent" AS ?relation) }
-        UNION { ?o jf:parent ?r . BIND("sub-requirement" AS ?relation) }
-        ?o dcterms:identifier ?other ; dcterms:title ?title } ORDER BY ?relation ?other""",
-        requirement,
-    )
-    for f in family:
-        other = f["other"] or ""
-        root.add(f"{f['relation']}: {other} {f['title']} [{report.statuses.get(other, '?')}]")
+    for pid in req.parents:
+        parent = judgement.requirements.get(pid)
+        root.add(
+            f"parent: {pid} {parent.title if parent else ''} [{parent.status if parent else '?'}]"
+        )
+    for cid in req.children:
+        child = judgement.requirements.get(cid)
+        root.add(
+            f"sub-requirement: {cid} {child.title if child else ''} "
+            f"[{child.status if child else '?'}]"
+        )
 
-    last = _q(
-        store,
-        """SELECT ?sha ?title ?time WHERE { ?r dcterms:identifier $ID ;
-        jf:lastChangedIn ?c . ?c jf:gitCommitSha ?sha ; jf:messageTitle ?title ;
-        prov:endedAtTime ?time }""",
-        requirement,
-    )
-    if last:
-        c = last[0]
-        root.add(f'last changed: {(c["sha"] or "")[:8]} "{c["title"]}" at {c["time"]}')
+    if req.scoped_version:
+        version = judgement.model(req.scoped_version)
+        if version is not None:
+            root.add(f"model scope: {version.label}, {version.verdict.upper()}")
+    if req.last_changed_in:
+        last = _rows(
+            store,
+            f"""SELECT ?sha ?title ?time WHERE {{ {values("c", iris([req.last_changed_in]))}
+            ?c jf:gitCommitSha ?sha ; jf:messageTitle ?title ; prov:endedAtTime ?time }}""",
+        )
+        if last:
+            c = last[0]
+            root.add(f'last changed: {(c["sha"] or "")[:8]} "{c["title"]}" at {c["time"]}')
 
-    mine = [r for r in report.results if r.focus == h["r"]]
+    mine = judgement.results_about(req.iri)
     node = root.add("checks" if mine else "checks: all rules pass")
     for r in mine:
         node.add(f"{r.severity} {r.rule}: {r.message}")
     return root
 
 
-def _run_details(
-    store: GraphStore, node: Node, run: str, criteria: list[dict[str, str | None]]
-) -> None:
-    for c in criteria:
-        rows = run_query(
-            store,
-            f"""SELECT ?value WHERE {{ <{run}> jf:hasMeasurement ?m .
-            ?m jf:metricKey "{c["key"]}" ; jf:value ?value }}""",
-        ).values()
-        if not rows:
-            node.add(f"{c['key']}: not logged")
-            continue
-        value = float(rows[0]["value"] or "nan")
-        ok = COMPARE[c["op"] or ">="](value, float(c["threshold"] or "nan"))
-        node.add(
-            f"{c['key']} = {value:g}  {'meets' if ok else 'MISSES'} "
-            f"{c['op']} {float(c['threshold'] or 0):g}"
-        )
-    datasets = run_query(
+def _annotations(store: GraphStore, req: RequirementStatus) -> list[str]:
+    rows = _rows(
         store,
-        f"""SELECT ?name ?context WHERE {{ <{run}> prov:qualifiedUsage ?u .
+        f"""SELECT ?key ?value WHERE {{ {values("r", iris([req.iri]))}
+          ?r jf:hasAnnotation ?a . ?a jf:key ?key ; jf:textValue ?value }} ORDER BY ?key""",
+    )
+    return [f"annotation {r['key']}: {r['value']}" for r in rows]
+
+
+def _via(store: GraphStore, req: RequirementStatus, run: str) -> str:
+    """Every way a run is evidence: its tag, and/or the scoped model version it produced."""
+    ways = []
+    bound = values("run", iris([run])) + " " + values("r", iris([req.iri]))
+    tagged = run_query(store, f"ASK {{ {bound} ?run jf:supports ?r }}").boolean
+    if tagged:
+        ways.append("run tag")
+    if req.scoped_version:
+        produced = _rows(
+            store,
+            f"""SELECT ?label WHERE {{ {values("v", iris([req.scoped_version]))}
+            {values("run", iris([run]))} ?v jf:producedBy ?run ; rdfs:label ?label }}""",
+        )
+        ways += [f"model {p['label']}" for p in produced]
+    return "via " + " and ".join(ways) if ways else ""
+
+
+def _run_details(
+    store: GraphStore, node: Node, run: str, req: RequirementStatus, judgement: Judgement
+) -> None:
+    run_term = values("run", iris([run]))
+    if run == req.current_evidence:
+        for c in req.criteria:
+            node.add(criterion_line(c))
+    else:  # older runs: what they measured, not judged
+        keys = sorted({c.metric for c in req.criteria})
+        if keys:
+            measured = _rows(
+                store,
+                f"""SELECT ?key ?value ?on WHERE {{ {run_term}
+                {values("key", [Literal(k) for k in keys])}
+                ?run jf:hasMeasurement ?m . ?m jf:metricKey ?key ; jf:value ?value .
+                OPTIONAL {{ ?m jf:onDataset/dcterms:title ?on }} }} ORDER BY ?key ?on""",
+            )
+            for key in keys:
+                found = [m for m in measured if m["key"] == key]
+                text = ", ".join(
+                    f"{m['value']}" + (f" on {m['on']}" if m["on"] else "") for m in found
+                )
+                node.add(f"{key} = {text} (not judged: not the current evidence)" if found
+                         else f"{key}: not logged")  # fmt: skip
+    datasets = _rows(
+        store,
+        f"""SELECT ?name ?context WHERE {{ {run_term} ?run prov:qualifiedUsage ?u .
         ?u prov:entity/dcterms:title ?name . OPTIONAL {{ ?u jf:context ?context }} }}
         ORDER BY ?name""",
-    ).values()
+    )
     if datasets:
         node.add(
             "datasets: "
@@ -225,18 +233,20 @@ def _run_details(
                 for d in datasets
             )
         )
-    commit = run_query(
+    commit = _rows(
         store,
-        f"""SELECT ?sha ?title ?author WHERE {{ <{run}> jf:onCommit ?c .
+        f"""SELECT ?sha ?title ?author WHERE {{ {run_term} ?run jf:onCommit ?c .
         ?c jf:gitCommitSha ?sha ; jf:messageTitle ?title ; jf:author/jf:personName ?author }}""",
-    ).values()
+    )
     if commit:
         c = commit[0]
         node.add(f'commit {(c["sha"] or "")[:8]} "{c["title"]}" by {c["author"]}')
-    versions = run_query(
+    versions = _rows(
         store,
-        f"""SELECT ?label WHERE {{ ?v jf:producedBy <{run}> ;
-        a jf:ModelVersion ; rdfs:label ?label }}""",
-    ).values()
+        f"""SELECT ?v WHERE {{ {run_term} ?v jf:producedBy ?run ; a jf:ModelVersion }}
+        ORDER BY ?v""",
+    )
     for v in versions:
-        node.add(f"model {v['label']}")
+        verdict = judgement.model(v["v"] or "")
+        if verdict is not None:
+            node.add(f"model {verdict.label}: {verdict.verdict.upper()}")

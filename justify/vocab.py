@@ -54,6 +54,9 @@ JF = Vocabulary(
     versionNumber alias modelStatus gitCommitSha gitBranch remoteUrl localPath messageTitle
     messageBody path previousPath changeType refName personName email sourceKind
     sourceLocation toolVersion itemCount watermark
+    RequirementRevision ValidationRecord revisedIn scopedVersion evidenceOf judgedFor
+    appliesToVersion scopeVersion contentHash requirementId criterionVerdict shipVerdict
+    shipReason judgement inputFingerprint cause
     """,
 )
 JF_ONTOLOGY = NamedNode("https://w3id.org/justify/ns")
@@ -87,7 +90,8 @@ AMO = Vocabulary("http://purl.org/spar/amo/", "amo", "Argument Claim Warrant Evi
 SH = Vocabulary(
     "http://www.w3.org/ns/shacl#",
     "sh",
-    "ValidationResult focusNode resultSeverity resultMessage value Violation Warning Info",
+    "ValidationReport ValidationResult conforms result focusNode resultPath resultSeverity "
+    "resultMessage sourceShape value Violation Warning Info",
 )
 
 STANDARD = (RDF, RDFS, XSD, PROV, DCTERMS, MLS, OSLC_RM, AMO, SH)

@@ -9,7 +9,7 @@ import pyoxigraph
 import pytest
 from helpers import run_justify
 
-from justify.check import check
+from justify.judgement import check, judge
 from justify.config import load_config
 from justify.errors import UsageError
 from justify.store import EmbeddedStore
@@ -28,24 +28,88 @@ def req(name: str, *, status: str = "approved", extra: str = "") -> str:
     )
 
 
-CRITERION = ':c1 a jf:AcceptanceCriterion ; jf:metricKey "recall" ; jf:comparator ">=" ; jf:threshold "0.8"^^xsd:double .\n'
+def crit(
+    name: str = "c1",
+    key: str = "recall",
+    op: str = ">=",
+    threshold: str = '"0.8"^^xsd:double',
+    dataset: str | None = None,
+) -> str:
+    text = f':{name} a jf:AcceptanceCriterion ; jf:metricKey "{key}" ; jf:comparator "{op}" ; jf:threshold {threshold} .\n'
+    if dataset:
+        text += f':{name} jf:datasetRef "{dataset}" .\n'
+    return text
+
+
+CRITERION = crit()
 
 
 def run(
     name: str,
     *,
-    status: str = "FINISHED",
+    status: str = "finished",
     end: str = "2026-01-02T00:00:00Z",
+    start: str | None = None,
     recall: str | None = "0.9",
+    value: str | None = None,
     extra: str = "",
 ) -> str:
     text = (
         f':{name} a jf:Run ; dcterms:title "{name}" ; rdfs:label "run {name}" ; jf:runStatus "{status}" ; '
-        f'prov:startedAtTime "{end}"^^xsd:dateTime ; prov:endedAtTime "{end}"^^xsd:dateTime {extra} .\n'
+        f'prov:startedAtTime "{start or end}"^^xsd:dateTime ; prov:endedAtTime "{end}"^^xsd:dateTime {extra} .\n'
     )
-    if recall is not None:
+    if value is not None:
+        text += f':{name} jf:hasMeasurement [ jf:metricKey "recall" ; jf:value {value} ] .\n'
+    elif recall is not None:
         text += f':{name} jf:hasMeasurement [ jf:metricKey "recall" ; jf:value "{recall}"^^xsd:double ] .\n'
     return text
+
+
+def model(name: str, versions: dict[int, tuple[str, tuple[str, ...]]]) -> str:
+    """A registered model; each version: (the run that produced it, its aliases)."""
+    text = f':{name} a jf:RegisteredModel ; dcterms:title "{name}" .\n'
+    for number, (produced_by, aliases) in versions.items():
+        v = f":{name}-v{number}"
+        text += f"{v} a jf:ModelVersion ; jf:versionOf :{name} ; jf:versionNumber {number} ; jf:producedBy :{produced_by} .\n"
+        text += "".join(f'{v} jf:alias "{a}" .\n' for a in aliases)
+    return text
+
+
+def per_dataset(run_name: str, key: str, values: dict[str, str]) -> str:
+    """Values a run recorded for one key on named datasets (MLflow 3 logged-model metrics)."""
+    text = ""
+    for dataset, value in values.items():
+        text += (
+            f':{run_name} jf:hasMeasurement [ jf:metricKey "{key}" ; '
+            f'jf:value "{value}"^^xsd:double ; jf:onDataset :ds-{dataset} ] .\n'
+            f':ds-{dataset} a jf:Dataset ; dcterms:title "{dataset}" .\n'
+        )
+    return text
+
+
+def used(run_name: str, *datasets: tuple[str, str]) -> str:
+    """Datasets a run used, each (name, context)."""
+    text = ""
+    for i, (dataset, context) in enumerate(datasets):
+        text += (
+            f":{run_name} jf:usedDataset :ds-{dataset} ; prov:qualifiedUsage :{run_name}-u{i} .\n"
+            f':{run_name}-u{i} prov:entity :ds-{dataset} ; jf:context "{context}" .\n'
+            f':ds-{dataset} a jf:Dataset ; dcterms:title "{dataset}" .\n'
+        )
+    return text
+
+
+R1C = req("R1", extra="; jf:hasCriterion :c1")
+TAG = ":r jf:supports :R1 .\n"
+
+
+def value_case(value: str, op: str = ">=", threshold: str = '"0.8"^^xsd:double') -> str:
+    return (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + crit(op=op, threshold=threshold)
+        + run("r", value=value)
+        + TAG
+    )
 
 
 # case -> (turtle, {(rule, focus local name)} expected)
@@ -56,69 +120,156 @@ CASES = {
         req("P") + req("C", extra="; jf:parent :P") + run("r") + ":r jf:supports :C .",
         set(),
     ),
-    "threshold-met": (
-        req("R1", extra="; jf:hasCriterion :c1") + CRITERION + run("r") + ":r jf:supports :R1 .",
-        set(),
-    ),
-    "threshold-failed": (
-        req("R1", extra="; jf:hasCriterion :c1")
-        + CRITERION
-        + run("r", recall="0.5")
-        + ":r jf:supports :R1 .",
-        {("JF-THRESHOLD", "R1")},
-    ),
+    "threshold-met": (R1C + CRITERION + run("r") + TAG, set()),
+    "threshold-failed": (R1C + CRITERION + run("r", recall="0.5") + TAG, {("JF-THRESHOLD", "R1")}),
+    # Numbers: only a finite number that compares true meets a threshold.
+    "nan-never-meets": (value_case('"NaN"^^xsd:double'), {("JF-THRESHOLD", "R1")}),
+    "nan-never-meets-not-equal": (value_case('"NaN"^^xsd:double', "!="), {("JF-THRESHOLD", "R1")}),
+    "inf-never-meets": (value_case('"INF"^^xsd:double'), {("JF-THRESHOLD", "R1")}),
+    "minus-inf-never-meets": (value_case('"-INF"^^xsd:double', "<="), {("JF-THRESHOLD", "R1")}),
+    "string-never-meets": (value_case('"0.95"'), {("JF-THRESHOLD", "R1")}),
+    "ill-typed-never-meets": (value_case('"high"^^xsd:double'), {("JF-THRESHOLD", "R1")}),
+    "decimal-meets-double": (value_case('"0.85"^^xsd:decimal'), set()),
+    "integer-meets-double": (value_case('"1"^^xsd:integer'), set()),
+    "decimal-misses-double": (value_case('"0.75"^^xsd:decimal'), {("JF-THRESHOLD", "R1")}),
+    "op-greater-equal-boundary": (value_case('"0.8"^^xsd:double'), set()),
+    "op-greater-boundary": (value_case('"0.8"^^xsd:double', ">"), {("JF-THRESHOLD", "R1")}),
+    "op-less-equal": (value_case('"0.8"^^xsd:double', "<="), set()),
+    "op-less": (value_case('"0.9"^^xsd:double', "<"), {("JF-THRESHOLD", "R1")}),
+    "op-equal": (value_case('"0.8"^^xsd:double', "=="), set()),
+    "op-not-equal": (value_case('"0.8"^^xsd:double', "!="), {("JF-THRESHOLD", "R1")}),
     "newer-failure-wins": (
-        req("R1", extra="; jf:hasCriterion :c1")
+        R1C
         + CRITERION
         + run("old", recall="0.95", end="2026-01-01T00:00:00Z")
         + run("new", recall="0.5", end="2026-02-01T00:00:00Z")
         + ":old jf:supports :R1 . :new jf:supports :R1 .",
         {("JF-THRESHOLD", "R1")},
     ),
-    "metric-missing": (
-        req("R1", extra="; jf:hasCriterion :c1")
+    # Exactly one current evidence: tied end times go to the later start, then the IRI.
+    "tie-broken-by-start": (
+        R1C
         + CRITERION
-        + run("r", recall=None)
-        + ":r jf:supports :R1 .",
-        {("JF-METRIC", "R1")},
-    ),
-    "scope-supports": (
-        req("R1", extra="; jf:hasCriterion :c1")
-        + CRITERION
-        + run("r", recall="0.1")
-        + ":v a jf:ModelVersion ; jf:supports :R1 ; jf:producedBy :r .",
+        + run("a", recall="0.5", end="2026-01-05T00:00:00Z", start="2026-01-04T00:00:00Z")
+        + run("b", recall="0.95", end="2026-01-05T00:00:00Z", start="2026-01-01T00:00:00Z")
+        + ":a jf:supports :R1 . :b jf:supports :R1 .",
         {("JF-THRESHOLD", "R1")},
     ),
-    "dataset-missing": (
-        req("R1", extra="; jf:hasCriterion :c1")
+    "tie-broken-by-run-iri": (
+        R1C
         + CRITERION
-        + ':c1 jf:datasetRef "test" .'
-        + run("r")
-        + ":r jf:supports :R1 .",
+        + run("a", recall="0.95", end="2026-01-05T00:00:00Z")
+        + run("b", recall="0.5", end="2026-01-05T00:00:00Z")
+        + ":a jf:supports :R1 . :b jf:supports :R1 .",
+        {("JF-THRESHOLD", "R1")},
+    ),
+    "metric-missing": (R1C + CRITERION + run("r", recall=None) + TAG, {("JF-METRIC", "R1")}),
+    "scope-by-bare-name-is-the-latest-version": (
+        req("R1", extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:modelScope "m"')
+        + CRITERION
+        + run("old", recall="0.95", end="2026-01-01T00:00:00Z")
+        + run("new", recall="0.1", end="2026-01-01T00:00:00Z", start="2025-12-01T00:00:00Z")
+        + model("m", {1: ("old", ()), 2: ("new", ())}),
+        {("JF-THRESHOLD", "R1")},
+    ),
+    "scope-by-alias-follows-the-alias": (
+        req(
+            "R1",
+            extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:scopeAlias "champion" ; jf:modelScope "m@champion"',
+        )
+        + CRITERION
+        + run("good", recall="0.95")
+        + run("bad", recall="0.1")
+        + model("m", {1: ("good", ("champion",)), 2: ("bad", ("challenger",))}),
+        set(),
+    ),
+    "scope-by-version": (
+        req(
+            "R1",
+            extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:scopeVersion 1 ; jf:modelScope "m/1"',
+        )
+        + CRITERION
+        + run("one", recall="0.1")
+        + run("two", recall="0.95")
+        + model("m", {1: ("one", ()), 2: ("two", ())}),
+        {("JF-THRESHOLD", "R1")},
+    ),
+    "scope-names-no-version": (
+        req("R1", extra='; jf:scopeModelName "m" ; jf:scopeAlias "gone" ; jf:modelScope "m@gone"')
+        + run("one")
+        + model("m", {1: ("one", ())}),
+        {("JF-SCOPE", "R1"), ("JF-EVIDENCE", "R1")},
+    ),
+    "experiment-restricts-evidence": (
+        req("R1", extra='; jf:hasCriterion :c1 ; jf:experimentName "main"')
+        + CRITERION
+        + ':main a jf:Experiment ; dcterms:title "main" . :other a jf:Experiment ; dcterms:title "other" .'
+        + run("in", recall="0.95", end="2026-01-01T00:00:00Z", extra="; jf:inExperiment :main")
+        + run("out", recall="0.1", end="2026-02-01T00:00:00Z", extra="; jf:inExperiment :other")
+        + ":in jf:supports :R1 . :out jf:supports :R1 .",
+        {("JF-EXPERIMENT", "R1")},
+    ),
+    # Datasets: a criterion naming one is judged on the value recorded for it.
+    "dataset-value-recorded-per-dataset": (
+        R1C
+        + crit(dataset="test")
+        + run("r", recall="0.92")
+        + per_dataset("r", "recall", {"test": "0.5", "train": "0.92"})
+        + TAG,
+        {("JF-THRESHOLD", "R1")},
+    ),
+    "dataset-value-recorded-per-dataset-passes": (
+        R1C
+        + crit(dataset="test")
+        + run("r", recall="0.1")
+        + per_dataset("r", "recall", {"test": "0.9", "train": "0.1"})
+        + TAG,
+        set(),
+    ),
+    "dataset-matched-by-context": (
+        R1C
+        + crit(dataset="test")
+        + run("r", recall="0.1")
+        + per_dataset("r", "recall", {"holdout": "0.9"})
+        + used("r", ("holdout", "test"))
+        + TAG,
+        set(),
+    ),
+    "dataset-recorded-elsewhere-only": (
+        R1C + crit(dataset="test") + run("r") + per_dataset("r", "recall", {"train": "0.9"}) + TAG,
         {("JF-DATASET", "R1")},
     ),
-    "dataset-by-context": (
-        req("R1", extra="; jf:hasCriterion :c1")
-        + CRITERION
-        + ':c1 jf:datasetRef "test" .'
-        + run("r")
-        + ':r jf:supports :R1 ; prov:qualifiedUsage [ jf:context "test" ] .',
+    "dataset-unknown-with-two-datasets": (
+        R1C + crit(dataset="test") + run("r") + used("r", ("a", "train"), ("b", "test")) + TAG,
+        {("JF-DATASET", "R1")},
+    ),
+    "dataset-single-used-dataset-matches": (
+        R1C + crit(dataset="test") + run("r") + used("r", ("b", "test")) + TAG,
         set(),
+    ),
+    "dataset-missing": (R1C + crit(dataset="test") + run("r") + TAG, {("JF-DATASET", "R1")}),
+    "no-dataset-but-several-recorded-warns": (
+        R1C
+        + CRITERION
+        + run("r")
+        + per_dataset("r", "recall", {"test": "0.5", "train": "0.9"})
+        + TAG,
+        {("JF-DATASETS", "R1")},
     ),
     "newest-run-failed": (
         req("R1")
         + run("ok", end="2026-01-01T00:00:00Z")
-        + run("broken", status="FAILED", end="2026-02-01T00:00:00Z")
+        + run("broken", status="failed", end="2026-02-01T00:00:00Z")
         + ":ok jf:supports :R1 . :broken jf:supports :R1 .",
         {("JF-FINISHED", "R1")},
     ),
     "only-failed-runs-is-unjustified": (
-        req("R1") + run("broken", status="FAILED") + ":broken jf:supports :R1 .",
+        req("R1") + run("broken", status="failed") + ":broken jf:supports :R1 .",
         {("JF-EVIDENCE", "R1"), ("JF-FINISHED", "R1")},
     ),
     "older-failed-run-is-fine": (
         req("R1")
-        + run("broken", status="FAILED", end="2026-01-01T00:00:00Z")
+        + run("broken", status="killed", end="2026-01-01T00:00:00Z")
         + run("ok", end="2026-02-01T00:00:00Z")
         + ":ok jf:supports :R1 . :broken jf:supports :R1 .",
         set(),
@@ -128,43 +279,46 @@ CASES = {
         set(),
     ),
     "newer-tagged-run-beats-model-scope": (
-        req("R1", extra="; jf:hasCriterion :c1")
+        req("R1", extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:modelScope "m"')
         + CRITERION
         + run("old", recall="0.95", end="2026-01-01T00:00:00Z")
         + run("new", recall="0.5", end="2026-02-01T00:00:00Z")
-        + ":v a jf:ModelVersion ; jf:supports :R1 ; jf:producedBy :old . :new jf:supports :R1 .",
+        + model("m", {1: ("old", ())})
+        + ":new jf:supports :R1 .",
         {("JF-THRESHOLD", "R1")},
     ),
     "commit-unknown": (
-        req("R1") + run("r", extra='; jf:gitCommitSha "abc"') + ":r jf:supports :R1 .",
+        req("R1") + run("r", extra='; jf:gitCommitSha "abc"') + TAG,
         {("JF-COMMIT", "R1")},
     ),
     "commit-known": (
         req("R1")
         + run("r", extra='; jf:gitCommitSha "abc"')
-        + ":r jf:supports :R1 ."
+        + TAG
         + ':k a jf:Commit ; jf:gitCommitSha "abc" .',
         set(),
     ),
     "stale": (
-        req("R1", extra="; jf:lastChangedIn :k")
+        req("R1")
         + run("r")
-        + ":r jf:supports :R1 ."
-        + ':k a jf:Commit ; jf:messageTitle "raise it" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .',
+        + TAG
+        + ':k a jf:Commit ; jf:messageTitle "raise it" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .'
+        + ':rev jf:requirementId "R1" ; jf:revisedIn :k .',
         {("JF-STALE", "R1")},
     ),
     "not-stale": (
-        req("R1", extra="; jf:lastChangedIn :k")
+        req("R1")
         + run("r")
-        + ":r jf:supports :R1 ."
-        + ':k a jf:Commit ; jf:messageTitle "x" ; prov:endedAtTime "2025-03-01T00:00:00Z"^^xsd:dateTime .',
+        + TAG
+        + ':k a jf:Commit ; jf:messageTitle "x" ; prov:endedAtTime "2025-03-01T00:00:00Z"^^xsd:dateTime .'
+        + ':rev jf:requirementId "R1" ; jf:revisedIn :k .',
         set(),
     ),
     "unknown-reference": (
         req("R1") + run("r") + ":r jf:supports :R1 , :NOPE .",
         {("JF-REFERENCE", "r")},
     ),
-    "parent-of-failing-child": (
+    "parent-of-unjustified-child": (
         req("P")
         + req("C", extra="; jf:parent :P")
         + req("G", extra="; jf:parent :C")
@@ -172,36 +326,79 @@ CASES = {
         + ":r jf:supports :P .",
         {("JF-EVIDENCE", "G"), ("JF-PARENT", "C"), ("JF-PARENT", "P")},
     ),
+    "parent-of-failing-child": (
+        req("P")
+        + req("C", extra="; jf:parent :P ; jf:hasCriterion :c1")
+        + CRITERION
+        + run("r", recall="0.1")
+        + ":r jf:supports :C .",
+        {("JF-THRESHOLD", "C"), ("JF-PARENT", "P")},
+    ),
+    "parent-of-stale-child": (
+        req("P")
+        + req("C", extra="; jf:parent :P")
+        + run("r")
+        + ":r jf:supports :C ."
+        + ':k a jf:Commit ; jf:messageTitle "edit" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .'
+        + ':rev jf:requirementId "C" ; jf:revisedIn :k .',
+        {("JF-STALE", "C"), ("JF-PARENT", "P")},
+    ),
     "draft-child-does-not-count": (
         req("P") + req("C", status="draft", extra="; jf:parent :P"),
         set(),
     ),
     "alias-fails-scoped-requirement": (
-        req("R1", extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m"')
+        req(
+            "R1",
+            extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:scopeAlias "champion" ; jf:modelScope "m@champion"',
+        )
         + CRITERION
-        + run("r", recall="0.5")
-        + ':v a jf:ModelVersion ; jf:alias "champion" ; jf:versionNumber 3 ; jf:producedBy :r ; jf:supports :R1 ; '
-        + 'jf:versionOf [ dcterms:title "m" ] .',
-        {("JF-ALIAS", "v"), ("JF-THRESHOLD", "R1")},
+        + run("r", recall="0.5", end="2026-01-01T00:00:00Z")
+        + run("later", recall="0.95", end="2026-02-01T00:00:00Z")
+        + ":later jf:supports :R1 ."
+        + model("m", {3: ("r", ("champion",))}),
+        {("JF-ALIAS", "m-v3")},
+    ),
+    "challenger-is-not-judged-by-a-champion-requirement": (
+        req(
+            "R1",
+            extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:scopeAlias "champion" ; jf:modelScope "m@champion"',
+        )
+        + CRITERION
+        + run("champ", recall="0.95", end="2026-01-01T00:00:00Z")
+        + run("chall", recall="0.5", end="2026-02-01T00:00:00Z")
+        + model("m", {1: ("champ", ("champion",)), 2: ("chall", ("challenger",))}),
+        set(),
     ),
     "alias-without-the-metric": (
-        req("R1", extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m"')
+        req("R1", extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:modelScope "m"')
         + CRITERION
-        + run("r", recall=None)
-        + ':v a jf:ModelVersion ; jf:alias "champion" ; jf:versionNumber 3 ; jf:producedBy :r ; '
-        + 'jf:versionOf [ dcterms:title "m" ] .',
-        {("JF-ALIAS", "v"), ("JF-EVIDENCE", "R1")},
+        + run("r", recall=None, end="2026-01-01T00:00:00Z")
+        + run("later", end="2026-02-01T00:00:00Z")
+        + ":later jf:supports :R1 ."
+        + model("m", {3: ("r", ("champion",))}),
+        {("JF-ALIAS", "m-v3")},
     ),
     "attestation-stale": (
-        req("R1", extra="; jf:hasAttestation :a ; jf:lastChangedIn :k")
+        req("R1", extra="; jf:hasAttestation :a")
         + ':a jf:attestedBy "Ada" ; dcterms:date "2025-01-01"^^xsd:date ; jf:supports :R1 .'
-        + ':k a jf:Commit ; jf:messageTitle "edit" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .',
+        + ':k a jf:Commit ; jf:messageTitle "edit" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .'
+        + ':rev jf:requirementId "R1" ; jf:revisedIn :k .',
         {("JF-ATTESTATION", "R1")},
     ),
     "attestation-current": (
-        req("R1", extra="; jf:hasAttestation :a ; jf:lastChangedIn :k")
+        req("R1", extra="; jf:hasAttestation :a")
         + ':a jf:attestedBy "Ada" ; dcterms:date "2026-04-01"^^xsd:date ; jf:supports :R1 .'
-        + ':k a jf:Commit ; jf:messageTitle "edit" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .',
+        + ':k a jf:Commit ; jf:messageTitle "edit" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .'
+        + ':rev jf:requirementId "R1" ; jf:revisedIn :k .',
+        set(),
+    ),
+    # The day of the commit, in its committer's time zone, is not "before" it.
+    "attestation-same-day-in-the-committers-zone": (
+        req("R1", extra="; jf:hasAttestation :a")
+        + ':a jf:attestedBy "Ada" ; dcterms:date "2026-03-01"^^xsd:date ; jf:supports :R1 .'
+        + ':k a jf:Commit ; jf:messageTitle "edit" ; prov:endedAtTime "2026-03-01T23:30:00-05:00"^^xsd:dateTime .'
+        + ':rev jf:requirementId "R1" ; jf:revisedIn :k .',
         set(),
     ),
 }
@@ -224,13 +421,164 @@ def test_rule_cases_with_both_engines(case: str, tmp_path: Path) -> None:
     store = _store(tmp_path, turtle)
     (tmp_path / "justify.toml").write_text("")
     config = load_config(tmp_path / "justify.toml")
-    fast = check(engine="fast", config=config, store=store)
-    reference = check(engine="pyshacl", config=config, store=store)
+    fast = judge(engine="fast", config=config, store=store)
+    reference = judge(engine="pyshacl", config=config, store=store)
     got = {(r.rule, r.focus.rsplit("/", 1)[-1]) for r in fast.results}
     assert got == expected
-    assert [(r.rule, r.focus, r.severity, r.value, r.message) for r in fast.results] == [
-        (r.rule, r.focus, r.severity, r.value, r.message) for r in reference.results
-    ]
+    assert fast.results == reference.results  # rule, focus, path, value, severity, message
+    # ... and so the whole judgement: statuses, criterion verdicts, ship verdicts.
+    assert fast.requirements == reference.requirements
+    assert fast.models == reference.models
+
+
+STALE_C = (
+    ':k a jf:Commit ; jf:messageTitle "edit" ; prov:endedAtTime "2026-03-01T00:00:00Z"^^xsd:dateTime .'
+    ':rev jf:requirementId "C" ; jf:revisedIn :k .'
+)
+CHAMPION = (
+    req(
+        "R1",
+        extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:scopeAlias "champion" ; jf:modelScope "m@champion"',
+    )
+    + CRITERION
+)
+
+# case -> (turtle, expected statuses, expected ship verdicts by version local name)
+JUDGEMENTS = {
+    "status-failing-beats-unjustified": (
+        req("R1", extra="; jf:hasCriterion :c1") + CRITERION + run("r", recall="0.1") + TAG,
+        {"R1": "failing"},
+        {},
+    ),
+    "status-warnings-do-not-change-it": (
+        req("R1") + run("r", extra='; jf:gitCommitSha "abc"') + TAG,
+        {"R1": "justified"},
+        {},
+    ),
+    "status-retired-and-draft": (
+        req("A", status="retired") + req("B", status="draft"),
+        {"A": "retired", "B": "draft"},
+        {},
+    ),
+    "parent-above-failing-child": (
+        req("P")
+        + req("C", extra="; jf:parent :P ; jf:hasCriterion :c1")
+        + CRITERION
+        + run("r", recall="0.1")
+        + ":r jf:supports :C .",
+        {"P": "failing", "C": "failing"},
+        {},
+    ),
+    "parent-above-stale-child": (
+        req("P") + req("C", extra="; jf:parent :P") + run("r") + ":r jf:supports :C ." + STALE_C,
+        {"P": "stale", "C": "stale"},
+        {},
+    ),
+    "parent-above-unjustified-child": (
+        req("P") + req("C", extra="; jf:parent :P"),
+        {"P": "unjustified", "C": "unjustified"},
+        {},
+    ),
+    "parent-above-draft-child": (
+        req("P") + req("C", status="draft", extra="; jf:parent :P"),
+        {"P": "justified", "C": "draft"},
+        {},
+    ),
+    "ship-by-alias": (
+        CHAMPION
+        + run("good", recall="0.95")
+        + run("bad", recall="0.1")
+        + model("m", {1: ("good", ("champion",)), 2: ("bad", ("challenger",))}),
+        {"R1": "justified"},
+        {"m-v1": "ship", "m-v2": "do not ship"},
+    ),
+    "ship-blocked-by-alias": (
+        CHAMPION + run("bad", recall="0.1") + model("m", {1: ("bad", ("champion",))}),
+        {"R1": "failing"},
+        {"m-v1": "do not ship"},
+    ),
+    "ship-by-bare-name-latest": (
+        req("R1", extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:modelScope "m"')
+        + CRITERION
+        + run("one", recall="0.1")
+        + run("two", recall="0.95")
+        + model("m", {1: ("one", ()), 2: ("two", ())}),
+        {"R1": "justified"},
+        {"m-v1": "do not ship", "m-v2": "ship"},
+    ),
+    "ship-by-version": (
+        req(
+            "R1",
+            extra='; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:scopeVersion 1 ; jf:modelScope "m/1"',
+        )
+        + CRITERION
+        + run("one", recall="0.95")
+        + run("two", recall="0.1")
+        + model("m", {1: ("one", ()), 2: ("two", ())}),
+        {"R1": "justified"},
+        {"m-v1": "ship", "m-v2": "do not ship"},
+    ),
+    # A requirement tagged on the run that produced a version applies to that version.
+    "ship-by-run-tag": (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + CRITERION
+        + run("r", recall="0.1")
+        + TAG
+        + model("m", {1: ("r", ("champion",))}),
+        {"R1": "failing"},
+        {"m-v1": "do not ship"},
+    ),
+    "ship-with-warnings": (
+        CHAMPION
+        + run("good", recall="0.95", extra='; jf:gitCommitSha "abc"')
+        + model("m", {1: ("good", ("champion",))}),
+        {"R1": "justified"},
+        {"m-v1": "ship with warnings"},
+    ),
+    "ship-blocked-by-a-parent": (
+        req("TOP")
+        + req("C", extra="; jf:parent :TOP")
+        + req("D", extra="; jf:parent :TOP")
+        + CHAMPION.replace(":R1 a", ":R1 jf:parent :TOP . :R1 a")
+        + run("good", recall="0.95")
+        + model("m", {1: ("good", ("champion",))}),
+        {"TOP": "unjustified", "R1": "justified", "C": "unjustified", "D": "unjustified"},
+        {"m-v1": "do not ship"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(JUDGEMENTS), ids=list(JUDGEMENTS))
+def test_statuses_and_ship_verdicts_with_both_engines(case: str, tmp_path: Path) -> None:
+    turtle, statuses, ships = JUDGEMENTS[case]
+    store = _store(tmp_path, turtle)
+    (tmp_path / "justify.toml").write_text("")
+    config = load_config(tmp_path / "justify.toml")
+    for engine in ("fast", "pyshacl"):
+        judgement = judge(engine=engine, config=config, store=store)
+        assert judgement.statuses == statuses, engine
+        verdicts = {m.iri.rsplit("/", 1)[-1]: m.verdict for m in judgement.models}
+        assert verdicts == ships, engine
+        for m in judgement.models:  # the reasons name the requirements and rules
+            if m.verdict != "ship":
+                assert all(" JF-" in reason or "no approved" in reason for reason in m.reasons)
+
+
+def test_a_nan_metric_says_why_it_fails(tmp_path: Path) -> None:
+    store = _store(tmp_path, CASES["nan-never-meets"][0])
+    (tmp_path / "justify.toml").write_text("")
+    judgement = judge(config=load_config(tmp_path / "justify.toml"), store=store)
+    (criterion,) = judgement.requirements["R1"].criteria
+    assert criterion.verdict == "not met" and criterion.value == "NaN"
+    assert criterion.reason.startswith("R1: recall is NaN in run r")
+
+
+def test_per_dataset_value_is_the_one_judged(tmp_path: Path) -> None:
+    store = _store(tmp_path, CASES["dataset-value-recorded-per-dataset"][0])
+    (tmp_path / "justify.toml").write_text("")
+    judgement = judge(config=load_config(tmp_path / "justify.toml"), store=store)
+    (criterion,) = judgement.requirements["R1"].criteria
+    assert (criterion.verdict, criterion.value, criterion.measured_on) == ("not met", "0.5", "test")
 
 
 def test_messages_name_the_requirement_and_what_to_do(tmp_path: Path) -> None:

@@ -10,13 +10,11 @@ reading the other's source.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -29,7 +27,7 @@ from justify.ntriples import XSD_DATETIME, Lines, Terms, literal, segment, typed
 from justify.progress import Progress
 from justify.provenance import import_record, now
 from justify.query import run_query
-from justify.requirements import find_requirement_files
+from justify.requirements import content_hash, find_requirement_files
 from justify.store import BackgroundLoader, GraphStore, open_store
 from justify.urls import strip_credentials
 from justify.vocab import JF, PROV, RDF, RDFS
@@ -38,7 +36,9 @@ TRAILER = "Justifies"
 # One record per commit: fields split by \x1f, the record ends with \x1f\0; then
 # the --name-status entries, NUL-terminated (-z).
 LOG_FORMAT = (
-    "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%cn%x1f%ce%x1f%ct%x1f"
+    # %aN/%aE: people as the repository's .mailmap resolves them; %aI: the author's
+    # own clock and offset, so that "the day of the commit" is the day its author saw.
+    "%x1e%H%x1f%P%x1f%aN%x1f%aE%x1f%aI%x1f%cN%x1f%cE%x1f%cI%x1f"
     f"%(trailers:key={TRAILER},valueonly,separator=%x2C)%x1f%B%x1f"
 )
 LOG_ARGS = ["-z", "--name-status", "-M", "--diff-merges=first-parent", f"--format={LOG_FORMAT}"]
@@ -87,9 +87,9 @@ class Commit:
     sha: str
     parents: list[str]
     author: tuple[str, str]
-    author_time: int
+    author_time: str  # ISO 8601 with the author's offset
     committer: tuple[str, str]
-    commit_time: int
+    commit_time: str
     trailers: list[str]
     message: str
     changes: list[tuple[str, str, str | None]] = field(default_factory=list)
@@ -253,9 +253,9 @@ def parse_record(record: bytes) -> Commit:
         sha=decode(sha),
         parents=decode(parents).split(),
         author=(decode(an), decode(ae)),
-        author_time=int(at or 0),
+        author_time=decode(at),
         committer=(decode(cn), decode(ce)),
-        commit_time=int(ct or 0),
+        commit_time=decode(ct),
         trailers=[t.strip() for t in decode(trailers).split(",") if t.strip()],
         message=decode(message).strip(),
     )
@@ -286,13 +286,13 @@ def _requirement_hashes(text: str) -> dict[str, str]:
     result = {}
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and isinstance(item.get("id"), str):
-            canonical = json.dumps(item, sort_keys=True, default=str, ensure_ascii=False)
-            result[item["id"]] = hashlib.sha256(canonical.encode()).hexdigest()
+            result[item["id"]] = content_hash(item)
     return result
 
 
-def requirement_changes(repo: GitRepo, paths: list[str]) -> dict[str, tuple[str, int]]:
-    """Requirement id -> (sha, commit time) of the last commit that changed its content.
+def requirement_changes(repo: GitRepo, paths: list[str]) -> dict[str, tuple[str, int, str]]:
+    """Requirement id -> (sha, commit time, content hash) of the last commit that changed
+    its content.
 
     One ``git log`` lists the commits touching requirement files; one
     ``git cat-file --batch`` reads every version of those files.
@@ -338,7 +338,7 @@ def requirement_changes(repo: GitRepo, paths: list[str]) -> dict[str, tuple[str,
     touched.sort(key=lambda t: t[1])
     current: dict[str, dict[str, str]] = {}
     last_hash: dict[str, str] = {}
-    changed: dict[str, tuple[str, int]] = {}
+    changed: dict[str, tuple[str, int, str]] = {}
     for sha, ct, files in touched:
         for name in files:
             text = contents.get(f"{sha}:{name}")
@@ -349,16 +349,15 @@ def requirement_changes(repo: GitRepo, paths: list[str]) -> dict[str, tuple[str,
         for rid, digest in merged.items():
             if last_hash.get(rid) != digest:
                 last_hash[rid] = digest
-                changed[rid] = (sha, ct)
+                changed[rid] = (sha, ct, digest)
     return changed
 
 
 # ------------------------------------------------------------------- triples
 
 
-def _time(seconds: int) -> str:
-    moment = datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
-    return typed(moment, XSD_DATETIME)
+def _time(iso: str) -> str:
+    return typed(iso or "1970-01-01T00:00:00Z", XSD_DATETIME)
 
 
 class GitText:
@@ -377,7 +376,9 @@ class GitText:
         return f"<{self.minter.base}commit/{sha}>"
 
     def person(self, name: str, email: str) -> str:
-        node = f"<{self.minter.base}person/{segment(email.lower() or name)}>"
+        # Name and email together: people who share a placeholder email (none@none in
+        # old imports) stay apart; a .mailmap merges the spellings of one person.
+        node = f"<{self.minter.base}person/{segment(email.lower())}/{segment(name)}>"
         if node not in self.people:
             self.people.add(node)
             add = self.out.add
@@ -444,9 +445,17 @@ class GitText:
         add(node, J.pointsTo, self.commit_iri(sha))
         add(node, J.inRepository, self.repo)
 
-    def last_change(self, rid: str, sha: str) -> None:
-        req = f"<{self.minter.requirement(rid).value}>"
-        self.out.add(req, J.lastChangedIn, self.commit_iri(sha))
+    def revision(self, rid: str, digest: str, sha: str) -> None:
+        """The commit that last changed a requirement's own content, as Git's data: the
+        judgement joins it with the loaded requirement by id."""
+        node = f"{self.repo[:-1]}/requirement-revision/{segment(rid)}>"
+        add = self.out.add
+        add(node, TYPE, J.RequirementRevision)
+        add(node, TYPE, P.Entity)
+        add(node, J.requirementId, literal(rid))
+        add(node, J.contentHash, literal(digest))
+        add(node, J.revisedIn, self.commit_iri(sha))
+        add(node, LABEL, literal(f"revision of {rid} in {sha[:8]}"))
 
 
 # ------------------------------------------------------------------- import
@@ -491,7 +500,7 @@ def _delete_rewritten(graph: NamedNode) -> str:
     DELETE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }} WHERE {{
       GRAPH <{graph.value}> {{
         {{ ?s a jf:GitRef }} UNION {{ ?s a jf:Repository }} UNION {{ ?s a jf:Import }}
-        UNION {{ ?s a jf:SourceGraph }} UNION {{ ?s jf:lastChangedIn ?any }}
+        UNION {{ ?s a jf:SourceGraph }} UNION {{ ?s a jf:RequirementRevision }}
         ?s ?p ?o }} }}"""
 
 
@@ -580,8 +589,8 @@ def import_git(
             )
     requirement_paths = _requirement_paths(config, git.root)
     changes = requirement_changes(git, requirement_paths) if has_history else {}
-    for rid, (sha, _) in sorted(changes.items()):
-        text.last_change(rid, sha)
+    for rid, (sha, _, digest) in sorted(changes.items()):
+        text.revision(rid, digest, sha)
 
     commit_progress = Progress(
         "git commits", total=total if full else len(new or []), enabled=progress

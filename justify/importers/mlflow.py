@@ -53,6 +53,14 @@ GIT_BRANCH_TAG = "mlflow.source.git.branch"
 GIT_REPO_TAG = "mlflow.source.git.repoURL"
 PARENT_TAG = "mlflow.parentRunId"
 CONTEXT_TAG = "mlflow.data.context"
+# MLflow's run states in the words every source shares (the judgement reads these).
+RUN_STATUSES = {
+    "FINISHED": "finished",
+    "FAILED": "failed",
+    "KILLED": "killed",
+    "RUNNING": "running",
+    "SCHEDULED": "running",
+}
 PAGE_SIZE = 1000
 HISTORY_THREADS = 8  # concurrent get_metric_history calls; a server answers them in parallel
 # MLflow retries an unreachable server for minutes by default; fail in seconds
@@ -423,6 +431,7 @@ class GraphText:
         self.datasets: set[str] = set()
         self.metric_count = 0
         self.unknown: dict[str, set[str]] = {}
+        self.dataset_values: dict[str, tuple[Any, str, str]] = {}
 
     def iri(self, *parts: str) -> str:
         return "<" + self.base + "/".join(segment(p) for p in parts) + ">"
@@ -486,7 +495,7 @@ class GraphText:
         add(node, J.runId, literal(info.run_id))
         add(node, TITLE, literal(name))
         add(node, LABEL, literal(f"run {name} ({info.run_id[:8]})"))
-        add(node, J.runStatus, literal(info.status))
+        add(node, J.runStatus, literal(RUN_STATUSES.get(str(info.status), "running")))
         add(node, J.lifecycleStage, literal(info.lifecycle_stage))
         add(node, J.inExperiment, self.iri("experiment", info.experiment_id))
         if info.user_id:
@@ -559,13 +568,29 @@ class GraphText:
             if metric.dataset_name and metric.dataset_digest:
                 dataset = self.iri("dataset", metric.dataset_name, metric.dataset_digest)
                 add(m, J.onDataset, dataset)
-                if run:
-                    # The run's own measurement of this key was computed on that dataset.
-                    add(
-                        self.iri("run", model.source_run_id, "metric", metric.key),
-                        J.onDataset,
-                        dataset,
-                    )
+                run_id = getattr(metric, "run_id", None) or model.source_run_id
+                if run_id:
+                    self.dataset_value(run_id, metric, dataset)
+
+    def dataset_value(self, run_id: str, metric: Any, dataset: str) -> None:
+        """MLflow 3 records which dataset a value was computed on only on the logged
+        model; the run keeps the last value of the key, whatever its dataset. So each
+        (key, dataset) gets a measurement of its own on the run, beside the run's
+        latest value: a criterion naming a dataset is judged on that one."""
+        digest = metric.dataset_name + "/" + (metric.dataset_digest or "")
+        m = self.iri("run", run_id, "metric", metric.key, "dataset", digest)
+        previous = self.dataset_values.get(m)
+        order = (metric.timestamp or 0, metric.step or 0)
+        if previous is None or (previous[0].timestamp or 0, previous[0].step or 0) <= order:
+            self.dataset_values[m] = (metric, self.iri("run", run_id), dataset)
+
+    def flush_dataset_values(self) -> None:
+        """Write the latest value of each (run, key, dataset)."""
+        for m, (metric, run, dataset) in sorted(self.dataset_values.items()):
+            self.out.add(run, J.hasMeasurement, m)
+            self.out.add(m, J.onDataset, dataset)
+            self._measurement(m, metric)
+        self.dataset_values.clear()
 
     def registered_model(self, model: Any) -> None:
         add, node = self.out.add, self.iri("registered-model", model.name)
@@ -575,7 +600,7 @@ class GraphText:
         add(node, LABEL, literal(f"registered model {model.name}"))
         self._pairs(node, "tag", J.hasTag, J.Tag, model.tags or {})
 
-    def version(self, v: Any, aliases: list[str], supports: list[str]) -> None:
+    def version(self, v: Any, aliases: list[str]) -> None:
         add = self.out.add
         model = self.iri("registered-model", v.name)
         node = self.iri("registered-model", v.name, "version", str(v.version))
@@ -597,8 +622,6 @@ class GraphText:
         if model_id:
             add(node, J.loggedModel, self.iri("model", model_id))
         self._pairs(node, "tag", J.hasTag, J.Tag, v.tags or {})
-        for rid in supports:
-            add(node, J.supports, self.requirement(rid))
 
 
 def _metric_objects(data: Any) -> list[Any]:
@@ -650,7 +673,7 @@ def _previous_import(store: GraphStore, graph: NamedNode) -> PreviousImport:
     return PreviousImport(
         watermark,
         frozenset(r["id"] for r in runs if r["id"]),
-        frozenset(r["id"] for r in runs if r["id"] and r["status"] == "RUNNING"),
+        frozenset(r["id"] for r in runs if r["id"] and r["status"] == "running"),
     )
 
 
@@ -739,8 +762,9 @@ def import_mlflow(
         deleted = reader.deleted_run_ids(ids) if ids else set()
         models = reader.logged_models(ids)
         registered, versions = reader.registry()
-        scoped, scope_warnings = scoped_versions(index, registered, versions)
-        warnings.extend(scope_warnings)
+        # Which versions the requirements name only decides which metric histories
+        # are worth a call each; what the scope resolves to is the judgement's business.
+        scoped, _ = scoped_versions(index, registered, versions)
         # Evidence runs get the full history of the metrics their requirements name.
         wanted: dict[str, set[str]] = {}
         for rid, found in scoped.items():
@@ -758,18 +782,14 @@ def import_mlflow(
             text.experiment(e)
         for model in models:
             text.logged_model(model)
+        text.flush_dataset_values()
         aliases: dict[tuple[str, str], list[str]] = {}
         for m in registered:
             text.registered_model(m)
             for alias, number in (m.aliases or {}).items():
                 aliases.setdefault((m.name, str(number)), []).append(alias)
-        supports: dict[tuple[str, str], list[str]] = {}
-        for rid, found in scoped.items():
-            for v in found:
-                supports.setdefault((v.name, str(v.version)), []).append(rid)
         for v in versions:
-            number = (v.name, str(v.version))
-            text.version(v, sorted(aliases.get(number, [])), supports.get(number, []))
+            text.version(v, sorted(aliases.get((v.name, str(v.version)), [])))
         for rid, run_ids in sorted(text.unknown.items()):
             listed = ", ".join(sorted(r[:8] for r in run_ids))
             warnings.append(

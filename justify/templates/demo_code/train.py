@@ -102,22 +102,39 @@ def main(tracking_uri: str) -> dict[str, str]:
                         recall = recall_score(y_test, model.predict(X_test))
                         mlflow.log_metric("test_recall", recall, step=step)
                     predicted = model.predict(X_test)
-                    if name == "candidate":
-                        info = mlflow.sklearn.log_model(
-                            model, name="model", input_example=X_train.head(2)
+                    if name != "candidate":
+                        mlflow.log_metric(
+                            "test_precision", precision_score(y_test, predicted), dataset=test_ds
                         )
                         mlflow.log_metric(
-                            "test_recall",
-                            recall_score(y_test, predicted),
-                            step=4,
-                            dataset=test_ds,
-                            model_id=info.model_id,
+                            "recall_gap_size", recall_gap(y_test, predicted, small), dataset=test_ds
                         )
+                        continue
+                    # The candidate is logged as a model; metrics logged with the model's id
+                    # and a dataset record which dataset each value was computed on.
+                    info = mlflow.sklearn.log_model(
+                        model, name="model", input_example=X_train.head(2)
+                    )
+                    on_test = {"dataset": test_ds, "model_id": info.model_id}
                     mlflow.log_metric(
-                        "test_precision", precision_score(y_test, predicted), dataset=test_ds
+                        "test_recall", recall_score(y_test, predicted), step=4, **on_test
                     )
                     mlflow.log_metric(
-                        "recall_gap_size", recall_gap(y_test, predicted, small), dataset=test_ds
+                        "test_precision", precision_score(y_test, predicted), **on_test
+                    )
+                    mlflow.log_metric(
+                        "recall_gap_size", recall_gap(y_test, predicted, small), **on_test
+                    )
+                    # The fairness gap evaluated on the training data too, afterwards: the
+                    # run's latest value of the key is now the (smaller) training gap, and
+                    # only the per-dataset judgement still judges REQ-FAIR-1 on the test set.
+                    train_small = X_train["mean radius"] < X_train["mean radius"].median()
+                    mlflow.log_metric(
+                        "recall_gap_size",
+                        recall_gap(y_train, model.predict(X_train), train_small),
+                        step=1,
+                        dataset=train_ds,
+                        model_id=info.model_id,
                     )
             if not client.search_registered_models(filter_string=f"name = '{MODEL}'"):
                 client.create_registered_model(MODEL, tags={"domain": "screening"})

@@ -1,0 +1,759 @@
+"""The judgement: the one place where justify decides.
+
+For every requirement: its status, its current evidence, and for each criterion
+the value it is judged on, the dataset that value was measured on, the comparator,
+the threshold and the verdict; for every model version: whether it may ship, and
+why. The shapes are the definition (``shapes/derivations.ttl`` derives evidence,
+scope and values; ``shapes/justification.ttl`` states the rules); the engines of
+:mod:`justify.check` run them on an in-memory copy of the graph; this module turns
+their results into a typed :class:`Judgement`, records it in the store, and reads
+it back. ``check``, ``trace``, ``report``, ``history`` and the explorer only
+render a ``Judgement``: none of them picks evidence, compares a value or decides a
+status or a ship verdict.
+
+Status precedence (documented in the README): retired; draft; then, for approved
+requirements, failing (a violation about it), unjustified (rule JF-EVIDENCE),
+stale (rule JF-STALE), justified. Warnings never change a status otherwise. A
+parent's status is the worst of its own and its approved children's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import rdflib
+from pyoxigraph import Literal, NamedNode, Triple
+
+from justify.check import (
+    ENGINES,
+    FAIL_ON,
+    CheckResult,
+    RuleInfo,
+    configure_rules,
+    derive,
+    load_shapes,
+    rule_infos,
+    run_fast,
+    run_pyshacl,
+)
+from justify.config import Config, load_config
+from justify.errors import UsageError
+from justify.iris import Minter
+from justify.provenance import now
+from justify.query import run_query
+from justify.store import GraphStore, open_store
+from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS, SH
+
+# Graphs the judgement owns: it writes them, and never reads them as input.
+DERIVED_GRAPH = "derived"
+CHECK_GRAPH = "check"
+HISTORY_GRAPH = "history"
+JUDGEMENT_GRAPHS = (DERIVED_GRAPH, CHECK_GRAPH, HISTORY_GRAPH)
+
+# Requirement statuses, worst first; drafts and retired ones are not judged.
+STATUS_ORDER = ("failing", "unjustified", "stale", "justified")
+REQUIREMENT_STATUSES = (*STATUS_ORDER, "draft", "retired")
+CRITERION_VERDICTS = ("met", "not met", "no evidence", "not judged")
+SHIP_VERDICTS = ("ship", "ship with warnings", "do not ship")
+SEVERITY_RANK = {"violation": 0, "warning": 1, "info": 2}
+# Rules whose results are about one criterion of their requirement (sh:value).
+CRITERION_RULES = ("JF-METRIC", "JF-DATASET", "JF-THRESHOLD")
+SEVERITY_IRIS = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
+
+
+@dataclass(frozen=True)
+class CriterionVerdict:
+    """One acceptance criterion as judged on the current evidence."""
+
+    iri: str
+    label: str
+    metric: str
+    op: str
+    threshold: float
+    dataset: str | None
+    verdict: str  # one of CRITERION_VERDICTS
+    run: str | None = None  # the run judged (the current evidence)
+    value: str | None = None  # the value judged, as recorded
+    measured_on: str | None = None  # the dataset that value was measured on, if recorded
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RequirementStatus:
+    """One requirement as judged: its status, evidence and criteria."""
+
+    id: str
+    iri: str
+    title: str
+    kind: str
+    status: str
+    file: str
+    line: int
+    declared: str = "draft"
+    parents: tuple[str, ...] = ()
+    children: tuple[str, ...] = ()
+    current_evidence: str | None = None  # run IRI
+    current_evidence_name: str | None = None
+    evidence: tuple[str, ...] = ()  # every evidence run (IRIs), the current one among them
+    scoped_version: str | None = None  # model version IRI
+    last_changed_in: str | None = None  # commit IRI
+    content_hash: str = ""
+    criteria: tuple[CriterionVerdict, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShipVerdict:
+    """Whether one registered model version may ship, by the same policy as the exit code."""
+
+    iri: str
+    model: str
+    version: int
+    aliases: tuple[str, ...]
+    run: str | None
+    verdict: str  # one of SHIP_VERDICTS
+    requirements: tuple[tuple[str, str], ...]  # (id, status) of those that apply
+    reasons: tuple[str, ...]
+
+    @property
+    def may_ship(self) -> bool:
+        return self.verdict != "do not ship"
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} version {self.version}" + "".join(f" @{a}" for a in self.aliases)
+
+
+@dataclass
+class Judgement:
+    """The whole judgement of one check: results, requirements, model versions."""
+
+    results: list[CheckResult]
+    requirements: dict[str, RequirementStatus] = field(default_factory=dict)
+    models: list[ShipVerdict] = field(default_factory=list)
+    engine: str = "fast"
+    rules: dict[str, RuleInfo] = field(default_factory=dict)
+    fail_on: str = "violation"
+    judged_at: str = ""
+    fingerprint: str = ""
+    # Set when read back: the graph changed after this judgement was recorded.
+    changed_since: bool = False
+    # What the rules derived (current evidence, scope, ...), recorded with the judgement.
+    derived: list[Triple] = field(default_factory=list, repr=False)
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        return {rid: r.status for rid, r in self.requirements.items()}
+
+    @functools.cached_property
+    def _by_iri(self) -> dict[str, RequirementStatus]:
+        return {req.iri: req for req in self.requirements.values()}
+
+    def requirement_of(self, result: CheckResult) -> RequirementStatus | None:
+        """The requirement a result is about (its focus), if it is one."""
+        return self._by_iri.get(result.focus)
+
+    def results_about(self, iri: str) -> list[CheckResult]:
+        return [r for r in self.results if r.focus == iri]
+
+    def count(self, severity: str) -> int:
+        return sum(1 for r in self.results if r.severity == severity)
+
+    def exit_code(self, fail_on: str | None = None) -> int:
+        return 1 if any(blocks(r, fail_on or self.fail_on) for r in self.results) else 0
+
+    def model(self, iri: str) -> ShipVerdict | None:
+        return next((m for m in self.models if m.iri == iri), None)
+
+
+CheckReport = Judgement  # the name earlier versions used
+
+
+def blocks(result: CheckResult, fail_on: str) -> bool:
+    """Whether a result reaches ``fail_on``: the one policy of the exit code and of
+    every ship verdict."""
+    if fail_on == "never":
+        return False
+    limit = SEVERITY_RANK.get(fail_on, 0)
+    return SEVERITY_RANK.get(result.severity, 0) <= limit
+
+
+# ----------------------------------------------------------------- judging
+
+
+def _settings(config: Config) -> tuple[dict[str, str], tuple[str, ...]]:
+    bad = [item for item in config.rule_severity if "=" not in item]
+    if bad:
+        raise UsageError(
+            f"rule_severity entry {bad[0]!r} is not RULE=severity",
+            hint='for example: rule_severity = ["JF-STALE=violation"]',
+        )
+    severities = dict(item.split("=", 1) for item in config.rule_severity)
+    return severities, tuple(config.disabled_rules)
+
+
+def _check_fail_on(fail_on: str) -> str:
+    if fail_on not in FAIL_ON:
+        raise UsageError(
+            f"unknown fail_on value {fail_on!r}", hint="use one of: " + ", ".join(FAIL_ON)
+        )
+    return fail_on
+
+
+def input_graphs(store: GraphStore, minter: Minter) -> list[str]:
+    """The graphs a judgement reads: every graph but those the judgement writes."""
+    own = {minter.graph(name).value for name in JUDGEMENT_GRAPHS}
+    return sorted(name for name in store.graph_names() if name not in own)
+
+
+def fingerprint(store: GraphStore, config: Config, shapes: rdflib.Graph, fail_on: str) -> str:
+    """What a judgement depends on: the input graphs (their sizes and import records),
+    the shapes and the rule settings. A record whose fingerprint differs is older than
+    the graph."""
+    minter = Minter(config.base_iri)
+    sizes = store.graph_sizes()
+    graphs = {name: sizes.get(name, 0) for name in input_graphs(store, minter)}
+    imports = run_query(
+        store,
+        "SELECT ?graph ?ended WHERE { ?i a jf:Import ; jf:importedInto ?graph ; "
+        "prov:endedAtTime ?ended }",
+    ).values()
+    shape_lines = sorted(
+        line for line in shapes.serialize(format="nt").splitlines() if "_:" not in line
+    )
+    data = {
+        "graphs": graphs,
+        "imports": sorted(f"{r['graph']} {r['ended']}" for r in imports),
+        "shapes": hashlib.sha256("\n".join(shape_lines).encode()).hexdigest(),
+        "disabled": sorted(config.disabled_rules),
+        "severity": sorted(config.rule_severity),
+        "fail_on": fail_on,
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def judge(
+    *,
+    engine: str = "fast",
+    fail_on: str | None = None,
+    config: Config | None = None,
+    store: GraphStore | None = None,
+) -> Judgement:
+    """Judge every requirement and model version, in memory: nothing is written.
+
+    ``fail_on`` (default: the ``fail_on`` setting) decides which results stop a model
+    version from shipping, exactly as it decides the exit code.
+    """
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}", hint="use one of: " + ", ".join(ENGINES))
+    config = config or load_config()
+    fail_on = _check_fail_on(fail_on or config.fail_on)
+    store = store or open_store(config)
+    shapes = load_shapes(config.path(p) for p in config.shapes)
+    severities, disabled = _settings(config)
+    configure_rules(shapes, disabled=disabled, severities=severities)
+    minter = Minter(config.base_iri)
+    print_ = fingerprint(store, config, shapes, fail_on)
+    workspace = store.snapshot(input_graphs(store, minter))
+    derived = minter.graph(DERIVED_GRAPH)
+    if engine == "fast":
+        results = run_fast(workspace, shapes, derived)
+    else:
+        results = run_pyshacl(workspace, shapes, derived)
+        # The renderers read the derivations too: the fast engine's rules give them
+        # (the engine comparison proves both derive the same).
+        derive(workspace, shapes, derived)
+    judgement = _assemble(
+        workspace, results, engine=engine, fail_on=fail_on, severities=severities,
+        disabled=disabled,
+    )  # fmt: skip
+    judgement.rules = rule_infos(shapes)
+    judgement.fingerprint = print_
+    judgement.derived = [q.triple for q in workspace.quads(derived)]
+    return judgement
+
+
+def check(
+    *,
+    engine: str = "fast",
+    fail_on: str | None = None,
+    record: bool = True,
+    allow_empty: bool = False,
+    config: Config | None = None,
+    store: GraphStore | None = None,
+) -> Judgement:
+    """``justify check``: judge, and (``record``) keep the judgement and the status
+    changes in the store.
+
+    Fails closed: without a configuration file, or with no requirement in the store,
+    it raises ``UsageError`` (exit 2) instead of passing on nothing, unless
+    ``allow_empty``.
+    """
+    config = config or load_config()
+    store = store or open_store(config)
+    if not allow_empty:
+        if config.file is None:
+            raise UsageError(
+                f"no justify configuration (justify.toml or [tool.justify] in pyproject.toml) "
+                f"in {config.root} or above; nothing would be checked",
+                hint="run `justify init` in the project, run the check from the project's "
+                "folder, or pass --allow-empty to accept an empty check",
+            )
+        if not run_query(store, "ASK { ?r a jf:Requirement }").boolean:
+            raise UsageError(
+                f"no requirement in the store at {store.location}; nothing would be checked",
+                hint="run `justify load` (or `justify sync`) first, or pass --allow-empty",
+            )
+    judgement = judge(engine=engine, fail_on=fail_on, config=config, store=store)
+    if record:
+        from justify.history import record as record_judgement  # history renders judgements
+
+        record_judgement(judgement, config=config, store=store)
+    return judgement
+
+
+def _rows(store: GraphStore, sparql: str) -> list[dict[str, str | None]]:
+    return run_query(store, sparql).values()
+
+
+def _assemble(
+    workspace: GraphStore,
+    results: list[CheckResult],
+    *,
+    engine: str,
+    fail_on: str,
+    severities: dict[str, str],
+    disabled: tuple[str, ...],
+) -> Judgement:
+    heads = _rows(
+        workspace,
+        """SELECT ?r ?id ?title ?kind ?status ?file ?line ?hash ?current ?currentName ?scoped
+                  ?changed WHERE {
+             ?r a jf:Requirement ; dcterms:identifier ?id ; jf:status ?status .
+             OPTIONAL { ?r dcterms:title ?title } OPTIONAL { ?r jf:kind ?kind }
+             OPTIONAL { ?r jf:sourceFile ?file } OPTIONAL { ?r jf:sourceLine ?line }
+             OPTIONAL { ?r jf:contentHash ?hash }
+             OPTIONAL { ?r jf:currentEvidence ?current .
+                        OPTIONAL { ?current dcterms:title ?currentName } }
+             OPTIONAL { ?r jf:scopedVersion ?scoped }
+             OPTIONAL { ?r jf:lastChangedIn ?changed } } ORDER BY ?id ?changed""",
+    )
+    links = _rows(
+        workspace,
+        """SELECT ?child ?parent WHERE { ?c jf:parent ?p . ?c dcterms:identifier ?child .
+           ?p dcterms:identifier ?parent }""",
+    )
+    criteria = _rows(
+        workspace,
+        """SELECT ?r ?c ?label ?key ?op ?threshold ?dataset ?position WHERE {
+             ?r a jf:Requirement ; jf:hasCriterion ?c . ?c jf:metricKey ?key ;
+             jf:comparator ?op ; jf:threshold ?threshold .
+             OPTIONAL { ?c rdfs:label ?label } OPTIONAL { ?c jf:datasetRef ?dataset }
+             OPTIONAL { ?c jf:position ?position } }""",
+    )
+    judged = _rows(
+        workspace,
+        """SELECT ?r ?c ?value ?on WHERE {
+             ?r jf:currentEvidence ?run ; jf:hasCriterion ?c .
+             ?run jf:hasMeasurement ?m . ?m jf:judgedFor ?c ; jf:value ?value .
+             OPTIONAL { ?m jf:onDataset ?d . ?d dcterms:title ?on } }""",
+    )
+    evidence: dict[str, set[str]] = {}
+    for row in _rows(workspace, "SELECT ?r ?run WHERE { ?run jf:evidenceOf ?r }"):
+        evidence.setdefault(row["r"] or "", set()).add(row["run"] or "")
+    parents: dict[str, list[str]] = {}
+    children: dict[str, list[str]] = {}
+    for link in links:
+        parents.setdefault(link["child"] or "", []).append(link["parent"] or "")
+        children.setdefault(link["parent"] or "", []).append(link["child"] or "")
+    by_focus: dict[str, list[CheckResult]] = {}
+    for result in results:
+        by_focus.setdefault(result.focus, []).append(result)
+    values = {(row["r"], row["c"]): row for row in judged}
+
+    reqs: dict[str, RequirementStatus] = {}
+    for row in heads:
+        rid = row["id"] or ""
+        if rid in reqs:
+            continue  # a second last change (several repositories): the first is enough
+        iri, declared = row["r"] or "", row["status"] or "draft"
+        mine = by_focus.get(iri, [])
+        verdicts = []
+        for c in sorted(
+            (c for c in criteria if c["r"] == iri),
+            key=lambda c: (int(c["position"] or 0), c["c"] or ""),
+        ):
+            verdicts.append(
+                _criterion(c, declared, row["current"], values.get((iri, c["c"])), mine)
+            )
+        reqs[rid] = RequirementStatus(
+            id=rid,
+            iri=iri,
+            title=row["title"] or "",
+            kind=row["kind"] or "",
+            status=_own_status(declared, mine),
+            file=row["file"] or "",
+            line=int(row["line"] or 1),
+            declared=declared,
+            parents=tuple(sorted(set(parents.get(rid, [])))),
+            children=tuple(sorted(set(children.get(rid, [])))),
+            current_evidence=row["current"],
+            current_evidence_name=row["currentName"],
+            evidence=tuple(sorted(evidence.get(iri, ()))),
+            scoped_version=row["scoped"],
+            last_changed_in=row["changed"],
+            content_hash=row["hash"] or "",
+            criteria=tuple(verdicts),
+        )
+    reqs = _with_parents(reqs)
+    if "JF-PARENT" not in disabled:
+        results = [*results, *_parent_results(reqs, severities.get("JF-PARENT"))]
+    results = sorted(
+        set(results), key=lambda r: (r.rule, r.focus, r.severity, r.value or "", r.message)
+    )
+    judgement = Judgement(
+        results=results,
+        requirements=dict(sorted(reqs.items())),
+        engine=engine,
+        fail_on=fail_on,
+        judged_at=now().isoformat(timespec="seconds").replace("+00:00", "Z"),
+    )
+    judgement.models = _ship_verdicts(workspace, judgement)
+    return judgement
+
+
+def _criterion(
+    c: dict[str, str | None],
+    declared: str,
+    current: str | None,
+    judged: dict[str, str | None] | None,
+    results: list[CheckResult],
+) -> CriterionVerdict:
+    about = [r for r in results if r.rule in CRITERION_RULES and r.value == c["c"]]
+    failing = [r for r in about if r.severity == "violation"] or about
+    if declared != "approved":
+        verdict, reason = "not judged", f"the requirement is {declared}"
+    elif failing:
+        verdict, reason = "not met", failing[0].message
+    elif current is None:
+        verdict, reason = "no evidence", "no current evidence"
+    elif judged is not None:
+        verdict, reason = "met", ""
+    else:
+        verdict, reason = "not judged", "the rules that judge it are switched off"
+    return CriterionVerdict(
+        iri=c["c"] or "",
+        label=c["label"] or f"{c['key']} {c['op']} {c['threshold']}",
+        metric=c["key"] or "",
+        op=c["op"] or "",
+        threshold=float(c["threshold"] or "nan"),
+        dataset=c["dataset"],
+        verdict=verdict,
+        run=current if declared == "approved" else None,
+        value=judged["value"] if judged else None,
+        measured_on=judged["on"] if judged else None,
+        reason=reason,
+    )
+
+
+def _own_status(declared: str, results: list[CheckResult]) -> str:
+    """The precedence: failing, unjustified, stale, justified (for approved ones)."""
+    if declared != "approved":
+        return declared
+    rules = {r.rule for r in results}
+    if any(r.severity == "violation" and r.rule not in ("JF-EVIDENCE",) for r in results):
+        return "failing"
+    if "JF-EVIDENCE" in rules:
+        return "unjustified"
+    if "JF-STALE" in rules:
+        return "stale"
+    return "justified"
+
+
+def _worse(a: str, b: str) -> str:
+    order = {s: i for i, s in enumerate(STATUS_ORDER)}
+    return a if order.get(a, 9) <= order.get(b, 9) else b
+
+
+def _with_parents(reqs: dict[str, RequirementStatus]) -> dict[str, RequirementStatus]:
+    """A parent is at most as good as its approved children, whatever the severities."""
+    final: dict[str, str] = {}
+
+    def status_of(rid: str, path: frozenset[str]) -> str:
+        if rid in final:
+            return final[rid]
+        req = reqs[rid]
+        status = req.status
+        if req.declared == "approved":
+            for child in req.children:
+                if child in reqs and child not in path and reqs[child].declared == "approved":
+                    status = _worse(status, status_of(child, path | {rid}))
+        final[rid] = status
+        return status
+
+    return {rid: dataclasses.replace(req, status=status_of(rid, frozenset())) for rid, req in
+            reqs.items()}  # fmt: skip
+
+
+def _parent_results(reqs: dict[str, RequirementStatus], level: str | None) -> Iterator[CheckResult]:
+    """Rule JF-PARENT, from the statuses: an approved parent is not justified while an
+    approved sub-requirement is failing, unjustified or stale."""
+    for parent in reqs.values():
+        if parent.declared != "approved":
+            continue
+        for cid in parent.children:
+            child = reqs.get(cid)
+            if child is None or child.declared != "approved" or child.status == "justified":
+                continue
+            severity = level or ("warning" if child.status == "stale" else "violation")
+            yield CheckResult(
+                "JF-PARENT",
+                parent.iri,
+                severity,
+                f"{parent.id} cannot be justified while its sub-requirement {cid} is "
+                f"{child.status}; fix {cid} first",
+                child.iri,
+                JF.hasSupport.value,
+                None,
+                True,
+            )
+
+
+def _ship_verdicts(workspace: GraphStore, judgement: Judgement) -> list[ShipVerdict]:
+    rows = _rows(
+        workspace,
+        """SELECT ?v ?model ?number ?alias ?run WHERE {
+             ?v a jf:ModelVersion ; jf:versionOf ?m ; jf:versionNumber ?number .
+             ?m dcterms:title ?model .
+             OPTIONAL { ?v jf:alias ?alias } OPTIONAL { ?v jf:producedBy ?run } }""",
+    )
+    versions: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        v = versions.setdefault(
+            row["v"] or "",
+            {"model": row["model"] or "", "number": int(row["number"] or 0), "run": row["run"],
+             "aliases": set()},
+        )  # fmt: skip
+        if row["alias"]:
+            v["aliases"].add(row["alias"])
+    by_id = judgement.requirements
+    verdicts = []
+    for iri, v in versions.items():
+        applying = {
+            req.id
+            for req in by_id.values()
+            if req.declared == "approved"
+            and (req.scoped_version == iri or (v["run"] and req.current_evidence == v["run"]))
+        }
+        todo = list(applying)
+        while todo:  # and their parents, up the tree
+            for parent in by_id[todo.pop()].parents:
+                known = parent in by_id and by_id[parent].declared == "approved"
+                if known and parent not in applying:
+                    applying.add(parent)
+                    todo.append(parent)
+        focus = {by_id[rid].iri for rid in applying} | {iri}
+        found = [r for r in judgement.results if r.focus in focus]
+        blocking = [r for r in found if blocks(r, judgement.fail_on)]
+        ids = {req.iri: req.id for req in by_id.values()}
+
+        def reason(r: CheckResult, ids: dict[str, str] = ids) -> str:
+            return f"{ids.get(r.focus, 'this version')} {r.rule}: {r.message}"
+
+        if not applying:
+            verdict = "do not ship"
+            reasons = ["no approved requirement applies to it; scope one to it with `model:`"]
+        elif blocking:
+            verdict, reasons = "do not ship", [reason(r) for r in blocking]
+        elif found:
+            verdict, reasons = "ship with warnings", [reason(r) for r in found]
+        else:
+            verdict = "ship"
+            reasons = [f"all {len(applying)} requirements that apply to it are justified"]
+        verdicts.append(
+            ShipVerdict(
+                iri=iri,
+                model=v["model"],
+                version=v["number"],
+                aliases=tuple(sorted(v["aliases"])),
+                run=v["run"],
+                verdict=verdict,
+                requirements=tuple(sorted((rid, by_id[rid].status) for rid in applying)),
+                reasons=tuple(reasons),
+            )
+        )
+    return sorted(verdicts, key=lambda m: (m.model, -m.version))
+
+
+# ----------------------------------------------------------------- JSON form
+
+
+def to_data(judgement: Judgement) -> dict[str, Any]:
+    """The judgement as plain data (the JSON recorded in the store)."""
+    return {
+        "engine": judgement.engine,
+        "fail_on": judgement.fail_on,
+        "judged_at": judgement.judged_at,
+        "fingerprint": judgement.fingerprint,
+        "results": [dataclasses.asdict(r) for r in judgement.results],
+        "requirements": [dataclasses.asdict(r) for r in judgement.requirements.values()],
+        "models": [dataclasses.asdict(m) for m in judgement.models],
+        "rules": [dataclasses.asdict(r) for r in judgement.rules.values()],
+    }
+
+
+def from_data(data: dict[str, Any]) -> Judgement:
+    reqs = {}
+    for r in data["requirements"]:
+        r = dict(r)
+        r["criteria"] = tuple(CriterionVerdict(**c) for c in r["criteria"])
+        for key in ("parents", "children", "evidence"):
+            r[key] = tuple(r[key])
+        reqs[r["id"]] = RequirementStatus(**r)
+    models = [
+        ShipVerdict(
+            **{
+                **m,
+                "aliases": tuple(m["aliases"]),
+                "requirements": tuple(tuple(p) for p in m["requirements"]),
+                "reasons": tuple(m["reasons"]),
+            }
+        )
+        for m in data["models"]
+    ]
+    return Judgement(
+        results=[CheckResult(**r) for r in data["results"]],
+        requirements=reqs,
+        models=models,
+        engine=data["engine"],
+        rules={r["id"]: RuleInfo(**r) for r in data["rules"]},
+        fail_on=data["fail_on"],
+        judged_at=data["judged_at"],
+        fingerprint=data["fingerprint"],
+    )
+
+
+# ----------------------------------------------------------------- recording
+
+
+def _term(value: str | None, is_iri: bool) -> NamedNode | Literal | None:
+    if value is None:
+        return None
+    return NamedNode(value) if is_iri else Literal(value)
+
+
+def record_triples(
+    judgement: Judgement, run: NamedNode, minter: Minter, sha: str | None
+) -> Iterator[Triple]:
+    """The check graph: the judgement as a SHACL validation report, statuses, criterion
+    and ship verdicts, and the whole judgement as JSON for the renderers."""
+    check_graph = minter.graph(CHECK_GRAPH)
+    report = NamedNode(f"{run.value}/report")
+    yield Triple(check_graph, PROV.wasGeneratedBy, run)
+    yield Triple(run, RDF.type, JF.CheckRun)
+    yield Triple(run, RDF.type, PROV.Activity)
+    yield Triple(run, RDFS.label, Literal(f"justify check ({judgement.engine})"))
+    yield Triple(run, PROV.endedAtTime, Literal(judgement.judged_at, datatype=_DATETIME))
+    if sha:
+        yield Triple(run, JF.gitCommitSha, Literal(sha))
+    yield Triple(report, RDF.type, SH.ValidationReport)
+    yield Triple(report, RDF.type, JF.ValidationRecord)
+    yield Triple(report, PROV.wasGeneratedBy, run)
+    conforms = judgement.exit_code() == 0
+    yield Triple(report, SH.conforms, Literal(str(conforms).lower(), datatype=_BOOLEAN))
+    yield Triple(report, JF.inputFingerprint, Literal(judgement.fingerprint))
+    yield Triple(report, JF.judgement, Literal(json.dumps(to_data(judgement)), datatype=_JSON))
+    for i, result in enumerate(judgement.results):
+        node = NamedNode(f"{run.value}/result/{i}")
+        yield Triple(report, SH.result, node)
+        yield Triple(node, RDF.type, SH.ValidationResult)
+        yield Triple(node, PROV.wasGeneratedBy, run)
+        yield Triple(node, DCTERMS.identifier, Literal(result.rule))
+        yield Triple(node, SH.focusNode, NamedNode(result.focus))
+        yield Triple(node, SH.resultSeverity, SEVERITY_IRIS.get(result.severity, SH.Violation))
+        yield Triple(node, SH.resultMessage, Literal(result.message))
+        if result.path:
+            yield Triple(node, SH.resultPath, NamedNode(result.path))
+        if result.shape:
+            yield Triple(node, SH.sourceShape, NamedNode(result.shape))
+        value = _term(result.value, result.value_is_iri)
+        if value is not None:
+            yield Triple(node, SH.value, value)
+    for req in judgement.requirements.values():
+        yield Triple(NamedNode(req.iri), JF.checkStatus, Literal(req.status))
+        for c in req.criteria:
+            yield Triple(NamedNode(c.iri), JF.criterionVerdict, Literal(c.verdict))
+    for m in judgement.models:
+        version = NamedNode(m.iri)
+        yield Triple(version, JF.shipVerdict, Literal(m.verdict))
+        for reason in m.reasons:
+            yield Triple(version, JF.shipReason, Literal(reason))
+        for rid, _ in m.requirements:
+            req = judgement.requirements.get(rid)
+            if req is not None:
+                yield Triple(NamedNode(req.iri), JF.appliesToVersion, version)
+
+
+_DATETIME = NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+_BOOLEAN = NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+_JSON = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON")
+
+
+def recorded(store: GraphStore, config: Config | str) -> Judgement | None:
+    """The judgement the latest recorded check left in the store, if any (``config``:
+    the configuration, or just its base IRI)."""
+    base = config if isinstance(config, str) else config.base_iri
+    graph = Minter(base).graph(CHECK_GRAPH)
+    rows = _rows(
+        store,
+        f"""SELECT ?json WHERE {{ GRAPH <{graph.value}> {{
+              ?report a jf:ValidationRecord ; jf:judgement ?json }} }}""",
+    )
+    if not rows or not rows[0]["json"]:
+        return None
+    try:
+        return from_data(json.loads(rows[0]["json"] or "{}"))
+    except (KeyError, TypeError, ValueError):
+        return None  # written by another version of justify: judge again
+
+
+def current(*, config: Config | None = None, store: GraphStore | None = None) -> Judgement:
+    """The judgement of the graph as it is now, without writing: the recorded one when
+    nothing changed since, else one made in memory (``changed_since`` is then set when
+    a record exists, so that renderers can say the graph changed after the last check)."""
+    config = config or load_config()
+    store = store or open_store(config)
+    found = recorded(store, config)
+    if found is not None:
+        shapes = load_shapes(config.path(p) for p in config.shapes)
+        severities, disabled = _settings(config)
+        configure_rules(shapes, disabled=disabled, severities=severities)
+        if fingerprint(store, config, shapes, found.fail_on) == found.fingerprint and (
+            found.fail_on == config.fail_on
+        ):
+            return found
+    fresh = judge(config=config, store=store)
+    fresh.changed_since = found is not None
+    return fresh
+
+
+__all__ = [
+    "CHECK_GRAPH",
+    "DERIVED_GRAPH",
+    "HISTORY_GRAPH",
+    "CheckReport",
+    "CriterionVerdict",
+    "Judgement",
+    "RequirementStatus",
+    "ShipVerdict",
+    "blocks",
+    "check",
+    "current",
+    "judge",
+    "recorded",
+]
