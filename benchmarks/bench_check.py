@@ -22,7 +22,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode
 
 import justify
-from justify.check import check
+from justify.judgement import judge
 from justify.store import EmbeddedStore
 
 JF = "https://w3id.org/justify/ns#"
@@ -71,17 +71,20 @@ def generate(requirements: int, runs: int, commits: int, metrics: int, seed: int
         t(crit, f"<{JF}metricKey>", lit(f"m{r % metrics}"))
         t(crit, f"<{JF}comparator>", lit(">="))
         t(crit, f"<{JF}threshold>", dbl(0.5))
-        if r % 50 == 7:  # stale: changed late in the year
-            t(node, f"<{JF}lastChangedIn>", f"<{BASE}commit/c{199}>")
+        if r % 50 == 7:  # stale: changed late in the year (a revision Git recorded)
+            rev = f"<{BASE}git/revision/R{r}>"
+            t(rev, f"<{JF}requirementId>", lit(f"R{r}"))
+            t(rev, f"<{JF}revisedIn>", f"<{BASE}commit/c{199}>")
         if r % 20 == 3:  # scoped to a model: its champion's run is evidence too
             t(node, f"<{JF}scopeModelName>", lit(f"model-{r % 5}"))
-            t(f"<{BASE}model/model-{r % 5}/1>", f"<{JF}supports>", node)
+            t(node, f"<{JF}scopeAlias>", lit("champion"))
+            t(node, f"<{JF}modelScope>", lit(f"model-{r % 5}@champion"))
     for i in range(runs):
         node = f"<{BASE}run/{i}>"
         t(node, RDF_TYPE, f"<{JF}Run>")
         t(node, f"<{DC}title>", lit(f"run-{i}"))
         t(node, f"<{JF}runId>", lit(f"id{i}"))
-        t(node, f"<{JF}runStatus>", lit("FAILED" if i % 97 == 0 else "FINISHED"))
+        t(node, f"<{JF}runStatus>", lit("failed" if i % 97 == 0 else "finished"))
         t(node, f"<{PROV}startedAtTime>", when(i % 150, i // 150))  # distinct, like MLflow's
         t(node, f"<{PROV}endedAtTime>", when(i % 150, i // 150 + 1))
         sha = f"c{i % commits}" if i % 53 else f"missing{i}"
@@ -103,6 +106,7 @@ def generate(requirements: int, runs: int, commits: int, metrics: int, seed: int
         t(node, f"<{JF}alias>", lit("champion"))
         t(node, f"<{JF}producedBy>", f"<{BASE}run/{v * 3}>")
         t(node, f"<{JF}versionOf>", f"<{BASE}model/model-{v}>")
+        t(f"<{BASE}model/model-{v}>", RDF_TYPE, f"<{JF}RegisteredModel>")
         t(f"<{BASE}model/model-{v}>", f"<{DC}title>", lit(f"model-{v}"))
     return "".join(lines).encode()
 
@@ -137,7 +141,7 @@ def main() -> None:
     config, store = build_graph(args)
 
     start = time.perf_counter()
-    fast = check(engine="fast", config=config, store=store)
+    fast = judge(engine="fast", config=config, store=store)
     fast_s = time.perf_counter() - start
     print(
         f"fast engine:    {fast_s:8.2f} s  {len(fast.results)} results "
@@ -156,11 +160,9 @@ def main() -> None:
     if args.skip_pyshacl:
         return
     start = time.perf_counter()
-    reference = check(engine="pyshacl", config=config, store=store)
+    reference = judge(engine="pyshacl", config=config, store=store)
     ref_s = time.perf_counter() - start
-    same = [(r.rule, r.focus, r.severity, r.value, r.message) for r in fast.results] == [
-        (r.rule, r.focus, r.severity, r.value, r.message) for r in reference.results
-    ]
+    same = fast.results == reference.results and fast.requirements == reference.requirements
     print(f"pyshacl engine: {ref_s:8.2f} s  {len(reference.results)} results")
     print(f"ratio: fast is {ref_s / fast_s:.1f}x faster; results identical: {same}")
 

@@ -23,7 +23,7 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 import justify
-from justify.check import check
+from justify.judgement import check
 from justify.importers.mlflow import import_mlflow
 from justify.store import GraphStore, open_store
 

@@ -17,6 +17,7 @@ import streamlit as st
 from justify import explore
 from justify.config import Config, load_config
 from justify.query import canned_queries
+from justify.judgement import ShipVerdict
 from justify.store import GraphStore, QueryResult, open_store
 
 
@@ -65,7 +66,7 @@ def _requirement(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _models(location: str, base: str, version: str) -> list[explore.VersionVerdict]:
+def _models(location: str, base: str, version: str) -> list[ShipVerdict]:
     return explore.models(_store(location), base)
 
 
@@ -108,7 +109,7 @@ def requirement(rid: str) -> explore.RequirementView | None:
     return _requirement(*_key(), rid)
 
 
-def models() -> list[explore.VersionVerdict]:
+def models() -> list[ShipVerdict]:
     return _models(*_key())
 
 

@@ -171,8 +171,8 @@ def _with_target(query: str, target: str, shape: rdflib.term.Node) -> str:
 def _order(shapes: rdflib.Graph, node: rdflib.term.Node) -> float:
     value = shapes.value(node, SH.order)
     try:
-        return float(value) if value is not None else 0.0
-    except (TypeError, ValueError):
+        return float(str(value)) if value is not None else 0.0
+    except ValueError:
         return 0.0
 
 

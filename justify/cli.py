@@ -400,7 +400,9 @@ def history(requirement: str | None) -> None:
         ]
         for c in changes
     ]
-    click.echo(text_table(["time", "requirement", "status", "commit", "cause"], rows))
+    click.echo(
+        text_table(["time", "requirement", "status", "commit", "cause"], rows, max_width=160)
+    )
 
 
 @cli.command()

@@ -257,7 +257,7 @@ def overview(store: GraphStore, base: str) -> Overview:
 def shown_models(verdicts: list[ShipVerdict]) -> list[ShipVerdict]:
     """The versions an auditor asks about first: those holding an alias, and the latest
     version of each model."""
-    latest = {}
+    latest: dict[str, ShipVerdict] = {}
     for v in verdicts:
         if v.model not in latest or v.version > latest[v.model].version:
             latest[v.model] = v
@@ -544,8 +544,8 @@ def justification_dot(view: RequirementView) -> str:
     if len(view.runs) > 8:
         lines.append(node("more", f"… {len(view.runs) - 8} older runs", "#9e9e9e", "plaintext"))
         lines.append('  "more" -> "strategy" [style=dotted];')
-    for c in view.commits:
-        name = commit_node(str(c["sha"]), c["title"])
+    for k in view.commits:
+        name = commit_node(str(k["sha"]), k["title"])
         lines.append(f'  "{name}" -> "strategy" [label="Justifies"];')
     if view.stale_commit is not None:
         name = commit_node(str(view.stale_commit["sha"]), view.stale_commit["title"])

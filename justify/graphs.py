@@ -10,6 +10,8 @@ from pathlib import Path
 from pyoxigraph import NamedNode
 
 from justify.config import Config, load_config
+from justify.iris import Minter
+from justify.judgement import JUDGEMENT_GRAPHS
 from justify.errors import UsageError
 from justify.query import run_query
 from justify.store import GraphStore, open_store
@@ -45,9 +47,12 @@ def status(*, config: Config | None = None, store: GraphStore | None = None) -> 
     store = store or open_store(config)
     sizes = store.graph_sizes()
     imports = {row["g"]: row for row in run_query(store, _IMPORTS).values()}
+    # The graphs the judgement writes, named after what they hold.
+    minter = Minter(config.base_iri)
+    own = {minter.graph(name).value: f"judgement ({name})" for name in JUDGEMENT_GRAPHS}
     result = []
     for graph, count in sizes.items():
-        info = imports.get(graph, {})
+        info = imports.get(graph, {"kind": own.get(graph)})
         items = info.get("items")
         result.append(
             GraphStatus(

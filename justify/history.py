@@ -92,9 +92,12 @@ def causes(
         found.append("requirement edited")
     if before.last_changed_in != after.last_changed_in and after.last_changed_in:
         found.append(f"requirement changed in commit {_name(after.last_changed_in)[:8]}")
+    edited = before.content_hash != after.content_hash
     if before.scoped_version != after.scoped_version:
         moved = new.model(after.scoped_version or "")
-        if moved is not None and moved.aliases:
+        if moved is not None and edited:
+            found.append(f"model scope now names {moved.label}")
+        elif moved is not None and moved.aliases:
             found.append(
                 f"alias moved: scope now names {moved.label} (was {_name(before.scoped_version)})"
             )

@@ -197,6 +197,24 @@ def _settings(config: Config) -> tuple[dict[str, str], tuple[str, ...]]:
     return severities, tuple(config.disabled_rules)
 
 
+PARENT_RULE = RuleInfo(
+    id="JF-PARENT",
+    label="Parents are no better than their approved sub-requirements",
+    description="Rule JF-PARENT: an approved requirement is not justified while an approved "
+    "sub-requirement is failing or unjustified (violation) or stale (warning); derived from "
+    "the statuses, so it climbs up the tree.",
+    severity="violation",
+)
+
+
+def _configured_shapes(config: Config) -> tuple[rdflib.Graph, dict[str, str], tuple[str, ...]]:
+    """The built-in and project shapes with the configuration's rule settings applied."""
+    shapes = load_shapes(config.path(p) for p in config.shapes)
+    severities, disabled = _settings(config)
+    configure_rules(shapes, disabled=disabled, severities=severities)
+    return shapes, severities, disabled
+
+
 def _check_fail_on(fail_on: str) -> str:
     if fail_on not in FAIL_ON:
         raise UsageError(
@@ -254,9 +272,7 @@ def judge(
     config = config or load_config()
     fail_on = _check_fail_on(fail_on or config.fail_on)
     store = store or open_store(config)
-    shapes = load_shapes(config.path(p) for p in config.shapes)
-    severities, disabled = _settings(config)
-    configure_rules(shapes, disabled=disabled, severities=severities)
+    shapes, severities, disabled = _configured_shapes(config)
     minter = Minter(config.base_iri)
     print_ = fingerprint(store, config, shapes, fail_on)
     workspace = store.snapshot(input_graphs(store, minter))
@@ -272,7 +288,8 @@ def judge(
         workspace, results, engine=engine, fail_on=fail_on, severities=severities,
         disabled=disabled,
     )  # fmt: skip
-    judgement.rules = rule_infos(shapes)
+    judgement.rules = {**rule_infos(shapes), **({} if "JF-PARENT" in disabled else {
+        "JF-PARENT": PARENT_RULE})}  # fmt: skip
     judgement.fingerprint = print_
     judgement.derived = [q.triple for q in workspace.quads(derived)]
     return judgement
@@ -296,6 +313,7 @@ def check(
     """
     config = config or load_config()
     store = store or open_store(config)
+    _configured_shapes(config)  # a broken shape or setting is reported before anything else
     if not allow_empty:
         if config.file is None:
             raise UsageError(
@@ -694,9 +712,9 @@ def record_triples(
         for reason in m.reasons:
             yield Triple(version, JF.shipReason, Literal(reason))
         for rid, _ in m.requirements:
-            req = judgement.requirements.get(rid)
-            if req is not None:
-                yield Triple(NamedNode(req.iri), JF.appliesToVersion, version)
+            applying = judgement.requirements.get(rid)
+            if applying is not None:
+                yield Triple(NamedNode(applying.iri), JF.appliesToVersion, version)
 
 
 _DATETIME = NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
@@ -730,9 +748,7 @@ def current(*, config: Config | None = None, store: GraphStore | None = None) ->
     store = store or open_store(config)
     found = recorded(store, config)
     if found is not None:
-        shapes = load_shapes(config.path(p) for p in config.shapes)
-        severities, disabled = _settings(config)
-        configure_rules(shapes, disabled=disabled, severities=severities)
+        shapes, _, _ = _configured_shapes(config)
         if fingerprint(store, config, shapes, found.fail_on) == found.fingerprint and (
             found.fail_on == config.fail_on
         ):

@@ -41,7 +41,7 @@ from pyoxigraph import (
 from requests.auth import HTTPDigestAuth, _basic_auth_str
 
 from justify.errors import QueryError, StoreError, UsageError
-from justify.store import GraphStore, GraphWriter, QueryResult, Term
+from justify.store import GraphStore, GraphWriter, MemoryStore, QueryResult, Term
 from justify.urls import strip_credentials
 
 REGISTRY = NamedNode("urn:justify:store")
@@ -316,6 +316,18 @@ class SparqlStore(GraphStore):
         return QueryResult(
             kind="select", variables=variables, rows=rows, truncated=len(cut) < len(bindings)
         )
+
+    def snapshot(self, graphs: Iterable[str]) -> MemoryStore:
+        # Only the graphs asked for, each read whole (Graph Store Protocol or pages).
+        copy = MemoryStore(f"{self.location} (in memory)")
+        present = set(self.graph_names())
+        for name in graphs:
+            if name in present:
+                graph = NamedNode(name)
+                copy.store.bulk_extend(
+                    Quad(t.subject, t.predicate, t.object, graph) for t in self._graph_triples(name)
+                )
+        return copy
 
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         names = [graph.value] if graph is not None else self.graph_names()

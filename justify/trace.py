@@ -122,8 +122,8 @@ def tree(judgement: Judgement, req: RequirementStatus, store: GraphStore) -> Nod
     )
     if commits:
         node = root.add("commits (Justifies: trailer)")
-        for c in commits:
-            node.add(f'{(c["sha"] or "")[:8]} "{c["title"]}" by {c["author"]}')
+        for k in commits:
+            node.add(f'{(k["sha"] or "")[:8]} "{k["title"]}" by {k["author"]}')
 
     attestations = _rows(
         store,
@@ -159,8 +159,8 @@ def tree(judgement: Judgement, req: RequirementStatus, store: GraphStore) -> Nod
             ?c jf:gitCommitSha ?sha ; jf:messageTitle ?title ; prov:endedAtTime ?time }}""",
         )
         if last:
-            c = last[0]
-            root.add(f'last changed: {(c["sha"] or "")[:8]} "{c["title"]}" at {c["time"]}')
+            k = last[0]
+            root.add(f'last changed: {(k["sha"] or "")[:8]} "{k["title"]}" at {k["time"]}')
 
     mine = judgement.results_about(req.iri)
     node = root.add("checks" if mine else "checks: all rules pass")
@@ -239,8 +239,8 @@ def _run_details(
         ?c jf:gitCommitSha ?sha ; jf:messageTitle ?title ; jf:author/jf:personName ?author }}""",
     )
     if commit:
-        c = commit[0]
-        node.add(f'commit {(c["sha"] or "")[:8]} "{c["title"]}" by {c["author"]}')
+        k = commit[0]
+        node.add(f'commit {(k["sha"] or "")[:8]} "{k["title"]}" by {k["author"]}')
     versions = _rows(
         store,
         f"""SELECT ?v WHERE {{ {run_term} ?v jf:producedBy ?run ; a jf:ModelVersion }}

@@ -393,6 +393,16 @@ CASES = {
         + ':rev jf:requirementId "R1" ; jf:revisedIn :k .',
         set(),
     ),
+    # The structural rules have stable ids on both engines.
+    "structure-without-title": (
+        ':R1 a jf:Requirement ; dcterms:identifier "R1" ; jf:kind "performance" ; '
+        'jf:status "draft" ; jf:sourceFile "r.yaml" .',
+        {("JF-STRUCT-1", "R1")},
+    ),
+    "structure-threshold-not-a-double": (
+        req("R1", extra="; jf:hasCriterion :c1") + crit(threshold='"high"') + run("r") + TAG,
+        {("JF-STRUCT-2", "c1"), ("JF-THRESHOLD", "R1")},
+    ),
     # The day of the commit, in its committer's time zone, is not "before" it.
     "attestation-same-day-in-the-committers-zone": (
         req("R1", extra="; jf:hasAttestation :a")
@@ -601,8 +611,15 @@ def test_demo_check_reports_the_planted_problems(tmp_path: Path) -> None:
         "REQ-LAT-1": "draft",
         "REQ-PREC-1": "stale",
         "REQ-REC-1": "justified",
-        "REQ-TOP-1": "justified",
+        "REQ-TOP-1": "stale",  # as bad as its stale sub-requirement REQ-PREC-1
     }
+    # The planted per-dataset case: the run's latest recall gap is the training set's
+    # (it would pass); REQ-FAIR-1 is judged on the value recorded for the test set.
+    (fair,) = report.requirements["REQ-FAIR-1"].criteria
+    assert (fair.verdict, fair.measured_on) == ("not met", "breast-cancer-test")
+    (champion,) = report.models
+    assert champion.aliases == ("champion",) and champion.verdict == "do not ship"
+    assert any(r.startswith("REQ-FAIR-1 JF-THRESHOLD") for r in champion.reasons)
     assert report.exit_code("violation") == 1 and report.exit_code("never") == 0
     cli = run_justify("check", "--format", "json", cwd=result.directory)
     assert cli.returncode == 1
@@ -611,7 +628,8 @@ def test_demo_check_reports_the_planted_problems(tmp_path: Path) -> None:
     statuses = {r["id"]: r["status"] for r in json.loads(cli.stdout)["requirements"]}
     assert statuses == report.statuses
     clean = run_justify("check", "--fail-on", "never", cwd=result.directory)
-    assert clean.returncode == 0 and "1 stale" in clean.stdout
+    assert clean.returncode == 0 and "2 stale" in clean.stdout
+    assert "1 of 1 model version may ship" in clean.stdout  # the same policy as the exit
 
 
 # ------------------------------------------------------------ report formats
@@ -658,8 +676,17 @@ def test_json_report_follows_its_documented_schema(demo_reports) -> None:
     threshold = next(r for r in data["results"] if r["rule"] == "JF-THRESHOLD")
     assert threshold["requirement"] == "REQ-FAIR-1"
     assert (threshold["file"], threshold["line"]) == ("requirements/governance.yaml", 2)
-    assert float(threshold["value"]) > 0.1
+    fair = next(r for r in data["requirements"] if r["id"] == "REQ-FAIR-1")
+    (criterion,) = fair["criteria"]
+    assert threshold["value"] == criterion["criterion"]  # the result names its criterion
+    assert criterion["verdict"] == "not met" and float(criterion["value"]) > 0.1
     assert data["summary"]["failing"] == 1 and data["summary"]["violations"] == 2
+    (model,) = data["models"]
+    assert (model["model"], model["aliases"], model["verdict"]) == (
+        "screening-model",
+        ["champion"],
+        "do not ship",
+    )
 
 
 def test_sarif_report_validates_against_the_sarif_schema(demo_reports) -> None:
@@ -690,7 +717,11 @@ def test_junit_report_has_one_case_per_requirement(demo_reports) -> None:
 
     directory, _ = demo_reports
     xml = JUnitXml.fromfile(str(directory / "reports" / "junit.xml"))
-    cases = {case.name.split(":")[0]: case for suite in xml for case in suite}
+    suites = {suite.name: suite for suite in xml}
+    cases = {case.name.split(":")[0]: case for case in suites["justify"]}
+    (champion,) = list(suites["justify models"])
+    assert champion.name == "screening-model version 1 @champion"
+    assert any(isinstance(r, Failure) for r in champion.result)
     assert set(cases) == {
         "REQ-DATA-1",
         "REQ-FAIR-1",

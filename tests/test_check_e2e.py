@@ -36,9 +36,14 @@ def log_worse_version(tracking_uri: str) -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with mlflow.start_run(experiment_id=experiment.experiment_id, run_name="rushed"):
-                mlflow.log_metrics({"test_recall": 0.42, "test_precision": 0.95})
+                import pandas as pd
+
                 model = DummyClassifier(strategy="most_frequent").fit([[0], [1]], [0, 0])
                 info = mlflow.sklearn.log_model(model, name="model")
+                test = mlflow.data.from_pandas(pd.DataFrame({"x": [0, 1]}), name="holdout")
+                mlflow.log_input(test, context="test")
+                for key, value in {"test_recall": 0.42, "test_precision": 0.95}.items():
+                    mlflow.log_metric(key, value, dataset=test, model_id=info.model_id)
                 run_id = mlflow.active_run().info.run_id  # type: ignore[union-attr]
         version = client.create_model_version(
             MODEL, info.model_uri, run_id=run_id, model_id=info.model_id
@@ -68,9 +73,11 @@ def test_report_exit_code_and_history_follow_changes_in_mlflow_and_git(tmp_path:
     assert code == 1 and statuses["REQ-REC-1"] == "failing"
     failing = {(r["rule"], r.get("requirement")) for r in results}
     assert ("JF-THRESHOLD", "REQ-REC-1") in failing
-    alias = [r for r in results if r["rule"] == "JF-ALIAS"]
-    assert alias and all(f"version {bad} (@champion)" in r["message"] for r in alias)
-    assert any("test_recall = 0.42" in r["message"] for r in alias)
+    assert any("test_recall = 0.42 in run rushed on holdout" in r["message"] for r in results)
+    report = json.loads(run_justify("check", "--format", "json", cwd=ws.directory).stdout)
+    verdicts = {str(m["version"]): (m["aliases"], m["verdict"]) for m in report["models"]}
+    assert verdicts[bad] == (["champion"], "do not ship")
+    assert verdicts[good] == ([], "do not ship")  # no requirement applies to it any more
 
     # The alias moves back: the rushed run no longer supports anything.
     set_champion(uri, good)
@@ -98,3 +105,8 @@ def test_report_exit_code_and_history_follow_changes_in_mlflow_and_git(tmp_path:
         ("justified", "stale"),
     ]
     assert changes[-1].commit == sha
+    # Each change says what caused it.
+    assert any(c.startswith("alias moved") for c in changes[1].causes)
+    assert any(c.startswith("new current evidence: run rushed") for c in changes[1].causes)
+    assert any(c.startswith("alias moved") for c in changes[2].causes)
+    assert "requirement edited" in changes[3].causes

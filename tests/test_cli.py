@@ -128,6 +128,7 @@ def test_export_one_graph_to_stdout(run_cli, workspace: Path) -> None:
 
 def test_query_formats_from_the_cli(run_cli, workspace: Path) -> None:
     run_cli("load", cwd=workspace)
+    run_cli("check", cwd=workspace)  # the canned query reads the recorded judgement
     out = run_cli("query", "unjustified", "--format", "json", cwd=workspace)
     assert out.exit_code == 0
     ids = {b["id"]["value"] for b in json.loads(out.stdout)["results"]["bindings"]}
@@ -190,3 +191,18 @@ def test_config_option_points_at_another_project(run_cli, workspace: Path, tmp_p
     result = run_cli("--config", str(workspace / "justify.toml"), "load", cwd=tmp_path)
     assert result.exit_code == 0, result.output
     assert (workspace / ".justify" / "CURRENT").is_file()
+
+
+def test_check_fails_closed_without_configuration_or_requirements(tmp_path: Path) -> None:
+    """A CI job in the wrong folder must not pass green on nothing."""
+    nowhere = run_justify("check", cwd=tmp_path)
+    assert nowhere.returncode == 2
+    assert "no justify configuration" in nowhere.stderr and "justify init" in nowhere.stderr
+    assert "Traceback" not in nowhere.stderr
+    (tmp_path / "justify.toml").write_text("")
+    empty = run_justify("check", cwd=tmp_path)
+    assert empty.returncode == 2
+    assert "no requirement in the store" in empty.stderr and "justify load" in empty.stderr
+    allowed = run_justify("check", "--allow-empty", cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "0 requirements" in allowed.stdout

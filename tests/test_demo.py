@@ -28,7 +28,14 @@ def test_demo_logs_registers_and_imports_real_runs(demo_result) -> None:
         "breast-cancer-test",
     }
     graphs = {g.kind: g for g in justify.status(config=demo_result.config)}
-    assert set(graphs) == {"requirements", "mlflow", "git"}
+    assert set(graphs) == {
+        "requirements",
+        "mlflow",
+        "git",
+        "judgement (derived)",
+        "judgement (check)",
+        "judgement (history)",
+    }
     assert graphs["mlflow"].items == 2
     assert graphs["git"].items == 3
 
@@ -36,20 +43,24 @@ def test_demo_logs_registers_and_imports_real_runs(demo_result) -> None:
 def test_demo_shows_requirement_run_metric(demo_result) -> None:
     rows = demo_result.evidence.values()
     recall = {
-        r["run"]: float(r["value"])
+        r["run"]: (float(r["value"] or "nan"), r["dataset"], r["verdict"])
         for r in rows
         if r["requirement"] == "REQ-REC-1" and r["metric"] == "test_recall"
     }
-    assert set(recall) == {"baseline", "candidate"}
-    assert recall["candidate"] > 0.85
+    assert set(recall) == {"candidate"}  # the current evidence, newer than the baseline
+    assert recall["candidate"][0] > 0.85
+    assert recall["candidate"][1:] == ("breast-cancer-test", "met")
     gap = [r for r in rows if r["requirement"] == "REQ-FAIR-1"]
-    assert len(gap) == 1 and float(gap[0]["value"]) > 0.10  # the demo's failing requirement
+    # The demo's failing requirement, judged on the test set's value.
+    assert len(gap) == 1 and float(gap[0]["value"] or "nan") > 0.10
+    assert (gap[0]["dataset"], gap[0]["verdict"]) == ("breast-cancer-test", "not met")
     unjustified = {r["id"] for r in demo_result.unjustified.values()}
-    assert unjustified == {"REQ-DATA-1", "REQ-LAT-1"}
-    authors = {(r["run"], r["commit"], r["author"]) for r in rows}
-    assert authors == {
-        (run, "Add the training script", "Dana Scientist") for run in ("baseline", "candidate")
+    assert unjustified == {"REQ-DATA-1"}  # what `justify check` calls unjustified
+    assert unjustified == {
+        rid for rid, status in demo_result.judgement.statuses.items() if status == "unjustified"
     }
+    authors = {(r["run"], r["commit"], r["author"]) for r in rows}
+    assert authors == {("candidate", "Add the training script", "Dana Scientist")}
 
 
 def test_demo_workspace_is_a_git_repository_with_a_trailer(demo_result) -> None:

@@ -38,7 +38,7 @@ def test_overview_shows_counts_and_the_planted_problems_first() -> None:
     at = open_page()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["failing"] == "1" and metrics["unjustified"] == "1"
-    assert metrics["stale"] == "1" and metrics["justified"] == "2" and metrics["draft"] == "1"
+    assert metrics["stale"] == "2" and metrics["justified"] == "1" and metrics["draft"] == "1"
     text = texts(at)
     assert "recall_gap_size = 0.132" in text  # REQ-FAIR-1's threshold failure
     assert "REQ-DATA-1 is approved but has no current evidence" in text
@@ -52,7 +52,7 @@ def test_requirements_table_filters_and_downloads() -> None:
     at = open_page("pages/requirements.py")
     assert len(frame(at)) == 6
     at.multiselect(key="status").set_value(["stale", "failing"]).run()
-    assert sorted(frame(at)["id"]) == ["REQ-FAIR-1", "REQ-PREC-1"]
+    assert sorted(frame(at)["id"]) == ["REQ-FAIR-1", "REQ-PREC-1", "REQ-TOP-1"]
     at.multiselect(key="status").set_value([]).run()
     at.text_input(key="q").set_value("recall").run()
     assert sorted(frame(at)["id"]) == ["REQ-FAIR-1", "REQ-REC-1"]
@@ -89,6 +89,35 @@ def test_requirement_page_diagram_and_plot_data(demo_ws: DemoResult) -> None:
     assert len(view.metric_history["test_recall"]) > 1  # logged over steps
 
 
+def test_diagram_is_drawn_from_the_judgement(demo_ws: DemoResult) -> None:
+    store = open_store(demo_ws.config.store_location)
+    fair = explore.requirement_view(store, demo_ws.config.base_iri, "REQ-FAIR-1")
+    assert fair is not None
+    dot = explore.justification_dot(fair)
+    red, green, grey = "#c62828", "#2e7d32", "#757575"
+    # The criterion fails, so it is red; the current evidence misses it, so it is red too.
+    (criterion,) = [ln for ln in dot.splitlines() if "criterion: recall_gap_size" in ln]
+    assert "not met" in criterion and red in criterion
+    (current,) = [ln for ln in dot.splitlines() if "(current evidence)" in ln]
+    assert red in current
+    rec = explore.requirement_view(store, demo_ws.config.base_iri, "REQ-REC-1")
+    assert rec is not None
+    dot = explore.justification_dot(rec)
+    # One node per commit: the Justifies: commit is also the one both runs ran.
+    assert dot.count('label="commit ') == 1
+    (criterion,) = [ln for ln in dot.splitlines() if "criterion: test_recall" in ln]
+    assert "met" in criterion and green in criterion
+    (older,) = [ln for ln in dot.splitlines() if "run baseline" in ln]
+    assert grey in older and "not judged" in older
+    # The commit that made REQ-PREC-1 stale is drawn, pointing at the conclusion.
+    prec = explore.requirement_view(store, demo_ws.config.base_iri, "REQ-PREC-1")
+    assert prec is not None
+    dot = explore.justification_dot(prec)
+    assert "Tighten the precision requirement" in dot and "changed it after its evidence" in dot
+    for colour, meaning in explore.DIAGRAM_LEGEND.items():
+        assert meaning.split(":")[0] in ("green", "red", "orange", "grey"), colour
+
+
 def test_requirement_page_names_an_unknown_id() -> None:
     at = open_page("pages/requirement.py", id="REQ-NOPE-9")
     assert "No requirement with id 'REQ-NOPE-9'" in texts(at)
@@ -104,9 +133,13 @@ def test_requirement_selector_updates_the_shareable_url() -> None:
 def test_models_page_says_do_not_ship_and_why() -> None:
     at = open_page("pages/models.py")
     text = texts(at)
-    assert "screening-model version 1 (@champion)" in text
-    assert "DO NOT SHIP" in text and "REQ-PREC-1 is stale" in text
-    assert set(frame(at)["id"]) == {"REQ-PREC-1", "REQ-REC-1", "REQ-TOP-1"}
+    assert "screening-model version 1 @champion" in text
+    assert "DO NOT SHIP" in text
+    reasons = [t.value for t in at.text]
+    assert any(r.startswith("• REQ-FAIR-1 JF-THRESHOLD") for r in reasons)
+    # The requirements that apply: scoped to it, and REQ-FAIR-1, whose current evidence
+    # is the run that produced it.
+    assert set(frame(at)["id"]) == {"REQ-FAIR-1", "REQ-PREC-1", "REQ-REC-1", "REQ-TOP-1"}
 
 
 def test_runs_and_commits_link_to_each_other_and_to_requirements(demo_ws: DemoResult) -> None:

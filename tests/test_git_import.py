@@ -160,10 +160,19 @@ def test_requirement_last_change_is_per_requirement(project) -> None:
         for r in q(
             config,
             """SELECT ?id ?sha WHERE {
-        ?r jf:lastChangedIn/jf:gitCommitSha ?sha . BIND(REPLACE(STR(?r), "^.*/", "") AS ?id) }""",
+        ?rev a jf:RequirementRevision ; jf:requirementId ?id ; jf:revisedIn/jf:gitCommitSha ?sha }""",
         )
     }
     assert rows == {"REQ-A": changed, "REQ-B": first}
+    # The judgement joins these revisions with the loaded requirements.
+    from justify.load import load
+
+    load(config=config)
+    judged = justify.judge(config=config)
+    assert {rid: r.last_changed_in for rid, r in judged.requirements.items()} == {
+        "REQ-A": f"{config.base_iri}commit/{changed}",
+        "REQ-B": f"{config.base_iri}commit/{first}",
+    }
 
 
 def test_incremental_reads_only_new_commits(project) -> None:

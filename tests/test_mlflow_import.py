@@ -80,7 +80,7 @@ def test_runs_params_tags_and_latest_metrics_match_mlflow(imported, config, scen
                jf:inExperiment/jf:experimentId ?exp ; prov:startedAtTime ?start ;
                prov:endedAtTime ?end ; jf:user ?user }}""",
         )[0]
-        assert info["status"] == run.info.status == "FINISHED"
+        assert run.info.status == "FINISHED" and info["status"] == "finished"  # source-neutral
         assert info["name"] == run.info.run_name
         assert info["exp"] == run.info.experiment_id
         assert info["user"] == run.info.user_id
@@ -191,15 +191,13 @@ def test_requirement_links_from_tags_and_model_scope(imported, config, scenario)
         )
     }
     assert tagged == {scenario.runs["baseline"], scenario.runs["candidate"]}
-    # REQ-TOP-1, REQ-REC-1 and REQ-PREC-1 are scoped to screening-model@champion.
-    scoped = {
-        r["id"]
-        for r in q(
-            config,
-            """SELECT ?id WHERE {
-        ?v a jf:ModelVersion ; jf:supports/dcterms:identifier ?id }""",
-        )
-    }
+    # REQ-TOP-1, REQ-REC-1 and REQ-PREC-1 are scoped to screening-model@champion: the
+    # importer writes no link for that (it would freeze the alias as it was); the
+    # judgement resolves the scope when it checks.
+    assert not justify.query("ASK { ?v a jf:ModelVersion ; jf:supports ?r }", config=config).boolean
+    judged = justify.judge(config=config)
+    champion = next(m for m in judged.models if "champion" in m.aliases)
+    scoped = {rid for rid, req in judged.requirements.items() if req.scoped_version == champion.iri}
     assert scoped == {"REQ-TOP-1", "REQ-REC-1", "REQ-PREC-1"}
 
 
@@ -375,7 +373,7 @@ def test_incremental_import_reads_only_what_changed(config, sqlite_source) -> No
         f"""SELECT ?status ?v WHERE {{ ?r jf:runId "{running.info.run_id}" ;
         jf:runStatus ?status ; jf:hasMeasurement [ jf:value ?v ] }}""",
     )
-    assert rows == [{"status": "FINISHED", "v": "0.95"}]
+    assert rows == [{"status": "finished", "v": "0.95"}]
 
 
 def test_registry_changes_are_picked_up_incrementally(config, sqlite_source) -> None:
@@ -403,8 +401,10 @@ def test_registry_changes_are_picked_up_incrementally(config, sqlite_source) -> 
         {"n": "1", "alias": None, "run": "candidate"},
         {"n": "2", "alias": "champion", "run": "baseline"},
     ]
-    scoped = q(config, """SELECT DISTINCT ?n WHERE { ?v jf:supports ?req ; jf:versionNumber ?n }""")
-    assert scoped == [{"n": "2"}]
+    judged = justify.judge(config=config)
+    scoped = {judged.model(req.scoped_version).version for req in judged.requirements.values()
+              if req.scoped_version}  # fmt: skip
+    assert scoped == {2}  # the alias as it is now
 
 
 def test_full_reimport_rereads_everything(config, sqlite_source) -> None:

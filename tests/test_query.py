@@ -47,10 +47,13 @@ def test_requirements_query_lists_status_and_criteria(loaded: Config) -> None:
     assert rows["REQ-REC-1"]["source"] == "requirements/performance.yaml:2"
 
 
-def test_unjustified_lists_requirements_without_evidence(loaded: Config) -> None:
+def test_unjustified_is_what_the_check_calls_unjustified(loaded: Config) -> None:
+    judged = justify.check(config=loaded)  # the canned query reads the recorded check
     ids = {r["id"] for r in justify.query("unjustified", config=loaded).values()}
-    # REQ-TOP-1 has sub-requirements as supports; every other one has no evidence yet.
-    assert ids == {"REQ-REC-1", "REQ-PREC-1", "REQ-LAT-1", "REQ-FAIR-1", "REQ-DATA-1"}
+    # Nothing is imported: every approved requirement is unjustified (REQ-TOP-1 as bad
+    # as its sub-requirements); REQ-LAT-1 is a draft.
+    assert ids == {rid for rid, status in judged.statuses.items() if status == "unjustified"}
+    assert ids == {"REQ-REC-1", "REQ-PREC-1", "REQ-FAIR-1", "REQ-DATA-1", "REQ-TOP-1"}
 
 
 def test_trace_of_one_requirement(loaded: Config) -> None:

@@ -113,6 +113,18 @@ def test_core_fields_become_triples(tmp_path: Path) -> None:
     assert top == [{"status": "approved", "kind": "other"}]
 
 
+def test_model_scope_by_version_and_content_hash(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "r.yaml",
+        "requirements:\n  - id: A\n    title: a\n    model: clf/3\n"
+        "  - id: B\n    title: b\n    model: clf@champion\n",
+    )
+    a, b = read_requirements([path])
+    assert (a.model_name, a.model_alias, a.model_version) == ("clf", None, 3)
+    assert (b.model_name, b.model_alias, b.model_version) == ("clf", "champion", None)
+    assert a.content_hash and a.content_hash != b.content_hash
+
+
 def test_unknown_fields_are_kept_as_annotations(tmp_path: Path) -> None:
     write(tmp_path / "justify.toml", "")
     write(tmp_path / "requirements" / "a.yaml", GOOD)
@@ -299,6 +311,44 @@ BAD_CASES = {
             "      - date: 2026-01-05\n        statement: checked\n"
         },
         [("a.yaml", 5, "missing required field 'by'")],
+    ),
+    # A misspelt core field would leave the requirement silently without criteria.
+    "misspelt-fields": (
+        {
+            "a.yaml": "requirements:\n  - id: A\n    title: a\n    statment: s\n    critera:\n"
+            "      - {metric: m, op: '>=', threshhold: 1}\n    Criteria: []\n"
+        },
+        [
+            ("a.yaml", 4, "unknown requirement field 'statment'; did you mean 'statement'?"),
+            ("a.yaml", 5, "unknown requirement field 'critera'; did you mean 'criteria'?"),
+            ("a.yaml", 7, "unknown requirement field 'Criteria'; did you mean 'criteria'?"),
+        ],
+    ),
+    "misspelt-criterion-field": (
+        {
+            "a.yaml": "requirements:\n  - id: A\n    title: a\n    criteria:\n"
+            "      - metric: m\n        op: '>='\n        threshold: 1\n        datset: test\n"
+        },
+        [("a.yaml", 8, "unknown criterion field 'datset'; did you mean 'dataset'?")],
+    ),
+    "threshold-not-finite": (
+        {
+            "a.yaml": "requirements:\n  - id: A\n    title: a\n    criteria:\n"
+            "      - {metric: m, op: '>=', threshold: .nan}\n"
+            "      - {metric: m, op: '<=', threshold: .inf}\n"
+            "      - {metric: m, op: '<=', threshold: -.inf}\n"
+            f"      - {{metric: m, op: '<=', threshold: {'9' * 400}}}\n"
+        },
+        [
+            ("a.yaml", 5, "'threshold' must be a finite number, got nan"),
+            ("a.yaml", 6, "'threshold' must be a finite number, got inf"),
+            ("a.yaml", 7, "'threshold' must be a finite number, got -inf"),
+            ("a.yaml", 8, "'threshold' is too large for a number"),
+        ],
+    ),
+    "bad-model-scope": (
+        {"a.yaml": "requirements:\n  - id: A\n    title: a\n    model: m@champion/3\n"},
+        [("a.yaml", 4, "model 'm@champion/3' must be 'name'")],
     ),
     "parent-and-parents": (
         {

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 from pyoxigraph import Literal, NamedNode, Triple
 
-from justify.check import check
+from justify.judgement import check
 from justify.cli import cli
 from justify.config import load_config
 from justify.demo import DemoResult, demo

@@ -20,20 +20,26 @@ def test_trace_shows_criteria_evidence_commits_and_models(workspace) -> None:
     assert lines[0] == "REQ-REC-1: Screening recall  [justified]  requirements/performance.yaml:2"
     assert "test_recall >= 0.85 on test" in text
     current = next(ln for ln in lines if "<- current evidence" in ln)
-    assert "run candidate" in current and "via model screening-model version 1 @champion" in current
-    assert "test_recall = 0.953125  meets >= 0.85" in text
-    assert "test_recall = 0.875  meets >= 0.85" in text  # the older run is shown too
+    assert "run candidate" in current
+    assert "via run tag and model screening-model version 1 @champion" in current
+    # The verdict is the judgement's, with the value and the dataset it was recorded for.
+    assert "test_recall >= 0.85 on test: met (test_recall = 0.953125 on breast-cancer-test)" in text
+    # The older run is shown with what it measured, and not judged.
+    assert "test_recall = 0.875 (not judged: not the current evidence)" in text
     assert "datasets: breast-cancer-test (test), breast-cancer-train (train)" in text
     assert '"Add the training script" by Dana Scientist' in text
-    assert "model screening-model version 1 @champion" in text
-    assert "parent: REQ-TOP-1 Screening model fit for release [justified]" in text
+    assert "model screening-model version 1 @champion: DO NOT SHIP" in text
+    assert "parent: REQ-TOP-1 Screening model fit for release [stale]" in text
     assert "checks: all rules pass" in text
 
 
 def test_trace_shows_failing_checks(workspace) -> None:
     text = "\n".join(justify.trace("REQ-FAIR-1", config=workspace.config).render())
     assert "[failing]" in text.splitlines()[0]
-    assert "recall_gap_size = 0.132184  MISSES <= 0.1" in text
+    assert (
+        "recall_gap_size <= 0.1 on test: not met (recall_gap_size = 0.13218390804597702 on "
+        "breast-cancer-test)" in text
+    )
     assert "violation JF-THRESHOLD" in text
 
 

@@ -1,4 +1,4 @@
-"""Models: every registered version, the requirements scoped to it, ship or not."""
+"""Models: every registered version and its ship verdict, from the last recorded check."""
 
 import streamlit as st
 
@@ -7,29 +7,36 @@ from justify import app_data
 st.title("Models: may they ship?")
 with st.spinner("Reading the model registry…"):
     verdicts = app_data.models()
+    titles = {r["id"]: r["title"] for r in app_data.requirements()}
 if not verdicts:
-    st.info("No registered model version in the store: import an MLflow registry.")
+    st.info(
+        "No ship verdict recorded: import an MLflow registry and run `justify check` "
+        "(it judges every registered model version)."
+    )
     st.stop()
 for v in verdicts:
-    aliases = ", ".join(f"@{a}" for a in v.aliases) or "no alias"
     with st.container(border=True):
-        st.subheader(f"{v.model} version {v.version} ({aliases})")
-        if v.ship:
-            st.success("SHIP: " + "; ".join(v.reasons))
+        st.subheader(v.label)
+        text = f"{v.verdict.upper()}"
+        if v.verdict == "ship":
+            st.success(text + ": " + "; ".join(v.reasons))
+        elif v.verdict == "ship with warnings":
+            st.warning(text)
         else:
-            st.error("DO NOT SHIP")
+            st.error(text)
+        if v.verdict != "ship":
             for reason in v.reasons:
-                st.markdown(f"- {reason}")
+                st.text("• " + reason)
         if v.requirements:
             st.dataframe(
                 [
                     {
-                        "id": r["id"],
-                        "title": r["title"],
-                        "status": r["status"],
-                        "open": f"/requirement?id={r['id']}",
+                        "id": rid,
+                        "title": titles.get(rid, ""),
+                        "status": status,
+                        "open": f"/requirement?id={rid}",
                     }
-                    for r in v.requirements
+                    for rid, status in v.requirements
                 ],
                 hide_index=True,
                 column_config={"open": st.column_config.LinkColumn("open", display_text="open")},

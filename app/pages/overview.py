@@ -24,6 +24,21 @@ elif view.data_newer_than_check:
         "run `justify check` to bring the statuses up to date."
     )
 
+st.subheader("May the models ship?")
+if view.models:
+    for v in view.models:
+        left, right = st.columns([2, 3])
+        left.page_link("pages/models.py", label=v.label)
+        text = v.verdict.upper()
+        if v.verdict == "ship":
+            right.success(text)
+        elif v.verdict == "ship with warnings":
+            right.warning(text)
+        else:
+            right.error(text + ": " + (v.reasons[0] if v.reasons else ""))
+else:
+    st.caption("No ship verdict recorded (no registered model version, or no check yet).")
+
 columns = st.columns(len(STATUSES))
 for column, status in zip(columns, STATUSES, strict=True):
     count = view.counts.get(status, 0)

@@ -5,7 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from justify import app_data
-from justify.explore import STATUS_COLOURS, justification_dot
+from justify.check_formats import criterion_line
+from justify.explore import DIAGRAM_LEGEND, STATUS_COLOURS, justification_dot
+
+# Badge colours per status, as in the diagram: green holds, red fails, orange
+# unjustified or stale, grey draft, retired or unchecked.
+BADGE = {"justified": "green", "failing": "red", "unjustified": "orange", "stale": "orange"}
 
 rows = app_data.requirements()
 ids = [r["id"] for r in rows]
@@ -32,7 +37,7 @@ head = view.head
 status = head["status"] or ""
 st.title(f"{rid}: {head['title']}")
 st.markdown(
-    f"**Status** :{'green' if status == 'justified' else 'red'}-background[{status}] · "
+    f"**Status** :{BADGE.get(status, 'gray')}-background[{status}] · "
     f"declared `{head['declared']}` · kind `{head['kind']}` · priority `{head['priority'] or '-'}`"
     f" · owner `{head['owner'] or '-'}` · model `{head['model'] or '-'}`"
 )
@@ -57,17 +62,23 @@ elif status in ("justified",):
 else:
     st.info(f"No rule result for this requirement in the last check (status: {status}).")
 
+if view.annotations:
+    st.subheader("Annotations")
+    for a in view.annotations:
+        st.text(f"{a['key']}: {a['value']}")
+
 st.subheader("Justification diagram")
-st.caption("conclusion ← strategy ← supports; green: holds or current evidence, red: fails")
+st.caption("conclusion ← strategy ← supports; " + "; ".join(DIAGRAM_LEGEND.values()))
 st.graphviz_chart(justification_dot(view))
 
 if view.criteria:
     st.subheader("Acceptance criteria")
     current = set(view.current)
     for criterion in view.criteria:
-        key = criterion["key"] or ""
-        threshold = float(criterion["threshold"] or "nan")
-        st.markdown(f"**{criterion['label'] or key}**")
+        key = criterion.metric
+        threshold = criterion.threshold
+        st.markdown(f"**{criterion.label}**")
+        st.text(criterion_line(criterion))
         points = [
             {
                 "run": run["name"] or run["runId"][:8],
@@ -98,7 +109,7 @@ if view.criteria:
             .encode(y="threshold:Q")
         )
         st.altair_chart((line + dots + rule).interactive(), width="stretch")
-        st.caption(f"threshold {criterion['op']} {threshold:g} (dashed line)")
+        st.caption(f"threshold {criterion.op} {threshold:g} (dashed line)")
         history = view.metric_history.get(key)
         if history and len(history) > 1:
             steps = pd.DataFrame(
@@ -143,7 +154,9 @@ if view.attestations:
     for a in view.attestations:
         st.markdown(f"- {a['date']} **{a['by']}**: {a['statement']}")
 if view.versions:
-    st.markdown("**Model versions**: " + ", ".join(v["label"] for v in view.versions))
+    st.markdown("**Applies to**")
+    for v in view.versions:
+        st.text(f"{v.label}: {v.verdict.upper()}")
 if not (view.runs or view.commits or view.attestations):
     st.warning("Nothing supports this requirement yet.")
 for f in view.family:
@@ -163,6 +176,7 @@ if view.changes:
                 "was": c.previous or "",
                 "commit": (c.commit or "")[:8],
                 "commit title": c.commit_title or "",
+                "cause": "; ".join(c.causes),
             }
             for c in view.changes
         ],
