@@ -23,8 +23,8 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 import justify
-from justify.judgement import check
 from justify.importers.mlflow import import_mlflow
+from justify.judgement import check
 from justify.store import GraphStore, open_store
 
 HERE = Path(__file__).resolve().parent

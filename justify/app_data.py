@@ -16,8 +16,8 @@ import streamlit as st
 
 from justify import explore
 from justify.config import Config, load_config
-from justify.query import canned_queries
 from justify.judgement import ShipVerdict
+from justify.query import canned_queries
 from justify.store import GraphStore, QueryResult, open_store
 
 

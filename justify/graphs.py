@@ -10,9 +10,9 @@ from pathlib import Path
 from pyoxigraph import NamedNode
 
 from justify.config import Config, load_config
+from justify.errors import UsageError
 from justify.iris import Minter
 from justify.judgement import JUDGEMENT_GRAPHS
-from justify.errors import UsageError
 from justify.query import run_query
 from justify.store import GraphStore, open_store
 

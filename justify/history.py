@@ -107,17 +107,15 @@ def causes(
             found.append("model scope no longer names a registered version")
     if before.current_evidence != after.current_evidence:
         if after.current_evidence:
-            found.append(
-                f"new current evidence: run {after.current_evidence_name or _name(after.current_evidence)}"
-            )
+            name = after.current_evidence_name or _name(after.current_evidence)
+            found.append(f"new current evidence: run {name}")
         else:
             found.append("no current evidence any more (no finished evidence run)")
     old_values = {c.iri: (c.value, c.verdict) for c in before.criteria}
     for c in after.criteria:
         if c.iri in old_values and old_values[c.iri] != (c.value, c.verdict):
-            found.append(
-                f"{c.metric}: {old_values[c.iri][0]} ({old_values[c.iri][1]}) -> {c.value} ({c.verdict})"
-            )
+            value, verdict = old_values[c.iri]
+            found.append(f"{c.metric}: {value} ({verdict}) -> {c.value} ({c.verdict})")
     rules_before = {r.rule for r in old.results_about(before.iri)}
     rules_after = {r.rule for r in new.results_about(after.iri)}
     found += [f"rule {rule} now reported" for rule in sorted(rules_after - rules_before)]

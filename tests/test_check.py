@@ -9,9 +9,9 @@ import pyoxigraph
 import pytest
 from helpers import run_justify
 
-from justify.judgement import check, judge
 from justify.config import load_config
 from justify.errors import UsageError
+from justify.judgement import check, judge
 from justify.store import EmbeddedStore
 
 PREFIXES = """

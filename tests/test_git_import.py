@@ -159,8 +159,8 @@ def test_requirement_last_change_is_per_requirement(project) -> None:
         r["id"]: r["sha"]
         for r in q(
             config,
-            """SELECT ?id ?sha WHERE {
-        ?rev a jf:RequirementRevision ; jf:requirementId ?id ; jf:revisedIn/jf:gitCommitSha ?sha }""",
+            """SELECT ?id ?sha WHERE { ?rev a jf:RequirementRevision ;
+        jf:requirementId ?id ; jf:revisedIn/jf:gitCommitSha ?sha }""",
         )
     }
     assert rows == {"REQ-A": changed, "REQ-B": first}

@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner, Result
 from pyoxigraph import Literal, NamedNode, Triple
 
-from justify.judgement import check
 from justify.cli import cli
 from justify.config import load_config
 from justify.demo import DemoResult, demo
+from justify.judgement import check
 from justify.sparql_store import ServerSettings, SparqlStore
 from justify.store import EmbeddedStore
 from tests.explorer_env import open_page, texts
