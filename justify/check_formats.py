@@ -39,7 +39,8 @@ def summary_line(report: CheckReport) -> str:
 
 def criterion_line(c: CriterionVerdict) -> str:
     """One criterion and its verdict, as every text renderer prints it."""
-    wanted = f"{c.metric} {c.op} {c.threshold:g}" + (f" on {c.dataset}" if c.dataset else "")
+    threshold = f"{c.threshold:g}" if c.threshold is not None else "(no number)"
+    wanted = f"{c.metric} {c.op} {threshold}" + (f" on {c.dataset}" if c.dataset else "")
     if c.value is None:
         return f"{wanted}: {c.verdict}"
     on = f" on {c.measured_on}" if c.measured_on else ""

@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +76,7 @@ class CriterionVerdict:
     label: str
     metric: str
     op: str
-    threshold: float
+    threshold: float | None  # None when the graph holds no finite number there
     dataset: str | None
     verdict: str  # one of CRITERION_VERDICTS
     run: str | None = None  # the run judged (the current evidence)
@@ -469,7 +470,7 @@ def _criterion(
         label=c["label"] or f"{c['key']} {c['op']} {c['threshold']}",
         metric=c["key"] or "",
         op=c["op"] or "",
-        threshold=float(c["threshold"] or "nan"),
+        threshold=_finite(c["threshold"]),
         dataset=c["dataset"],
         verdict=verdict,
         run=current if declared == "approved" else None,
@@ -477,6 +478,14 @@ def _criterion(
         measured_on=judged["on"] if judged else None,
         reason=reason,
     )
+
+
+def _finite(text: str | None) -> float | None:
+    try:
+        number = float(text or "nan")
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _own_status(declared: str, results: list[CheckResult]) -> str:

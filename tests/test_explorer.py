@@ -227,3 +227,45 @@ def test_the_app_shows_new_data_after_a_write(demo_ws: DemoResult, tmp_path: Pat
     finally:
         extra.unlink()
         load(config=demo_ws.config)
+
+
+def test_every_renderer_shows_the_same_judgement_of_the_demo(demo_ws: DemoResult) -> None:
+    """check --format json, trace, the Markdown report, history, the explorer's data
+    functions and its pages: one judgement, rendered alike."""
+    import json
+
+    from helpers import run_justify
+
+    root = demo_ws.directory
+    cli = run_justify("check", "--format", "json", cwd=root)
+    report = json.loads(cli.stdout)
+    statuses = {r["id"]: r["status"] for r in report["requirements"]}
+    store = open_store(demo_ws.config.store_location)
+    base = demo_ws.config.base_iri
+    markdown = run_justify("report", "--format", "markdown", "-o", "same.md", cwd=root)
+    assert markdown.returncode == 0, markdown.stderr
+    text = (root / "same.md").read_text(encoding="utf-8")
+    history = {c.requirement: c.status for c in explore.history(None, store=store, base=base)}
+    for req in report["requirements"]:
+        rid, status = req["id"], req["status"]
+        traced = run_justify("trace", rid, cwd=root).stdout
+        assert f"[{status}]" in traced.splitlines()[0], rid
+        assert f"### {rid}: " in text and f"[{status}]" in text.split(f"### {rid}: ")[1]
+        assert history[rid] == status
+        view = explore.requirement_view(store, base, rid)
+        assert view is not None and view.head["status"] == status
+        assert [c.verdict for c in view.criteria] == [c["verdict"] for c in req["criteria"]]
+        evidence = req["current_evidence"]
+        assert view.current == ([evidence["run"]] if evidence else [])
+        for c in req["criteria"]:
+            on = f" on {c['dataset']}" if c["dataset"] else ""
+            line = f"{c['metric']} {c['op']} {c['threshold']:g}{on}: {c['verdict']}"
+            assert line in traced and line in text
+    at = open_page("pages/requirements.py")
+    table = frame(at)
+    assert dict(zip(table["id"], table["status"], strict=True)) == statuses
+    at = open_page("pages/models.py")
+    (model,) = report["models"]
+    assert model["verdict"].upper() in texts(at)
+    at = open_page()
+    assert f"{model['verdict'].upper()}: " in texts(at)  # the overview leads with it

@@ -103,13 +103,15 @@ if view.criteria:
             color=alt.Color("evidence:N", title=None),
             tooltip=["run", "ended", "value", "evidence"],
         )
-        rule = (
-            alt.Chart(pd.DataFrame({"threshold": [threshold]}))
-            .mark_rule(color=STATUS_COLOURS["failing"], strokeDash=[6, 3])
-            .encode(y="threshold:Q")
-        )
-        st.altair_chart((line + dots + rule).interactive(), width="stretch")
-        st.caption(f"threshold {criterion.op} {threshold:g} (dashed line)")
+        layers = line + dots
+        if threshold is not None:
+            layers += (
+                alt.Chart(pd.DataFrame({"threshold": [threshold]}))
+                .mark_rule(color=STATUS_COLOURS["failing"], strokeDash=[6, 3])
+                .encode(y="threshold:Q")
+            )
+            st.caption(f"threshold {criterion.op} {threshold:g} (dashed line)")
+        st.altair_chart(layers.interactive(), width="stretch")
         history = view.metric_history.get(key)
         if history and len(history) > 1:
             steps = pd.DataFrame(
