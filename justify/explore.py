@@ -591,7 +591,7 @@ def runs(store: GraphStore, *, text: str = "", limit: int = 500) -> list[Row]:
           OPTIONAL {{ ?run dcterms:title ?name0 }} BIND(COALESCE(?name0, ?runId) AS ?name)
           OPTIONAL {{ ?run jf:inExperiment/dcterms:title ?experiment }}
           OPTIONAL {{ ?run prov:endedAtTime ?end }} OPTIONAL {{ ?run jf:gitCommitSha ?sha }}
-          OPTIONAL {{ ?run jf:supports/dcterms:identifier ?req }}
+          OPTIONAL {{ ?run jf:supports|jf:evidenceOf ?q . ?q dcterms:identifier ?req }}
           {search}
         }} GROUP BY ?run ?name ?runId ?status ?experiment ?end ?sha
         ORDER BY DESC(?end) LIMIT {int(limit)}""",
@@ -657,7 +657,7 @@ def run_view(store: GraphStore, run_id: str) -> RunView | None:
         requirements=_rows(
             store,
             f"""SELECT DISTINCT ?id ?title WHERE {{
-            {{ {r} jf:supports ?q }} UNION {{ ?v jf:producedBy {r} ; jf:supports ?q }}
+            {r} jf:supports|jf:evidenceOf ?q .  # tagged, or evidence by the last check
             ?q a jf:Requirement ; dcterms:identifier ?id . OPTIONAL {{ ?q dcterms:title ?title }}
             }} ORDER BY ?id""",
         ),
