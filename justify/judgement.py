@@ -278,21 +278,24 @@ def judge(
     print_ = fingerprint(store, config, shapes, fail_on)
     workspace = store.snapshot(input_graphs(store, minter))
     derived = minter.graph(DERIVED_GRAPH)
-    if engine == "fast":
-        results = run_fast(workspace, shapes, derived)
-    else:
-        results = run_pyshacl(workspace, shapes, derived)
-        # The renderers read the derivations too: the fast engine's rules give them
-        # (the engine comparison proves both derive the same).
-        derive(workspace, shapes, derived)
-    judgement = _assemble(
-        workspace, results, engine=engine, fail_on=fail_on, severities=severities,
-        disabled=disabled,
-    )  # fmt: skip
+    try:
+        if engine == "fast":
+            results = run_fast(workspace, shapes, derived)
+        else:
+            results = run_pyshacl(workspace, shapes, derived)
+            # The renderers read the derivations too: the fast engine's rules give them
+            # (the engine comparison proves both derive the same).
+            derive(workspace, shapes, derived)
+        judgement = _assemble(
+            workspace, results, engine=engine, fail_on=fail_on, severities=severities,
+            disabled=disabled,
+        )  # fmt: skip
+        judgement.derived = [q.triple for q in workspace.quads(derived)]
+    finally:
+        workspace.close()
     judgement.rules = {**rule_infos(shapes), **({} if "JF-PARENT" in disabled else {
         "JF-PARENT": PARENT_RULE})}  # fmt: skip
     judgement.fingerprint = print_
-    judgement.derived = [q.triple for q in workspace.quads(derived)]
     return judgement
 
 

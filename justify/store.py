@@ -24,6 +24,7 @@ import os
 import queue
 import re
 import shutil
+import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -208,11 +209,19 @@ class _MemoryWriter(GraphWriter):
 
 
 class MemoryStore(GraphStore):
-    """A store that lives in memory only: the judgement's workspace, and tests'."""
+    """A private, writable store nobody else reads: the judgement's workspace, and
+    tests'. In memory, or (``folder``) in a scratch folder that ``close`` removes."""
 
-    def __init__(self, location: str = "memory") -> None:
+    def __init__(self, location: str = "memory", *, folder: Path | None = None) -> None:
         self.location = location
-        self.store = Store()
+        self.folder = folder
+        self.store = Store(str(folder)) if folder is not None else Store()
+
+    def close(self) -> None:
+        if self.folder is not None:
+            del self.store
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[GraphWriter]:
@@ -573,14 +582,26 @@ class EmbeddedStore(GraphStore):
         return list(self._manifest(self.current_generation()))
 
     def snapshot(self, graphs: Iterable[str]) -> MemoryStore:
-        # Graph by graph through N-Triples bytes, natively: no quad crosses into Python.
-        copy = MemoryStore(f"{self.location} (in memory)")
+        # A hard-linked backup of the published generation (milliseconds, where copying
+        # 2 M quads into memory takes half a minute), opened writable in a scratch
+        # folder beside it, without the graphs not asked for.
+        wanted = set(graphs)
+        if self.current_generation() is None:
+            return MemoryStore(f"{self.location} (empty)")
         store = self._open_reader()
-        present = set(self.graph_names())
-        for name in graphs:
-            if name in present:
-                data = store.dump(format=RdfFormat.N_TRIPLES, from_graph=NamedNode(name))
-                copy.store.bulk_load(data, format=RdfFormat.N_TRIPLES, to_graph=NamedNode(name))
+        for old in self.path.glob("scratch-*"):  # left by a killed process a day ago
+            with contextlib.suppress(OSError):
+                if time.time() - old.stat().st_mtime > 86_400:
+                    shutil.rmtree(old, ignore_errors=True)
+        try:
+            scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=self.path))
+            scratch.rmdir()  # backup() makes the folder itself
+            store.backup(str(scratch))
+        except OSError as exc:
+            raise StoreError(f"cannot make a scratch copy in {self.path}: {exc}") from exc
+        copy = MemoryStore(f"{self.location} (scratch copy)", folder=scratch)
+        for name in set(self.graph_names()) - wanted:
+            copy.store.remove_graph(NamedNode(name))
         return copy
 
     def version(self) -> str:
