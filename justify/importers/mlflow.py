@@ -355,30 +355,17 @@ def tagged_requirements(run: Any) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def scoped_versions(
-    index: RequirementIndex, registered: list[Any], versions: list[Any]
-) -> tuple[dict[str, list[Any]], list[str]]:
-    """Requirement id -> the model versions its model scope names; and warnings."""
-    by_name: dict[str, dict[str, Any]] = {}
-    for v in versions:
-        by_name.setdefault(v.name, {})[str(v.version)] = v
-    aliases = {m.name: {a: str(v) for a, v in (m.aliases or {}).items()} for m in registered}
+def versions_of_scoped_models(index: RequirementIndex, versions: list[Any]) -> dict[str, list[Any]]:
+    """Requirement id -> every version of the model its scope names. Which one the scope
+    resolves to is the judgement's decision, at check time; the importer only needs to
+    know whose metric histories are worth fetching."""
+    names = {rid: name for rid, (name, _) in index.scopes.items()}
     result: dict[str, list[Any]] = {}
-    warnings = []
-    for rid, (name, alias) in sorted(index.scopes.items()):
-        found = by_name.get(name, {})
-        if not found:
-            warnings.append(f"{rid}: model scope '{name}' names no registered model here")
-            continue
-        if alias:
-            number = aliases.get(name, {}).get(alias)
-            if number is None or number not in found:
-                warnings.append(f"{rid}: model '{name}' has no version with alias '{alias}'")
-                continue
-            result[rid] = [found[number]]
-        else:
-            result[rid] = [found[max(found, key=int)]]
-    return result, warnings
+    for v in versions:
+        for rid, name in names.items():
+            if v.name == name:
+                result.setdefault(rid, []).append(v)
+    return result
 
 
 # ------------------------------------------------------------------- triples
@@ -762,9 +749,7 @@ def import_mlflow(
         deleted = reader.deleted_run_ids(ids) if ids else set()
         models = reader.logged_models(ids)
         registered, versions = reader.registry()
-        # Which versions the requirements name only decides which metric histories
-        # are worth a call each; what the scope resolves to is the judgement's business.
-        scoped, _ = scoped_versions(index, registered, versions)
+        scoped = versions_of_scoped_models(index, versions)
         # Evidence runs get the full history of the metrics their requirements name.
         wanted: dict[str, set[str]] = {}
         for rid, found in scoped.items():
