@@ -38,6 +38,14 @@ REQUIREMENT_FIELDS = frozenset(
 )
 CRITERION_FIELDS = frozenset(("metric", "op", "threshold", "dataset"))
 ATTESTATION_FIELDS = frozenset(("by", "date", "statement", "link"))
+# The tags plain YAML data resolves to; any other (``!foo``, ``!!python/...``) is refused.
+_PLAIN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "seq", "map",
+                                       "timestamp")
+)  # fmt: skip
+# Values a requirement file may hold once aliases are expanded: far more than any real
+# file, far fewer than an alias bomb would build.
+MAX_NODES = 200_000
 # libyaml's parser when PyYAML was built with it: the same nodes and marks, faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -126,6 +134,19 @@ def content_hash(item: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def plain_data(text: str) -> Any:
+    """The data of a YAML text that holds only plain data, else None (no tags, no
+    recursive or exploding aliases): for reading old versions of requirement files."""
+    try:
+        root = yaml.compose(text, Loader=_LOADER)
+    except yaml.YAMLError:
+        return None
+    if root is None:
+        return None
+    reader = _FileReader(Path("-"), "-")
+    return reader.value(root) if reader.plain(root) else None
+
+
 def _close_field(key: str, known: frozenset[str]) -> str | None:
     """The known field an unknown one most likely misspells (``critera``, ``Criteria``)."""
     if key.lower() in known:
@@ -165,6 +186,60 @@ class _FileReader:
     def problem(self, node: yaml.Node | int, message: str) -> None:
         line = node if isinstance(node, int) else node.start_mark.line + 1
         self.problems.append(Problem(self.display, line, message))
+
+    def plain(self, root: yaml.Node) -> bool:
+        """Whether the node tree is plain data: only YAML's own tags (no local ``!foo``
+        or ``!!python/...`` tags), no alias that contains itself, and no more than
+        MAX_NODES nodes once aliases are expanded (a "billion laughs" is reported
+        here, before anything is built)."""
+        sizes: dict[int, int] = {}
+        on_path: set[int] = set()
+
+        def size(node: yaml.Node) -> int | None:
+            key = id(node)
+            if key in sizes:
+                return sizes[key]
+            if key in on_path:
+                self.problem(
+                    node,
+                    "a YAML alias refers to a node that contains it; requirement files take "
+                    "plain data",
+                )
+                return None
+            if node.tag not in _PLAIN_TAGS:
+                tag = node.tag.removeprefix("tag:yaml.org,2002:")
+                self.problem(
+                    node,
+                    f"YAML tag '{tag}' is not allowed; requirement files take plain data "
+                    "(text, numbers, lists, mappings)",
+                )
+                return None
+            on_path.add(key)
+            total = 1
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                children = [n for pair in node.value for n in pair]
+            for child in children:
+                found = size(child)
+                if found is None:
+                    on_path.discard(key)
+                    return None
+                total += found
+                if total > MAX_NODES:
+                    on_path.discard(key)
+                    self.problem(
+                        node,
+                        f"YAML aliases here expand to more than {MAX_NODES:,} values; "
+                        "write the data out instead of nesting aliases",
+                    )
+                    return None
+            on_path.discard(key)
+            sizes[key] = total
+            return total
+
+        return size(root) is not None
 
     def value(self, node: yaml.Node) -> Any:
         return self._constructor.construct_document(node)
@@ -210,6 +285,8 @@ class _FileReader:
             return []
         if root is None:
             self.problem(1, "the file is empty; expected a top-level 'requirements:' list")
+            return []
+        if not self.plain(root):
             return []
         if not isinstance(root, yaml.MappingNode):
             self.problem(root, "expected a mapping with a top-level 'requirements:' list")

@@ -534,3 +534,28 @@ def test_right_credentials_import(workspace, auth_server) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert auth_server.admin_password not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("uri", "code", "words"),
+    [
+        ("file:///nonexistent", 2, "names a file store"),
+        ("garbage-uri", 2, "is not a URL"),
+        ("ftp://example.org/x", 2, "unsupported scheme 'ftp'"),
+        ("http://[::1", 2, "is not a valid URL"),
+        ("sqlite:///empty.db", 3, "holds no MLflow tables"),
+        ("sqlite:///text.db", 3, "is not an SQLite database"),
+    ],
+)
+def test_bad_tracking_uris_exit_with_the_contract_code_and_leave_files_alone(
+    tmp_path: Path, uri: str, code: int, words: str
+) -> None:
+    (tmp_path / "justify.toml").write_text("")
+    (tmp_path / "empty.db").write_bytes(b"")
+    (tmp_path / "text.db").write_text("not a database\n")
+    result = run_justify("import", "mlflow", "--tracking-uri", uri, cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    # A source is only read: MLflow did not create its tables in the user's files.
+    assert (tmp_path / "empty.db").read_bytes() == b""
+    assert (tmp_path / "text.db").read_text() == "not a database\n"

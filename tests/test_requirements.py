@@ -350,6 +350,27 @@ BAD_CASES = {
         {"a.yaml": "requirements:\n  - id: A\n    title: a\n    model: m@champion/3\n"},
         [("a.yaml", 4, "model 'm@champion/3' must be 'name'")],
     ),
+    # Plain data only: no tags (a local one, or PyYAML's Python tags), no recursive alias,
+    # no alias bomb (checked on the node tree, before anything is built).
+    "local-tag": (
+        {"a.yaml": "requirements:\n  - id: A\n    title: !foo x\n"},
+        [("a.yaml", 3, "YAML tag '!foo' is not allowed")],
+    ),
+    "python-tag": (
+        {"a.yaml": "requirements:\n  - id: A\n    title: !!python/object/apply:os.system [x]\n"},
+        [("a.yaml", 3, "YAML tag 'python/object/apply:os.system' is not allowed")],
+    ),
+    "recursive-alias": (
+        {"a.yaml": "requirements:\n  - &a\n    id: A\n    title: a\n    more: [*a]\n"},
+        [("a.yaml", 2, "a YAML alias refers to a node that contains it")],
+    ),
+    "alias-bomb": (
+        {
+            "a.yaml": "requirements:\n  - id: A\n    title: a\n    x0: &a0 [lol, lol, lol]\n"
+            + "".join(f"    x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 8))
+        },
+        [("a.yaml", 9, "YAML aliases here expand to more than 200,000 values")],
+    ),
     "parent-and-parents": (
         {
             "a.yaml": "requirements:\n  - id: A\n    title: a\n  - id: B\n    title: b\n"

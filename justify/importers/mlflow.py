@@ -17,7 +17,9 @@ import logging
 import math
 import os
 import re
+import sqlite3
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -167,6 +169,30 @@ def resolve_tracking_uri(tracking_uri: str | None, config: Config) -> str:
             hint="give --tracking-uri, set 'mlflow_tracking_uri' in the configuration, "
             "or set MLFLOW_TRACKING_URI",
         )
+    display = strip_credentials(uri)
+    try:
+        scheme = urllib.parse.urlsplit(uri).scheme.lower().split("+", 1)[0]
+    except ValueError as exc:
+        raise UsageError(
+            f"the MLflow tracking URI {display!r} is not a valid URL ({exc})", hint=_URI_HINT
+        ) from exc
+    if scheme == "":
+        raise UsageError(
+            f"the MLflow tracking URI {display!r} is not a URL (it has no scheme, and MLflow "
+            "would take it for a file-store folder)",
+            hint=_URI_HINT,
+        )
+    if scheme == "file":
+        raise UsageError(
+            f"the MLflow tracking URI {display!r} names a file store, which MLflow no longer "
+            "serves and justify does not read",
+            hint=_URI_HINT,
+        )
+    if scheme not in TRACKING_SCHEMES:
+        raise UsageError(
+            f"the MLflow tracking URI {display!r} has the unsupported scheme '{scheme}'",
+            hint=_URI_HINT,
+        )
     if uri.startswith("sqlite:///"):
         path = Path(uri.removeprefix("sqlite:///"))
         path = path if path.is_absolute() or uri.startswith("sqlite:////") else config.root / path
@@ -177,7 +203,41 @@ def resolve_tracking_uri(tracking_uri: str | None, config: Config) -> str:
                 f"no MLflow database at {path} (from {strip_credentials(uri)})",
                 hint="check the path; MLflow would silently create an empty database there",
             )
+        _check_mlflow_database(path)
     return uri
+
+
+TRACKING_SCHEMES = frozenset(
+    ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "databricks", "databricks-uc", "uc")
+)
+_URI_HINT = (
+    "use a tracking server (http://HOST:PORT) or MLflow's database (sqlite:///mlflow.db, "
+    "postgresql://...), via --tracking-uri, the 'mlflow_tracking_uri' setting or "
+    "MLFLOW_TRACKING_URI"
+)
+
+
+def _check_mlflow_database(path: Path) -> None:
+    """A source is only read: MLflow's client would create its tables inside any file it
+    is given (an empty file, a typo'd path), so the file is looked at first, read-only."""
+    try:
+        connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {row[0] for row in rows}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise SourceUnavailable(
+            f"{path} is not an SQLite database ({exc})",
+            hint="point the tracking URI at the database MLflow writes (its --backend-store-uri)",
+        ) from exc
+    if not {"experiments", "runs"} <= tables:
+        raise SourceUnavailable(
+            f"{path} holds no MLflow tables; justify only reads tracking stores and will not "
+            "let MLflow create them there",
+            hint="check the path: it should be the database of an MLflow tracking store",
+        )
 
 
 class MlflowReader:
