@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
 from justify.config import Config, load_config
-from justify.errors import StoreError
+from justify.errors import StoreError, UsageError
 from justify.resources import data_folder
 from justify.store import open_store
 
@@ -23,12 +24,17 @@ def app(
 
 def start_app(config: Config, port: int, *, quiet: bool = False) -> subprocess.Popen[bytes]:
     """Start Streamlit on ``port`` for the project ``config`` names; return the process."""
+    if not 1 <= port <= 65535:
+        raise UsageError(
+            f"port {port} is not a TCP port", hint="give --port (or app_port) from 1 to 65535"
+        )
     store = open_store(config)
     if not store.graph_names():
         raise StoreError(
             f"the store at {config.store_location} is empty",
             hint="run `justify sync` (or `justify demo`) first, then `justify app`",
         )
+    _check_free(port)
     env = dict(os.environ)
     if config.file:
         env["JUSTIFY_CONFIG"] = str(config.file)
@@ -47,3 +53,15 @@ def start_app(config: Config, port: int, *, quiet: bool = False) -> subprocess.P
     ]
     output = subprocess.DEVNULL if quiet else None
     return subprocess.Popen(command, cwd=config.root, env=env, stdout=output, stderr=output)
+
+
+def _check_free(port: int) -> None:
+    """Say so before printing a URL that something else answers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise UsageError(
+                f"port {port} on 127.0.0.1 is not free ({exc.strerror or exc})",
+                hint="choose another with --port or the app_port setting, or stop what uses it",
+            ) from exc

@@ -206,3 +206,19 @@ def test_check_fails_closed_without_configuration_or_requirements(tmp_path: Path
     allowed = run_justify("check", "--allow-empty", cwd=tmp_path)
     assert allowed.returncode == 0, allowed.stderr
     assert "0 requirements" in allowed.stdout
+
+
+def test_app_refuses_an_invalid_or_busy_port_before_printing_a_url(workspace: Path) -> None:
+    import socket
+
+    invalid = run_justify("app", "--port", "99999", cwd=workspace)
+    assert invalid.returncode == 2 and "port 99999 is not a TCP port" in invalid.stderr
+    assert "Traceback" not in invalid.stderr and "http://" not in invalid.stdout
+    assert run_justify("load", cwd=workspace).returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run_justify("app", "--port", str(port), cwd=workspace)
+    assert busy.returncode == 2 and f"port {port} on 127.0.0.1 is not free" in busy.stderr
+    assert "http://" not in busy.stdout

@@ -269,3 +269,21 @@ def test_every_renderer_shows_the_same_judgement_of_the_demo(demo_ws: DemoResult
     assert model["verdict"].upper() in texts(at)
     at = open_page()
     assert f"{model['verdict'].upper()}: " in texts(at)  # the overview leads with it
+
+
+def test_diagram_labels_escape_backslashes_and_quotes() -> None:
+    view = explore.RequirementView(
+        head={"id": "R1", "title": 'ends with a backslash \\ and "quotes" \\', "status": "draft"},
+        criteria=[],
+        runs=[],
+        current=[],
+        commits=[{"sha": "abcdef0123", "title": 'say "hi" \\'}],
+        attestations=[],
+        family=[],
+        results=[],
+        changes=[],
+        versions=[],
+    )
+    dot = explore.justification_dot(view)
+    assert 'backslash \\\\ and \\"quotes\\" \\\\\\n[draft]' in dot
+    assert 'say \\"hi\\" \\\\"' in dot
