@@ -24,7 +24,7 @@ from justify.check import ENGINES, FAIL_ON
 from justify.check_formats import FORMATS, output_target, render, to_text, write_report
 from justify.config import SETTINGS, Config, load_config
 from justify.demo import demo as run_demo
-from justify.errors import JustifyError
+from justify.errors import JustifyError, UsageError
 from justify.graphs import copy_store
 from justify.graphs import export as run_export
 from justify.graphs import status as run_status
@@ -37,7 +37,8 @@ from justify.query import OUTPUT_FORMATS, canned_queries, format_result, text_ta
 from justify.query import query as run_query
 from justify.scaffold import init as run_init
 from justify.serve import start_app
-from justify.store import EXPORT_FORMATS
+from justify.sparql_store import is_server_location
+from justify.store import EXPORT_FORMATS, EmbeddedStore
 from justify.sync import sync as run_sync
 from justify.trace import trace as run_trace
 
@@ -504,6 +505,26 @@ def export(fmt: str, graph: str | None, output: Path | None) -> None:
 @cli.group("store")
 def store_group() -> None:
     """Manage the graph store as a whole."""
+
+
+@store_group.command("repair")
+@shared_options
+def store_repair_command() -> None:
+    """Repair an embedded store whose pointer to its published generation is damaged:
+    publish the newest complete generation again. Nothing else changes.
+
+    \b
+    Example:
+      justify store repair
+    """
+    config = current_config()
+    if is_server_location(config.store_location):
+        raise UsageError(
+            f"{config.store_location} is a SPARQL server; repair applies to an embedded store",
+            hint="a server keeps its own transactions",
+        )
+    name = EmbeddedStore(config.store_location).repair()
+    click.echo(f"the store at {config.store_location} now reads generation {name}")
 
 
 @store_group.command("copy")

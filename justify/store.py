@@ -453,14 +453,64 @@ class EmbeddedStore(GraphStore):
         return self.path / "generations"
 
     def current_generation(self) -> str | None:
-        """The name of the published generation, or None for an empty store."""
+        """The name of the published generation, or None for an empty store.
+
+        A damaged pointer is never taken for "no store": the next write would then
+        start from nothing and remove every generation, the check history with them,
+        which no source can rebuild. ``repair`` points it at the newest complete one.
+        """
+        pointer = self.path / CURRENT
         try:
-            name = (self.path / CURRENT).read_text(encoding="utf-8").strip()
+            name = pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
+            # A first writer killed before it published leaves a folder without its
+            # graph list: that store is empty. One that published is not.
+            if any((self.generations / f"{p.name}.json").is_file()
+                   for p in self._generation_folders()):  # fmt: skip
+                raise self._damaged(f"{pointer} is missing") from None
             return None
-        except OSError as exc:
-            raise StoreError(f"cannot read {self.path / CURRENT}: {exc}") from exc
-        return name or None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self._damaged(f"cannot read {pointer} ({exc})") from exc
+        if not re.fullmatch(r"gen-\d{6}", name):
+            raise self._damaged(f"{pointer} does not name a generation ({name[:40]!r})")
+        if (
+            not (self.generations / name).is_dir()
+            or not (self.generations / f"{name}.json").is_file()
+        ):
+            raise self._damaged(f"{pointer} names {name}, which is not there whole")
+        return name
+
+    def _generation_folders(self) -> list[Path]:
+        if not self.generations.is_dir():
+            return []
+        return sorted(p for p in self.generations.iterdir() if re.fullmatch(r"gen-\d{6}", p.name))
+
+    def _damaged(self, what: str) -> StoreError:
+        return StoreError(
+            f"the store at {self.path} is damaged: {what}; nothing was read or written",
+            hint="run `justify store repair` to publish the newest complete generation again "
+            "(the check history is kept)",
+        )
+
+    def repair(self) -> str:
+        """Point the store at its newest complete generation (a folder that opens, with
+        its graph list); return its name."""
+        with self._lock():
+            for folder in reversed(self._generation_folders()):
+                manifest = self.generations / f"{folder.name}.json"
+                try:
+                    json.loads(manifest.read_text(encoding="utf-8"))
+                    Store.read_only(str(folder))
+                except (OSError, ValueError):
+                    continue
+                _write_atomically(self.path / CURRENT, folder.name + "\n")
+                self._reader = None
+                return folder.name
+        raise StoreError(
+            f"the store at {self.path} holds no complete generation to repair from",
+            hint=f"the graph is derived from its sources: delete {self.path} and run "
+            "`justify sync`; the check history cannot be rebuilt",
+        )
 
     def _manifest(self, generation: str | None) -> dict[str, int | None]:
         if generation is None:

@@ -194,3 +194,49 @@ def test_a_killed_writer_leaves_the_store_intact(tmp_path: Path) -> None:
     with fresh.write() as w:
         w.replace_graph(G2, triples(2))
     assert fresh.graph_sizes() == {G1.value: 7, G2.value: 2}
+
+
+@pytest.mark.parametrize(
+    "damage", ["empty", "garbage", "missing", "names-a-missing-generation", "not-utf8"]
+)
+def test_a_damaged_pointer_is_refused_and_repaired_without_losing_history(
+    tmp_path: Path, damage: str
+) -> None:
+    """A damaged CURRENT was once taken for "no store": the next write deleted every
+    generation, the check history with them."""
+    from helpers import run_justify
+
+    (tmp_path / "justify.toml").write_text("")
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "r.yaml").write_text(
+        "requirements:\n  - id: R1\n    title: r\n    status: approved\n"
+    )
+    assert run_justify("load", cwd=tmp_path).returncode == 0
+    assert run_justify("check", cwd=tmp_path).returncode == 1  # R1 has no evidence
+    pointer = tmp_path / ".justify" / "CURRENT"
+    good = pointer.read_text()
+    generations = sorted(p.name for p in (tmp_path / ".justify" / "generations").iterdir())
+    if damage == "empty":
+        pointer.write_text("")
+    elif damage == "garbage":
+        pointer.write_text("\x00\x01 nonsense\n")
+    elif damage == "missing":
+        pointer.unlink()
+    elif damage == "names-a-missing-generation":
+        pointer.write_text("gen-999999\n")
+    else:
+        pointer.write_bytes(b"\xff\xfe")
+    for command in (["load"], ["check"], ["status"]):
+        refused = run_justify(*command, cwd=tmp_path)
+        assert refused.returncode == 3, (command, refused.stderr)
+        assert "is damaged" in refused.stderr and "justify store repair" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    # Nothing was removed by the refused writes.
+    assert sorted(p.name for p in (tmp_path / ".justify" / "generations").iterdir()) == (
+        generations
+    )
+    repaired = run_justify("store", "repair", cwd=tmp_path)
+    assert repaired.returncode == 0, repaired.stderr
+    assert pointer.read_text() == good
+    history = run_justify("history", cwd=tmp_path)
+    assert history.returncode == 0 and "R1" in history.stdout
