@@ -27,8 +27,8 @@ import rdflib
 from pyshacl import validate
 from rdflib.namespace import RDF, RDFS, SH
 
-from justify.errors import ShapeError, UsageError
-from justify.query import run_query
+from justify.errors import QueryError, ShapeError, UsageError
+from justify.query import refuse_service, run_query
 from justify.rdfconv import to_rdflib_graph
 from justify.resources import shapes_folder
 from justify.store import GraphStore
@@ -115,6 +115,9 @@ def load_shapes(extra_folders: Iterable[Path] = ()) -> rdflib.Graph:
             except OSError as exc:
                 raise ShapeError(f"{path}: cannot read the shape file: {exc}") from exc
             graph.parse(path, format="turtle")
+    for predicate in (SH.select, SH.construct, SH.ask):
+        for node, text in graph.subject_objects(predicate):
+            _no_service(str(text), graph.value(None, SH.sparql, node) or node)
     return graph
 
 
@@ -176,6 +179,15 @@ def _order(shapes: rdflib.Graph, node: rdflib.term.Node) -> float:
         return 0.0
 
 
+def _no_service(text: str, shape: rdflib.term.Node) -> str:
+    """Shapes never reach the network: a SERVICE pattern is refused before anything runs."""
+    try:
+        refuse_service(text, f"the shape {shape}")
+    except QueryError as exc:
+        raise ShapeError(exc.message, hint="remove the SERVICE pattern from the shape") from exc
+    return text
+
+
 def derivation_rules(shapes: rdflib.Graph) -> list[str]:
     """The CONSTRUCT queries of the shapes' SPARQL rules (SHACL-AF), with their
     targets, in the order SHACL applies them: by the shape's ``sh:order``, then the
@@ -191,7 +203,11 @@ def derivation_rules(shapes: rdflib.Graph) -> list[str]:
                 f"shape {shape}: only SPARQL rules (sh:construct) on a class or "
                 "subjects-of target are supported"
             )
-        query = _prefixes(shapes, rule) + "\n" + _with_target(str(construct), target, shape)
+        query = (
+            _prefixes(shapes, rule)
+            + "\n"
+            + _with_target(_no_service(str(construct), shape), target, shape)
+        )
         ordered.append(((_order(shapes, shape), str(shape), _order(shapes, rule)), query))
     return [query for _, query in sorted(ordered)]
 
@@ -221,7 +237,7 @@ def sparql_rules(shapes: rdflib.Graph) -> tuple[list[SparqlRule], set[rdflib.ter
             continue
         rule = str(shapes.value(shape, JFS.ruleId) or shape)
         for constraint in constraints:
-            select = str(shapes.value(constraint, SH.select))
+            select = _no_service(str(shapes.value(constraint, SH.select)), shape)
             query = _prefixes(shapes, constraint) + "\n" + _with_target(select, target, shape)
             rules.append(
                 SparqlRule(

@@ -442,8 +442,15 @@ def trace(requirement: str) -> None:
     help="Output format.",
 )
 @click.option("--list", "list_queries", is_flag=True, help="List the canned queries and exit.")
+@click.option(
+    "--allow-service",
+    is_flag=True,
+    help="Let a SERVICE pattern send requests to other servers (refused by default).",
+)
 @shared_options
-def query(query: str | None, params: dict[str, str], fmt: str, list_queries: bool) -> None:
+def query(
+    query: str | None, params: dict[str, str], fmt: str, list_queries: bool, allow_service: bool
+) -> None:
     """Run SPARQL over all graphs: inline text, @file.rq, or a canned query's name.
 
     \b
@@ -464,7 +471,7 @@ def query(query: str | None, params: dict[str, str], fmt: str, list_queries: boo
     if not query:
         raise click.UsageError("give a QUERY (SPARQL, @file.rq or a canned name), or --list")
     config = current_config()
-    result = run_query(query, params=params, config=config)
+    result = run_query(query, params=params, allow_service=allow_service, config=config)
     click.echo(format_result(result, fmt, base=config.base_iri))
 
 

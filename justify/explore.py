@@ -25,7 +25,7 @@ from justify.judgement import (
     ShipVerdict,
     recorded,
 )
-from justify.query import run_query, with_prefixes
+from justify.query import query_kind, refuse_service, run_query, with_prefixes
 from justify.store import GraphStore, QueryResult
 
 Row = dict[str, str | None]
@@ -800,20 +800,6 @@ def store_query(store: GraphStore, sparql: str) -> QueryResult:
 
 
 # -- the SPARQL console -----------------------------------------------------------
-_UPDATE = re.compile(
-    r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE
-)
-_STRINGS_AND_COMMENTS = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*'
-)
-
-
-def update_keyword(sparql: str) -> str | None:
-    """The SPARQL Update keyword in ``sparql`` (outside strings, IRIs and comments)."""
-    match = _UPDATE.search(_STRINGS_AND_COMMENTS.sub(" ", sparql))
-    return match.group(1).upper() if match else None
-
-
 def console_query(
     store: GraphStore, sparql: str, *, row_limit: int, time_limit: float
 ) -> QueryResult:
@@ -821,13 +807,13 @@ def console_query(
 
     An update is refused before it reaches the store, whatever the store allows
     (and the embedded store is opened read-only besides)."""
-    keyword = update_keyword(sparql)
-    if keyword:
+    if query_kind(sparql) == "update":
         raise QueryError(
-            f"the console only reads: {keyword} is a SPARQL Update operation",
+            "the console only reads: this is a SPARQL Update",
             hint="change the graph through its sources and `justify sync`; "
             "use SELECT, ASK, CONSTRUCT or DESCRIBE here",
         )
+    refuse_service(sparql, "the console's query")
     answer: list[QueryResult] = []
     failure: list[BaseException] = []
 

@@ -141,6 +141,59 @@ def iris(texts: Iterable[str]) -> list[NamedNode]:
     return [NamedNode(t) for t in texts]
 
 
+def query_kind(text: str) -> str:
+    """'query' or 'update', decided by SPARQL 1.1's grammar (rdflib's parser), not by
+    keywords: ``SELECT ?insert`` is a query. Text that is neither is left to the store,
+    whose error names the line and column."""
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    try:
+        parseQuery(with_prefixes(text))
+        return "query"
+    except ParseException:
+        pass
+    try:
+        parseUpdate(with_prefixes(text))
+        return "update"
+    except ParseException:
+        return "query"
+
+
+def uses_service(text: str) -> bool:
+    """Whether the query has a SERVICE pattern (a request to another server)."""
+    if "service" not in text.lower():
+        return False  # the parser is slow; most queries cannot have one
+    from pyparsing import ParseException, ParseResults
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    def walk(node: object) -> bool:
+        if isinstance(node, CompValue):
+            return node.name == "ServiceGraphPattern" or any(walk(v) for v in node.values())
+        if isinstance(node, list | tuple | ParseResults):
+            return any(walk(v) for v in node)
+        return False
+
+    for parse in (parseQuery, parseUpdate):
+        try:
+            return walk(parse(with_prefixes(text)))
+        except ParseException:
+            continue
+    return False
+
+
+def refuse_service(text: str, where: str) -> None:
+    """Queries from the console, shapes and reports never reach the network."""
+    if uses_service(text):
+        raise QueryError(
+            f"{where} uses SERVICE, which would send a request to another server; "
+            "justify does not reach the network from here",
+            hint="query the graph justify holds; `justify query --allow-service` lets an "
+            "analyst federate on their own machine",
+        )
+
+
 def with_prefixes(text: str) -> str:
     """Declare justify's prefixes on one leading line, unless the query declares them."""
     declared = {m.lower() for m in re.findall(r"PREFIX\s+([A-Za-z0-9_-]*):", text, re.I)}
@@ -173,13 +226,17 @@ def query(
     query: str,
     *,
     params: Mapping[str, str] | None = None,
+    allow_service: bool = False,
     config: Config | None = None,
     store: GraphStore | None = None,
 ) -> QueryResult:
-    """Run a query given inline, as ``@file.rq`` or by canned name, over all graphs."""
+    """Run a query given inline, as ``@file.rq`` or by canned name, over all graphs.
+    A SERVICE pattern (a request to another server) is refused unless ``allow_service``."""
     config = config or load_config()
     canned = resolve(query)
     text = bind_parameters(canned, params or {})
+    if not allow_service:
+        refuse_service(text, "the query")
     store = store or open_store(config)
     return run_query(store, text)
 

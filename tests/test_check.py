@@ -10,7 +10,7 @@ import pytest
 from helpers import run_justify
 
 from justify.config import load_config
-from justify.errors import UsageError
+from justify.errors import ShapeError, UsageError
 from justify.judgement import check, judge
 from justify.store import EmbeddedStore
 
@@ -829,3 +829,17 @@ def test_fast_check_writes_current_evidence_to_the_derived_graph(tmp_path: Path)
     assert rows == [
         {"g": "https://example.org/t/graph/derived", "run": "https://example.org/t/new"}
     ]
+
+
+def test_a_shape_with_service_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    (tmp_path / "my-shapes").mkdir()
+    (tmp_path / "my-shapes" / "reach.ttl").write_text(
+        USER_SHAPE.replace(
+            "FILTER NOT EXISTS { $this jf:owner ?o }",
+            "FILTER NOT EXISTS { SERVICE <http://127.0.0.1:9/sparql> { $this jf:owner ?o } }",
+        )
+    )
+    store, config = _project(tmp_path, 'shapes = ["my-shapes"]\n', req("R1"))
+    for engine in ("fast", "pyshacl"):
+        with pytest.raises(ShapeError, match="uses SERVICE"):
+            check(engine=engine, config=config, store=store)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import write
+from helpers import run_justify, write
 
 import justify
 from justify.config import Config
@@ -147,3 +147,16 @@ def test_ask_and_construct(loaded: Config) -> None:
     )
     assert len(graph.triples) == 6
     assert "subject,predicate,object" in format_result(graph, "csv")
+
+
+def test_service_is_refused_unless_allowed(loaded: Config) -> None:
+    from justify.errors import QueryError
+
+    federated = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+    with pytest.raises(QueryError, match="uses SERVICE"):
+        justify.query(federated, config=loaded)
+    cli = run_justify("query", federated, cwd=loaded.root)
+    assert cli.returncode == 2 and "--allow-service" in cli.stderr
+    # A query that only mentions the word is not refused.
+    named = 'SELECT ?s WHERE { ?s rdfs:label "service desk" }'
+    assert justify.query(named, config=loaded).kind == "select"
