@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from justify import __version__, explore
-from justify.check_formats import criterion_line
+from justify.check_formats import criterion_line, markdown_text
 from justify.config import Config, load_config
 from justify.errors import UsageError
 from justify.history import head_commit
@@ -195,7 +195,7 @@ def to_markdown(report: AuditReport) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_text(text)
 
 
 # -- HTML -------------------------------------------------------------------------

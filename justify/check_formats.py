@@ -4,6 +4,7 @@ Markdown (a pull-request comment) and GitHub workflow commands."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -45,6 +46,19 @@ def criterion_line(c: CriterionVerdict) -> str:
         return f"{wanted}: {c.verdict}"
     on = f" on {c.measured_on}" if c.measured_on else ""
     return f"{wanted}: {c.verdict} ({c.metric} = {c.value}{on})"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`\[\]|])")
+_TAG_START = re.compile(r"<(?=[A-Za-z!/?])")
+
+
+def markdown_text(text: str) -> str:
+    """User text (run names, statements, messages) as inert Markdown on one line: no
+    table cell split by '|' or a newline, no code span, link, image, HTML comment or
+    tag that could hide what follows or load something from elsewhere."""
+    text = " ".join(text.splitlines())
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _TAG_START.sub("&lt;", text)  # "<=" stays as it is
 
 
 def ship_line(m: ShipVerdict) -> str:
@@ -298,14 +312,14 @@ def to_markdown(report: CheckReport) -> str:
         by_focus.setdefault(r.focus, []).append(r)
     for req in report.requirements.values():
         problems = "<br>".join(
-            f"**{r.rule}** {r.message}".replace("|", "\\|") for r in by_focus.get(req.iri, [])
+            f"**{r.rule}** {markdown_text(r.message)}" for r in by_focus.get(req.iri, [])
         )
-        lines.append(f"| `{req.id}` {req.title.replace('|', '/')} | {req.status} | {problems} |")
+        lines.append(f"| `{req.id}` {markdown_text(req.title)} | {req.status} | {problems} |")
     if report.models:
         lines += ["", "| model version | verdict | reasons |", "|---|---|---|"]
         for m in report.models:
-            reasons = "<br>".join(m.reasons).replace("|", "\\|")
-            lines.append(f"| `{m.label}` | {m.verdict.upper()} | {reasons} |")
+            reasons = "<br>".join(markdown_text(r) for r in m.reasons)
+            lines.append(f"| {markdown_text(m.label)} | {m.verdict.upper()} | {reasons} |")
     return "\n".join(lines) + "\n"
 
 

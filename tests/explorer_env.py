@@ -32,5 +32,5 @@ def open_page(page: str | None = None, **params: str) -> AppTest:
 def texts(at: AppTest) -> str:
     """Every piece of text the page drew (markdown, captions, alerts, titles)."""
     parts = [e.value for e in (*at.title, *at.header, *at.subheader, *at.markdown, *at.caption)]
-    parts += [e.value for e in (*at.error, *at.warning, *at.info, *at.success)]
+    parts += [e.value for e in (*at.error, *at.warning, *at.info, *at.success, *at.text)]
     return "\n".join(str(p) for p in parts)

@@ -843,3 +843,33 @@ def test_a_shape_with_service_is_refused_before_anything_runs(tmp_path: Path) ->
     for engine in ("fast", "pyshacl"):
         with pytest.raises(ShapeError, match="uses SERVICE"):
             check(engine=engine, config=config, store=store)
+
+
+def test_markdown_summary_cannot_be_broken_by_data(tmp_path: Path) -> None:
+    """A run name with a newline, '|' and '<!--' once split the summary's table on GitHub
+    and hid every row after it."""
+    from markdown_it import MarkdownIt
+
+    from justify.check_formats import to_markdown
+
+    hostile = "evil\\n<!-- hide | the rest `x` ![img](http://127.0.0.1:9/p.png) <img src=x>"
+    turtle = (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + crit()
+        + run("r", recall="0.1").replace('dcterms:title "r"', f'dcterms:title "{hostile}"')
+        + TAG
+        + req("R2")
+        + req("R3", status="draft")
+    )
+    store = _store(tmp_path, turtle)
+    (tmp_path / "justify.toml").write_text("")
+    judged = judge(config=load_config(tmp_path / "justify.toml"), store=store)
+    assert any("evil" in r.message for r in judged.results)
+    tokens = MarkdownIt("commonmark").enable("table").parse(to_markdown(judged))
+    rows = [t for t in tokens if t.type == "tr_open"]
+    assert len(rows) == 1 + 3  # the header and every requirement
+    inline = [c for t in tokens for c in t.children or []]
+    kinds = {t.type for t in tokens} | {c.type for c in inline}
+    assert not kinds & {"html_block", "html_inline", "image", "link_open"}
+    # The only code spans are the requirement ids the summary writes itself.
+    assert {c.content for c in inline if c.type == "code_inline"} == {"R1", "R2", "R3"}

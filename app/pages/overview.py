@@ -56,7 +56,7 @@ if view.problems:
                 query_params={"id": problem.requirement},
             )
             left.caption(f"{problem.status} · {problem.rule}")
-            right.write(problem.message)
+            right.text(problem.message)  # user text, never rendered as Markdown
     if len(view.problems) > 30:
         st.page_link(
             "pages/requirements.py",

@@ -43,9 +43,9 @@ st.markdown(
 )
 st.caption(f"Written in {head['file']}:{head['line']} · IRI {head['r']}")
 if head["statement"]:
-    st.markdown(f"> {head['statement']}")
+    st.text(head["statement"])  # user text: shown as written, never as Markdown
 if head["rationale"]:
-    st.markdown(f"**Rationale.** {head['rationale']}")
+    st.text(f"Rationale. {head['rationale']}")
 if head["changedSha"]:
     st.caption(
         f"Last changed in commit {head['changedSha'][:8]} “{head['changedTitle']}” "
@@ -56,7 +56,7 @@ st.subheader("Check results")
 if view.results:
     for result in view.results:
         icon = "🔴" if result["severity"] == "violation" else "🟠"
-        st.markdown(f"{icon} **{result['rule']}** ({result['severity']}): {result['message']}")
+        st.text(f"{icon} {result['rule']} ({result['severity']}): {result['message']}")
 elif status in ("justified",):
     st.success("Every rule passes for this requirement in the last check.")
 else:
@@ -154,7 +154,7 @@ if view.commits:
 if view.attestations:
     st.markdown("**Attestations**")
     for a in view.attestations:
-        st.markdown(f"- {a['date']} **{a['by']}**: {a['statement']}")
+        st.text(f"{a['date']} {a['by']}: {a['statement']}")
 if view.versions:
     st.markdown("**Applies to**")
     for v in view.versions:
