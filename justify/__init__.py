@@ -24,7 +24,7 @@ from justify.errors import (
     StoreError,
     UsageError,
 )
-from justify.graphs import CopySummary, GraphStatus, copy_store, export, status
+from justify.graphs import CopySummary, GraphStatus, copy_store, export, repair_store, status
 from justify.history import history
 from justify.importers.git import GitImportSummary, import_git
 from justify.importers.mlflow import MlflowImportSummary, import_mlflow
@@ -94,6 +94,7 @@ __all__ = [
     "open_store",
     "query",
     "read_requirements",
+    "repair_store",
     "report",
     "status",
     "sync",

@@ -24,8 +24,8 @@ from justify.check import ENGINES, FAIL_ON
 from justify.check_formats import FORMATS, output_target, render, to_text, write_report
 from justify.config import SETTINGS, Config, load_config
 from justify.demo import demo as run_demo
-from justify.errors import JustifyError, UsageError
-from justify.graphs import copy_store
+from justify.errors import JustifyError
+from justify.graphs import copy_store, repair_store
 from justify.graphs import export as run_export
 from justify.graphs import status as run_status
 from justify.history import history as run_history
@@ -37,8 +37,7 @@ from justify.query import OUTPUT_FORMATS, canned_queries, format_result, text_ta
 from justify.query import query as run_query
 from justify.scaffold import init as run_init
 from justify.serve import start_app
-from justify.sparql_store import is_server_location
-from justify.store import EXPORT_FORMATS, EmbeddedStore
+from justify.store import EXPORT_FORMATS
 from justify.sync import sync as run_sync
 from justify.trace import trace as run_trace
 
@@ -525,12 +524,7 @@ def store_repair_command() -> None:
       justify store repair
     """
     config = current_config()
-    if is_server_location(config.store_location):
-        raise UsageError(
-            f"{config.store_location} is a SPARQL server; repair applies to an embedded store",
-            hint="a server keeps its own transactions",
-        )
-    name = EmbeddedStore(config.store_location).repair()
+    name = repair_store(config=config)
     click.echo(f"the store at {config.store_location} now reads generation {name}")
 
 

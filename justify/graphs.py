@@ -14,7 +14,8 @@ from justify.errors import UsageError
 from justify.iris import Minter
 from justify.judgement import JUDGEMENT_GRAPHS
 from justify.query import run_query
-from justify.store import GraphStore, open_store
+from justify.sparql_store import is_server_location
+from justify.store import EmbeddedStore, GraphStore, open_store
 
 _IMPORTS = """
 SELECT ?g ?kind ?location ?ended ?version ?items WHERE {
@@ -171,3 +172,15 @@ def copy_store(
         for name in dropped:
             writer.drop_graph(NamedNode(name))
     return CopySummary(src.location, dst.location, copied, dropped)
+
+
+def repair_store(*, config: Config | None = None) -> str:
+    """Point a damaged embedded store at its newest complete generation again; return
+    that generation's name. A SPARQL server keeps its own transactions."""
+    config = config or load_config()
+    if is_server_location(config.store_location):
+        raise UsageError(
+            f"{config.store_location} is a SPARQL server; repair applies to an embedded store",
+            hint="a server keeps its own transactions",
+        )
+    return EmbeddedStore(config.store_location).repair()

@@ -30,6 +30,7 @@ def test_every_command_forwards_to_a_public_function() -> None:
         "git": "import_git",
         "store": None,
         "copy": "copy_store",
+        "repair": "repair_store",
     }
     for name in cli.commands:
         target = functions.get(name, name)
