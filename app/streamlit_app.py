@@ -6,7 +6,9 @@ Started by `justify app`; each page is one file under pages/ that only draws.
 import streamlit as st
 
 from justify import __version__
+from justify.urls import redact_logs
 
+redact_logs()
 st.set_page_config(page_title="justify explorer", page_icon="⚖️", layout="wide")
 
 pages = [

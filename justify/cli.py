@@ -40,6 +40,7 @@ from justify.serve import start_app
 from justify.store import EXPORT_FORMATS
 from justify.sync import sync as run_sync
 from justify.trace import trace as run_trace
+from justify.urls import redact, redact_logs
 
 
 def report_error(exc: JustifyError) -> None:
@@ -52,6 +53,7 @@ class JustifyGroup(click.Group):
     """Turns ``JustifyError`` into a message and its exit code, for every command."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        redact_logs()
         try:
             return super().invoke(ctx)
         except JustifyError as exc:
@@ -176,7 +178,7 @@ def load(paths: tuple[Path, ...], dry_run: bool) -> None:
 
 def _show_warnings(warnings: tuple[str, ...] | list[str]) -> None:
     for warning in warnings:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
+        click.secho(f"warning: {redact(warning)}", fg="yellow", err=True)
 
 
 @cli.group("import")

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from justify.urls import redact
+
 EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_INVALID = 2
@@ -31,9 +33,12 @@ class JustifyError(Exception):
     exit_code = EXIT_INVALID
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # MLflow's and requests' exception text, quoted in messages, may carry a URL
+        # with credentials: every message is redacted once, here.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"

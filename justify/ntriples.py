@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from pyoxigraph import Triple
 
+from justify.urls import redact
 from justify.vocab import Vocabulary
 
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
@@ -26,8 +27,9 @@ def segment(value: str) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def literal(text: str) -> str:
-    """A plain string literal (keys and names repeat: cached)."""
-    return '"' + text.translate(_ESCAPES) + '"'
+    """A plain string literal (keys and names repeat: cached). Every text an importer
+    stores passes here, so this is where stored values lose their credentials."""
+    return '"' + redact(text).translate(_ESCAPES) + '"'
 
 
 def typed(lexical: str, datatype: str) -> str:

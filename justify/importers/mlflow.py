@@ -46,7 +46,7 @@ from justify.progress import Progress
 from justify.provenance import import_record, now
 from justify.query import run_query
 from justify.store import BackgroundLoader, GraphStore, open_store
-from justify.urls import strip_credentials
+from justify.urls import MASK, is_secret_name, strip_credentials
 from justify.vocab import DCTERMS, JF, MLS, PROV, RDF, RDFS
 
 REQUIREMENTS_TAG = "justify.requirements"
@@ -72,7 +72,6 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
 }
-_URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@\"']+@")
 
 
 @dataclass(frozen=True)
@@ -462,11 +461,6 @@ def _integer(value: int) -> str:
     return typed(str(int(value)), XSD_INTEGER)
 
 
-def clean_text(text: str) -> str:
-    """Any URL inside ``text`` loses its credentials."""
-    return _URL_CREDENTIALS.sub(r"\1", text) if "@" in text else text
-
-
 class GraphText:
     """Writes what was read as N-Triples lines, with IRIs stable across imports."""
 
@@ -503,7 +497,7 @@ class GraphText:
             raw(
                 f"{owner} {link} {node} .\n{node} {TYPE} {cls} .\n"
                 f"{node} {J.key} {literal(key)} .\n"
-                f"{node} {J.textValue} {literal(clean_text(str(value)))} .\n"
+                f"{node} {J.textValue} {literal(MASK if is_secret_name(key) else str(value))} .\n"
             )
 
     def _measurement(self, node: str, metric: Any) -> None:
@@ -530,7 +524,7 @@ class GraphText:
             if getattr(ds, "source_type", None):
                 add(node, J.sourceType, literal(ds.source_type))
             if getattr(ds, "source", None):
-                add(node, J.source, literal(clean_text(ds.source)))
+                add(node, J.source, literal(ds.source))
         return node
 
     def run(self, run: Any) -> None:
