@@ -74,6 +74,12 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "MLflow tracking URI; when unset, MLflow's own MLFLOW_TRACKING_URI is used.",
     ),
+    Setting(
+        "requirement_file_limit_mb",
+        "16",
+        "The largest requirement file `justify load` reads, in MB (a guard against a "
+        "generated or hostile file; raise it for a larger one).",
+    ),
     Setting("git_repo", ".", "The Git repository to import, relative to the project root."),
     Setting(
         "shapes",
@@ -134,6 +140,7 @@ class Config:
     store_graph_store_url: str | None = None
     store_timeout: str = "120"
     store_batch_size: str = "20000"
+    requirement_file_limit_mb: str = "16"
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def path(self, value: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,14 +72,16 @@ def load(
             f"no requirement files (*.yaml, *.yml) under {where}",
             hint="`justify init` writes a commented example file",
         )
-    requirements = read_requirements(files, root=config.root)
+    limit = int(config.number("requirement_file_limit_mb") * 1_000_000)
+    requirements = read_requirements(files, root=config.root, limit=limit)
 
     minter = Minter(config.base_iri)
     graph = minter.graph(REQUIREMENTS_GRAPH)
     location = ", ".join(config.relative(r) for r in roots)
-    triples = [
-        *requirement_triples(requirements, minter),
-        *import_record(
+    # A stream, not a list: a large file's triples never sit in memory all at once.
+    triples = itertools.chain(
+        requirement_triples(requirements, minter),
+        import_record(
             minter,
             graph,
             kind=REQUIREMENTS_GRAPH,
@@ -86,9 +89,9 @@ def load(
             started=started,
             items=len(requirements),
         ),
-    ]
+    )
     if dry_run:
-        count = len(set(triples))
+        count = sum(1 for _ in triples)
     else:
         store = store or open_store(config)
         with store.write() as writer:

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import yaml
 from pyoxigraph import Literal, NamedNode, Triple
 
 from justify.errors import Problem, RequirementFileError
 from justify.iris import Minter
+from justify.plainyaml import MAP, SCALAR, SEQ, Node, PlainYamlError, compose
 from justify.vocab import AMO, DCTERMS, JF, OSLC_RM, PROV, RDF, RDFS, XSD
 
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
@@ -38,16 +38,6 @@ REQUIREMENT_FIELDS = frozenset(
 )
 CRITERION_FIELDS = frozenset(("metric", "op", "threshold", "dataset"))
 ATTESTATION_FIELDS = frozenset(("by", "date", "statement", "link"))
-# The tags plain YAML data resolves to; any other (``!foo``, ``!!python/...``) is refused.
-_PLAIN_TAGS = frozenset(
-    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "seq", "map",
-                                       "timestamp")
-)  # fmt: skip
-# Values a requirement file may hold once aliases are expanded: far more than any real
-# file, far fewer than an alias bomb would build.
-MAX_NODES = 200_000
-# libyaml's parser when PyYAML was built with it: the same nodes and marks, faster.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -130,21 +120,27 @@ def parse_model_scope(text: str) -> tuple[str, str | None, int | None]:
 def content_hash(item: Any) -> str:
     """A hash of one requirement's own content as written (its YAML mapping), so that the
     Git history can tell which commit last changed it."""
-    canonical = json.dumps(item, sort_keys=True, default=str, ensure_ascii=False)
+    canonical = json.dumps(_text_keys(item), sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _text_keys(item: Any) -> Any:
+    """Mapping keys as text, so that keys of mixed types (``null``, ``1``, ``a``) sort."""
+    if isinstance(item, dict):
+        return {(k if isinstance(k, str) else f"\x00{k!r}"): _text_keys(v) for k, v in item.items()}
+    if isinstance(item, list):
+        return [_text_keys(v) for v in item]
+    return item
 
 
 def plain_data(text: str) -> Any:
     """The data of a YAML text that holds only plain data, else None (no tags, no
     recursive or exploding aliases): for reading old versions of requirement files."""
     try:
-        root = yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError:
+        root = compose(text)
+    except PlainYamlError:
         return None
-    if root is None:
-        return None
-    reader = _FileReader(Path("-"), "-")
-    return reader.value(root) if reader.plain(root) else None
+    return None if root is None else root.data()
 
 
 def _close_field(key: str, known: frozenset[str]) -> str | None:
@@ -177,83 +173,29 @@ def find_requirement_files(paths: Iterable[Path]) -> list[Path]:
 class _FileReader:
     """Reads one file's YAML node tree, collecting problems with line numbers."""
 
-    def __init__(self, path: Path, display: str) -> None:
+    def __init__(self, path: Path, display: str, limit: int | None = None) -> None:
         self.path = path
         self.display = display
+        self.limit = limit
         self.problems: list[Problem] = []
-        self._constructor = yaml.SafeLoader("")
 
-    def problem(self, node: yaml.Node | int, message: str) -> None:
-        line = node if isinstance(node, int) else node.start_mark.line + 1
+    def problem(self, node: Node | int, message: str) -> None:
+        line = node if isinstance(node, int) else node.line
         self.problems.append(Problem(self.display, line, message))
 
-    def plain(self, root: yaml.Node) -> bool:
-        """Whether the node tree is plain data: only YAML's own tags (no local ``!foo``
-        or ``!!python/...`` tags), no alias that contains itself, and no more than
-        MAX_NODES nodes once aliases are expanded (a "billion laughs" is reported
-        here, before anything is built)."""
-        sizes: dict[int, int] = {}
-        on_path: set[int] = set()
+    def value(self, node: Node) -> Any:
+        return node.data()
 
-        def size(node: yaml.Node) -> int | None:
-            key = id(node)
-            if key in sizes:
-                return sizes[key]
-            if key in on_path:
-                self.problem(
-                    node,
-                    "a YAML alias refers to a node that contains it; requirement files take "
-                    "plain data",
-                )
-                return None
-            if node.tag not in _PLAIN_TAGS:
-                tag = node.tag.removeprefix("tag:yaml.org,2002:")
-                self.problem(
-                    node,
-                    f"YAML tag '{tag}' is not allowed; requirement files take plain data "
-                    "(text, numbers, lists, mappings)",
-                )
-                return None
-            on_path.add(key)
-            total = 1
-            children: list[yaml.Node] = []
-            if isinstance(node, yaml.SequenceNode):
-                children = list(node.value)
-            elif isinstance(node, yaml.MappingNode):
-                children = [n for pair in node.value for n in pair]
-            for child in children:
-                found = size(child)
-                if found is None:
-                    on_path.discard(key)
-                    return None
-                total += found
-                if total > MAX_NODES:
-                    on_path.discard(key)
-                    self.problem(
-                        node,
-                        f"YAML aliases here expand to more than {MAX_NODES:,} values; "
-                        "write the data out instead of nesting aliases",
-                    )
-                    return None
-            on_path.discard(key)
-            sizes[key] = total
-            return total
-
-        return size(root) is not None
-
-    def value(self, node: yaml.Node) -> Any:
-        return self._constructor.construct_document(node)
-
-    def mapping(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    def mapping(self, node: Node) -> dict[str, tuple[Node, Node]]:
         """Key -> (key node, value node); reports duplicate and non-text keys."""
-        result: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        result: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
             key = self.value(key_node)
             if not isinstance(key, str):
                 self.problem(key_node, f"field name {key!r} must be text")
                 continue
             if key in result:
-                first = result[key][0].start_mark.line + 1
+                first = result[key][0].line
                 self.problem(key_node, f"field '{key}' is given twice (first at line {first})")
                 continue
             result[key] = (key_node, value_node)
@@ -261,6 +203,15 @@ class _FileReader:
 
     def read(self) -> list[Requirement]:
         try:
+            size = self.path.stat().st_size
+            if self.limit is not None and size > self.limit:
+                self.problem(
+                    1,
+                    f"the file is {size / 1e6:.1f} MB, over the {self.limit / 1e6:g} MB limit "
+                    "for one requirement file; split it, or raise the "
+                    "'requirement_file_limit_mb' setting",
+                )
+                return []
             text = self.path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             self.problem(1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
@@ -268,27 +219,18 @@ class _FileReader:
         except OSError as exc:
             self.problem(1, f"cannot read the file: {exc.strerror or exc}")
             return []
+        unusable: list[tuple[int, str]] = []
         try:
-            root = yaml.compose(text, Loader=_LOADER)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else 1
-            what = str(exc.problem or exc.context or "invalid YAML")
-            if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
-                what += f" ({exc.context} started at line {exc.context_mark.line + 1})"
-            elif exc.context and exc.problem:
-                what = f"{exc.context}: {what}"
-            self.problem(line, f"YAML syntax error: {what}")
+            root = compose(text, unusable)
+        except PlainYamlError as exc:
+            self.problem(exc.line, exc.message)
             return []
-        except yaml.YAMLError as exc:
-            self.problem(1, f"YAML error: {exc}")
-            return []
+        for line, message in unusable:
+            self.problem(line, message)
         if root is None:
             self.problem(1, "the file is empty; expected a top-level 'requirements:' list")
             return []
-        if not self.plain(root):
-            return []
-        if not isinstance(root, yaml.MappingNode):
+        if root.kind != MAP:
             self.problem(root, "expected a mapping with a top-level 'requirements:' list")
             return []
         fields = self.mapping(root)
@@ -301,9 +243,9 @@ class _FileReader:
             self.problem(root, "missing the top-level 'requirements:' list")
             return []
         seq = fields["requirements"][1]
-        if isinstance(seq, yaml.ScalarNode) and self.value(seq) is None:
+        if seq.kind == SCALAR and self.value(seq) is None:
             return []  # `requirements:` with nothing yet
-        if not isinstance(seq, yaml.SequenceNode):
+        if seq.kind != SEQ:
             self.problem(seq, "'requirements' must be a list of requirements")
             return []
         return [r for node in seq.value if (r := self.requirement(node)) is not None]
@@ -311,11 +253,11 @@ class _FileReader:
     # -- one requirement ------------------------------------------------------------
     def text(
         self,
-        fields: dict[str, tuple[yaml.Node, yaml.Node]],
+        fields: dict[str, tuple[Node, Node]],
         key: str,
         *,
         required: bool = False,
-        where: yaml.Node,
+        where: Node,
         choices: tuple[str, ...] | None = None,
     ) -> str | None:
         if key not in fields:
@@ -334,8 +276,8 @@ class _FileReader:
             return None
         return value
 
-    def requirement(self, node: yaml.Node) -> Requirement | None:
-        if not isinstance(node, yaml.MappingNode):
+    def requirement(self, node: Node) -> Requirement | None:
+        if node.kind != MAP:
             self.problem(
                 node, f"each requirement must be a mapping, got {_describe(self.value(node))}"
             )
@@ -377,7 +319,7 @@ class _FileReader:
             id=req_id,
             title=title or "",
             file=self.display,
-            line=node.start_mark.line + 1,
+            line=node.line,
             statement=statement,
             kind=kind,
             status=status,
@@ -395,7 +337,7 @@ class _FileReader:
         )
 
     def misspelt(
-        self, fields: dict[str, tuple[yaml.Node, yaml.Node]], known: frozenset[str], what: str
+        self, fields: dict[str, tuple[Node, Node]], known: frozenset[str], what: str
     ) -> None:
         """An unknown field that looks like a known one is a mistake, not an annotation:
         kept silently, ``critera:`` would leave the requirement without criteria."""
@@ -410,7 +352,7 @@ class _FileReader:
                     "(fix the name; other unknown fields are kept as annotations)",
                 )
 
-    def parents(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> tuple[str, ...]:
+    def parents(self, fields: dict[str, tuple[Node, Node]]) -> tuple[str, ...]:
         if "parent" in fields and "parents" in fields:
             self.problem(fields["parents"][0], "give either 'parent' or 'parents', not both")
             return ()
@@ -432,18 +374,16 @@ class _FileReader:
             return tuple(dict.fromkeys(value))
         return ()
 
-    def attestations(
-        self, fields: dict[str, tuple[yaml.Node, yaml.Node]]
-    ) -> tuple[Attestation, ...]:
+    def attestations(self, fields: dict[str, tuple[Node, Node]]) -> tuple[Attestation, ...]:
         if "attestations" not in fields:
             return ()
         seq = fields["attestations"][1]
-        if not isinstance(seq, yaml.SequenceNode):
+        if seq.kind != SEQ:
             self.problem(seq, f"'attestations' must be a list, got {_describe(self.value(seq))}")
             return ()
         result = []
         for position, node in enumerate(seq.value, 1):
-            if not isinstance(node, yaml.MappingNode):
+            if node.kind != MAP:
                 self.problem(node, "each attestation must be a mapping with by, date, statement")
                 continue
             att = self.mapping(node)
@@ -469,12 +409,10 @@ class _FileReader:
                         f"unknown attestation field '{key}'; use by, date, statement, link",
                     )
             if by and statement and date:
-                result.append(
-                    Attestation(by, date, statement, link, position, node.start_mark.line + 1)
-                )
+                result.append(Attestation(by, date, statement, link, position, node.line))
         return tuple(result)
 
-    def finite(self, node: yaml.Node, value: int | float) -> float | None:
+    def finite(self, node: Node, value: int | float) -> float | None:
         """A threshold is a finite number: NaN or an infinity would make every
         comparison undefined, and a huge integer does not fit a double."""
         try:
@@ -487,17 +425,17 @@ class _FileReader:
             return None
         return number
 
-    def criteria(self, fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> tuple[Criterion, ...]:
+    def criteria(self, fields: dict[str, tuple[Node, Node]]) -> tuple[Criterion, ...]:
         if "criteria" not in fields:
             return ()
         seq = fields["criteria"][1]
-        if not isinstance(seq, yaml.SequenceNode):
+        if seq.kind != SEQ:
             if self.value(seq) is not None:
                 self.problem(seq, f"'criteria' must be a list, got {_describe(self.value(seq))}")
             return ()
         result = []
         for position, node in enumerate(seq.value, 1):
-            if not isinstance(node, yaml.MappingNode):
+            if node.kind != MAP:
                 self.problem(
                     node, f"each criterion must be a mapping, got {_describe(self.value(node))}"
                 )
@@ -521,11 +459,7 @@ class _FileReader:
                     threshold = self.finite(crit["threshold"][1], value)
             extra = {k: self.value(v) for k, (_, v) in crit.items() if k not in CRITERION_FIELDS}
             if metric is not None and op is not None and threshold is not None:
-                result.append(
-                    Criterion(
-                        metric, op, threshold, dataset, position, node.start_mark.line + 1, extra
-                    )
-                )
+                result.append(Criterion(metric, op, threshold, dataset, position, node.line, extra))
         return tuple(result)
 
 
@@ -548,16 +482,19 @@ def _describe(value: Any) -> str:
 # ----------------------------------------------------------------- whole sets
 
 
-def read_requirements(files: Iterable[Path], *, root: Path | None = None) -> list[Requirement]:
+def read_requirements(
+    files: Iterable[Path], *, root: Path | None = None, limit: int | None = None
+) -> list[Requirement]:
     """Read and validate requirement files as one set.
 
     Raises ``RequirementFileError`` listing every problem in every file:
     syntax, fields, types, duplicate ids, unknown parents and parent cycles.
+    ``limit`` is the largest file size read, in bytes.
     """
     problems: list[Problem] = []
     requirements: list[Requirement] = []
     for path in files:
-        reader = _FileReader(path, _display(path, root))
+        reader = _FileReader(path, _display(path, root), limit)
         requirements.extend(reader.read())
         problems.extend(reader.problems)
 

@@ -327,9 +327,9 @@ class _EmbeddedWriter(GraphWriter):
             if self._source is None:
                 return Store(folder)
             if skip is None:
-                Store.read_only(str(self._source)).backup(folder)
+                _read_only(self._source).backup(folder)
                 return Store(folder)
-            source = Store.read_only(str(self._source))
+            source = _read_only(self._source)
             store = Store(folder)
             # Copy graph by graph through a file, natively: no quad crosses into Python.
             # (justify writes no blank nodes, so none need to keep their identity.)
@@ -344,14 +344,14 @@ class _EmbeddedWriter(GraphWriter):
             finally:
                 spool.unlink(missing_ok=True)
             return store
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # RocksDB reports damage as RuntimeError
             raise StoreError(f"cannot prepare a write in {self._folder}: {exc}") from exc
 
     def _known_sizes(self) -> dict[str, int]:
         """Graph sizes of the source generation, counting those not counted yet."""
         missing = [name for name, size in self._sizes.items() if size is None]
         if missing and self._source is not None:
-            source = Store.read_only(str(self._source))
+            source = _read_only(self._source)
             for name in missing:
                 self._sizes[name] = count_graph(source, name)
         return {name: size or 0 for name, size in self._sizes.items()}
@@ -486,11 +486,7 @@ class EmbeddedStore(GraphStore):
         return sorted(p for p in self.generations.iterdir() if re.fullmatch(r"gen-\d{6}", p.name))
 
     def _damaged(self, what: str) -> StoreError:
-        return StoreError(
-            f"the store at {self.path} is damaged: {what}; nothing was read or written",
-            hint="run `justify store repair` to publish the newest complete generation again "
-            "(the check history is kept)",
-        )
+        return _damaged(self.path, what)
 
     def repair(self) -> str:
         """Point the store at its newest complete generation (a folder that opens, with
@@ -500,8 +496,8 @@ class EmbeddedStore(GraphStore):
                 manifest = self.generations / f"{folder.name}.json"
                 try:
                     json.loads(manifest.read_text(encoding="utf-8"))
-                    Store.read_only(str(folder))
-                except (OSError, ValueError):
+                    _read_only(folder)
+                except (OSError, ValueError, StoreError):
                     continue
                 _write_atomically(self.path / CURRENT, folder.name + "\n")
                 self._reader = None
@@ -520,10 +516,7 @@ class EmbeddedStore(GraphStore):
             data = json.loads(path.read_text(encoding="utf-8"))
             return {str(k): None if v is None else int(v) for k, v in data.items()}
         except (OSError, ValueError, AttributeError) as exc:
-            raise StoreError(
-                f"cannot read the graph list {path}: {exc}",
-                hint=f"the graph is derived from its sources: delete {self.path} and load again",
-            ) from exc
+            raise self._damaged(f"cannot read the graph list {path} ({exc})") from exc
 
     def _open_reader(self) -> Store:
         generation = self.current_generation()
@@ -532,14 +525,7 @@ class EmbeddedStore(GraphStore):
                 self._reader = Store()  # nothing published yet: an empty store
             else:
                 folder = self.generations / generation
-                try:
-                    self._reader = Store.read_only(str(folder))
-                except OSError as exc:
-                    raise StoreError(
-                        f"cannot open the store at {folder}: {exc}",
-                        hint="the graph is derived from its sources: delete "
-                        f"{self.path} and run `justify load` (or `justify sync`) to rebuild it",
-                    ) from exc
+                self._reader = _read_only(folder)
             self._reader_generation = generation
         return self._reader
 
@@ -618,8 +604,8 @@ class EmbeddedStore(GraphStore):
             answer = store.query(sparql, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
-        except OSError as exc:
-            raise StoreError(f"cannot read the store at {self.path}: {exc}") from exc
+        except (OSError, RuntimeError) as exc:
+            raise self._damaged(f"reading failed ({exc})") from exc
         return _to_result(answer, max_rows)
 
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
@@ -647,7 +633,7 @@ class EmbeddedStore(GraphStore):
             scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=self.path))
             scratch.rmdir()  # backup() makes the folder itself
             store.backup(str(scratch))
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             raise StoreError(f"cannot make a scratch copy in {self.path}: {exc}") from exc
         copy = MemoryStore(f"{self.location} (scratch copy)", folder=scratch)
         for name in set(self.graph_names()) - wanted:
@@ -675,6 +661,24 @@ class EmbeddedStore(GraphStore):
     def close(self) -> None:
         self._reader = None
         self._reader_generation = None
+
+
+def _damaged(store: Path, what: str) -> StoreError:
+    return StoreError(
+        f"the store at {store} is damaged: {what}; nothing was read or written",
+        hint="run `justify store repair` to publish the newest complete generation again "
+        "(the check history is kept)",
+    )
+
+
+def _read_only(folder: Path) -> Store:
+    """A generation opened for reading; damage (a truncated or missing file, which
+    RocksDB reports as RuntimeError) is a StoreError naming the folder."""
+    try:
+        return Store.read_only(str(folder))
+    except (OSError, RuntimeError) as exc:
+        what = f"cannot open {folder.name} ({str(exc).splitlines()[0][:300]})"
+        raise _damaged(folder.parent.parent, what) from exc
 
 
 def count_graph(store: Store, name: str) -> int:

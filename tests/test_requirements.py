@@ -343,7 +343,7 @@ BAD_CASES = {
             ("a.yaml", 5, "'threshold' must be a finite number, got nan"),
             ("a.yaml", 6, "'threshold' must be a finite number, got inf"),
             ("a.yaml", 7, "'threshold' must be a finite number, got -inf"),
-            ("a.yaml", 8, "'threshold' is too large for a number"),
+            ("a.yaml", 8, "is too large for a number justify can compare"),
         ],
     ),
     "bad-model-scope": (
@@ -362,14 +362,26 @@ BAD_CASES = {
     ),
     "recursive-alias": (
         {"a.yaml": "requirements:\n  - &a\n    id: A\n    title: a\n    more: [*a]\n"},
-        [("a.yaml", 2, "a YAML alias refers to a node that contains it")],
+        [("a.yaml", 5, "the alias *a refers to a node that contains it")],
     ),
     "alias-bomb": (
         {
             "a.yaml": "requirements:\n  - id: A\n    title: a\n    x0: &a0 [lol, lol, lol]\n"
             + "".join(f"    x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 8))
         },
-        [("a.yaml", 9, "YAML aliases here expand to more than 200,000 values")],
+        [("a.yaml", 9, "YAML aliases expand to more than 100,000 values by this line")],
+    ),
+    "too-deep": (
+        {"a.yaml": "requirements:\n  - id: A\n    title: a\n    deep: " + "[" * 150 + "]" * 150},
+        [("a.yaml", 4, "nested deeper than 100 levels")],
+    ),
+    "huge-integer-annotation": (
+        {"a.yaml": f"requirements:\n  - id: A\n    title: a\n    budget: {'7' * 320}\n"},
+        [("a.yaml", 4, "is too large for a number justify can compare")],
+    ),
+    "undefined-alias": (
+        {"a.yaml": "requirements:\n  - id: A\n    title: *nowhere\n"},
+        [("a.yaml", 3, "the alias *nowhere names no anchor before it")],
     ),
     "parent-and-parents": (
         {

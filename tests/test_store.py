@@ -240,3 +240,57 @@ def test_a_damaged_pointer_is_refused_and_repaired_without_losing_history(
     assert pointer.read_text() == good
     history = run_justify("history", cwd=tmp_path)
     assert history.returncode == 0 and "R1" in history.stdout
+
+
+@pytest.mark.parametrize(
+    "damage", ["graph-list-truncated", "graph-list-not-utf8", "table-truncated",
+               "manifest-truncated", "database-pointer-not-utf8"],
+)  # fmt: skip
+def test_a_damaged_generation_exits_3_naming_it_and_repair_falls_back(
+    tmp_path: Path, damage: str
+) -> None:
+    """Truncated or non-UTF-8 files inside the published generation (its graph list,
+    RocksDB's tables, manifest or pointer) once gave a traceback and exit 1, which CI
+    reads as a failing check."""
+    from helpers import run_justify
+
+    (tmp_path / "justify.toml").write_text("")
+    (tmp_path / "requirements").mkdir()
+    reqs = tmp_path / "requirements" / "r.yaml"
+    reqs.write_text("requirements:\n  - id: R1\n    title: r\n    status: approved\n")
+    assert run_justify("load", cwd=tmp_path).returncode == 0
+    older = (tmp_path / ".justify" / "CURRENT").read_text().strip()
+    reqs.write_text(reqs.read_text() + "  - id: R2\n    title: r2\n")
+    assert run_justify("load", cwd=tmp_path).returncode == 0
+    newest = (
+        tmp_path
+        / ".justify"
+        / "generations"
+        / ((tmp_path / ".justify" / "CURRENT").read_text().strip())
+    )
+    if damage == "graph-list-truncated":
+        newest.with_suffix(".json").write_text('{"https://ex')
+    elif damage == "graph-list-not-utf8":
+        newest.with_suffix(".json").write_bytes(b"\xff\xfe{")
+    elif damage == "table-truncated":
+        table = max(newest.glob("*.sst"), key=lambda p: p.stat().st_size)
+        table.unlink()  # a new file, not the hard-linked one the older generation shares
+        table.write_bytes(b"\x00" * 10)
+    elif damage == "manifest-truncated":
+        manifest = next(newest.glob("MANIFEST-*"))
+        manifest.write_bytes(manifest.read_bytes()[:10])
+    else:
+        (newest / "CURRENT").write_bytes(b"\xff\xfe")
+    commands = [["check"], ["status"], ["load"]]
+    if not damage.startswith("graph-list"):  # a query reads the database, not the list
+        commands.append(["query", "requirements"])
+    for command in commands:
+        refused = run_justify(*command, cwd=tmp_path)
+        assert refused.returncode == 3, (command, refused.stderr)
+        assert "is damaged" in refused.stderr and newest.name in refused.stderr
+        assert "justify store repair" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    repaired = run_justify("store", "repair", cwd=tmp_path)
+    assert repaired.returncode == 0, repaired.stderr
+    assert (tmp_path / ".justify" / "CURRENT").read_text().strip() == older
+    assert run_justify("status", cwd=tmp_path).returncode == 0
