@@ -29,10 +29,8 @@ MAX_DEPTH = 100
 _YAML = "tag:yaml.org,2002:"
 _STR, _SEQ_TAG, _MAP_TAG = _YAML + "str", _YAML + "seq", _YAML + "map"
 _SCALAR_TAGS = frozenset(_YAML + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
-try:  # libyaml's parser when PyYAML was built with it: the same events, much faster
-    from yaml.cyaml import CParser as _PARSER
-except ImportError:  # pragma: no cover - wheels ship libyaml
-    _PARSER = None
+# libyaml's parser when PyYAML was built with it: the same events, much faster.
+_PARSER: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
 _RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
 _CONSTRUCTOR = yaml.SafeLoader("")
 
