@@ -25,7 +25,7 @@ from justify.judgement import (
     ShipVerdict,
     recorded,
 )
-from justify.query import query_kind, refuse_service, run_query, with_prefixes
+from justify.query import query_kind, refuse_service, run_query, term, with_prefixes
 from justify.store import GraphStore, QueryResult
 
 Row = dict[str, str | None]
@@ -48,16 +48,6 @@ VERDICT_COLOURS = {
 }
 SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 SH = "http://www.w3.org/ns/shacl#"
-
-
-def _lit(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def _iri(value: str) -> str:
-    if not value or re.search(r'[\s<>"{}|^`\\]', value):
-        raise QueryError(f"{value!r} is not an IRI", hint="pick a node from a table or a link")
-    return f"<{value}>"
 
 
 def _rows(store: GraphStore, sparql: str) -> list[Row]:
@@ -124,7 +114,7 @@ def requirements(store: GraphStore, base: str) -> list[Row]:
           OPTIONAL {{ ?r jf:modelScope ?model }} OPTIONAL {{ ?r jf:sourceFile ?file }}
           OPTIONAL {{ ?r jf:sourceLine ?line }}
           OPTIONAL {{ ?r jf:parent ?p . ?p dcterms:identifier ?parent }}
-          OPTIONAL {{ GRAPH <{check_graph}> {{ ?r jf:checkStatus ?checked }} }}
+          OPTIONAL {{ GRAPH {term(check_graph, iri=True)} {{ ?r jf:checkStatus ?checked }} }}
         }} ORDER BY ?id""",
     )
     out: dict[str, Row] = {}
@@ -158,8 +148,8 @@ def last_check(store: GraphStore, base: str) -> tuple[str | None, str | None]:
     graph = Minter(base).graph(CHECK_GRAPH).value
     rows = _rows(
         store,
-        f"""SELECT ?time ?sha WHERE {{ GRAPH <{graph}> {{
-            <{graph}> prov:wasGeneratedBy ?run . ?run prov:endedAtTime ?time .
+        f"""SELECT ?time ?sha WHERE {{ GRAPH {term(graph, iri=True)} {{
+            {term(graph, iri=True)} prov:wasGeneratedBy ?run . ?run prov:endedAtTime ?time .
             OPTIONAL {{ ?run jf:gitCommitSha ?sha }} }} }}""",
     )
     return (rows[0]["time"], rows[0]["sha"]) if rows else (None, None)
@@ -188,11 +178,11 @@ def imports(store: GraphStore) -> list[SourceImport]:
 def check_results(store: GraphStore, base: str, focus: str | None = None) -> list[Row]:
     """Results of the latest recorded check, of one focus node or of all."""
     graph = Minter(base).graph(CHECK_GRAPH).value
-    where = f"BIND({_iri(focus)} AS ?focus)" if focus else ""
+    where = f"BIND({term(focus, iri=True)} AS ?focus)" if focus else ""
     rows = _rows(
         store,
         f"""PREFIX sh: <{SH}>
-        SELECT ?focus ?rule ?severity ?message ?value WHERE {{ GRAPH <{graph}> {{
+        SELECT ?focus ?rule ?severity ?message ?value WHERE {{ GRAPH {term(graph, iri=True)} {{
           {where}
           ?res a sh:ValidationResult ; sh:focusNode ?focus ; dcterms:identifier ?rule ;
                sh:resultSeverity ?sev ; sh:resultMessage ?message .
@@ -291,7 +281,7 @@ def find_requirement(store: GraphStore, rid: str) -> Row | None:
         store,
         f"""SELECT ?r ?id ?title ?statement ?rationale ?kind ?declared ?priority ?owner ?model
                   ?file ?line ?strategy ?domain WHERE {{
-          ?r a jf:Requirement ; dcterms:identifier {_lit(rid)} ; dcterms:identifier ?id ;
+          ?r a jf:Requirement ; dcterms:identifier {term(rid)} ; dcterms:identifier ?id ;
              jf:status ?declared .
           OPTIONAL {{ ?r dcterms:title ?title }} OPTIONAL {{ ?r jf:statement ?statement }}
           OPTIONAL {{ ?r jf:rationale ?rationale }} OPTIONAL {{ ?r jf:kind ?kind }}
@@ -310,7 +300,7 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
     head = find_requirement(store, rid)
     if head is None:
         return None
-    iri = _iri(head["r"] or "")
+    iri = term(head["r"] or "", iri=True)
     judged_all = judgement(store, base)
     judged = judged_all.requirements.get(rid) if judged_all else None
     statuses = {r["id"]: r["status"] for r in requirements_by_ids(store, base, [rid])}
@@ -319,7 +309,7 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
     if judged is not None and judged.last_changed_in:
         changed = _rows(
             store,
-            f"""SELECT ?sha ?title ?time WHERE {{ {_iri(judged.last_changed_in)}
+            f"""SELECT ?sha ?title ?time WHERE {{ {term(judged.last_changed_in, iri=True)}
               jf:gitCommitSha ?sha ; jf:messageTitle ?title ; prov:endedAtTime ?time }}""",
         )
         if changed:
@@ -331,7 +321,7 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
     keys = sorted({c.metric for c in criteria})
     runs: dict[str, dict[str, Any]] = {}
     if evidence:
-        listed = " ".join(_iri(e) for e in evidence)
+        listed = " ".join(term(e, iri=True) for e in evidence)
         run_rows = _rows(
             store,
             f"""SELECT ?run ?name ?runId ?status ?start ?end ?sha ?experiment WHERE {{
@@ -348,7 +338,7 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
             measured = _rows(
                 store,
                 f"""SELECT ?run ?key ?value WHERE {{
-                  VALUES ?run {{ {listed} }} VALUES ?key {{ {" ".join(_lit(k) for k in keys)} }}
+                  VALUES ?run {{ {listed} }} VALUES ?key {{ {" ".join(term(k) for k in keys)} }}
                   ?run jf:hasMeasurement ?m . ?m jf:metricKey ?key ; jf:value ?value .
                   FILTER NOT EXISTS {{ ?m jf:onDataset ?dataset }} }}""",
             )
@@ -419,8 +409,9 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
         for key in keys:
             points = _rows(
                 store,
-                f"""SELECT ?step ?value ?time WHERE {{ {_iri(evidence_run)} jf:hasMeasurement ?m .
-                  ?m jf:metricKey {_lit(key)} ; jf:historyPoint ?p .
+                f"""SELECT ?step ?value ?time WHERE {{
+                  {term(evidence_run, iri=True)} jf:hasMeasurement ?m .
+                  ?m jf:metricKey {term(key)} ; jf:historyPoint ?p .
                   ?p jf:step ?step ; jf:value ?value . OPTIONAL {{ ?p jf:timestamp ?time }}
                 }} ORDER BY ?step""",
             )
@@ -447,12 +438,12 @@ def requirements_by_ids(store: GraphStore, base: str, ids: list[str]) -> list[Ro
     if not ids:
         return []
     check_graph = Minter(base).graph(CHECK_GRAPH).value
-    values = " ".join(_lit(i) for i in ids)
+    values = " ".join(term(i) for i in ids)
     rows = _rows(
         store,
         f"""SELECT ?id ?declared ?checked WHERE {{ VALUES ?id {{ {values} }}
           ?r dcterms:identifier ?id ; a jf:Requirement ; jf:status ?declared .
-          OPTIONAL {{ GRAPH <{check_graph}> {{ ?r jf:checkStatus ?checked }} }} }}""",
+          OPTIONAL {{ GRAPH {term(check_graph, iri=True)} {{ ?r jf:checkStatus ?checked }} }} }}""",
     )
     return [
         {
@@ -579,7 +570,7 @@ def runs(store: GraphStore, *, text: str = "", limit: int = 500) -> list[Row]:
     """Runs, newest first, with the requirements they support."""
     search = (
         "FILTER(CONTAINS(LCASE(CONCAT(?name, ' ', ?runId, ' ', COALESCE(?experiment, ''))), "
-        f"{_lit(text.lower())}))"
+        f"{term(text.lower())}))"
         if text
         else ""
     )
@@ -610,7 +601,7 @@ class RunView:
 
 
 def find_run(store: GraphStore, run_id: str) -> str | None:
-    rows = _rows(store, f"SELECT ?run WHERE {{ ?run a jf:Run ; jf:runId {_lit(run_id)} }}")
+    rows = _rows(store, f"SELECT ?run WHERE {{ ?run a jf:Run ; jf:runId {term(run_id)} }}")
     return rows[0]["run"] if rows else None
 
 
@@ -618,7 +609,7 @@ def run_view(store: GraphStore, run_id: str) -> RunView | None:
     iri = find_run(store, run_id)
     if iri is None:
         return None
-    r = _iri(iri)
+    r = term(iri, iri=True)
     head = _rows(
         store,
         f"""SELECT ?name ?runId ?status ?start ?end ?experiment ?user ?sha ?commit WHERE {{
@@ -673,7 +664,7 @@ def commits(store: GraphStore, *, text: str = "", limit: int = 500) -> list[Row]
     """Commits, newest first, with the requirements their trailers justify."""
     search = (
         "FILTER(CONTAINS(LCASE(CONCAT(?sha, ' ', ?title, ' ', COALESCE(?author, ''))), "
-        f"{_lit(text.lower())}))"
+        f"{term(text.lower())}))"
         if text
         else ""
     )
@@ -706,7 +697,7 @@ def commit_view(store: GraphStore, sha: str) -> CommitView | None:
         store,
         f"""SELECT ?c ?sha ?title ?body ?author ?email ?time WHERE {{
           ?c a jf:Commit ; jf:gitCommitSha ?sha ; jf:messageTitle ?title .
-          FILTER(STRSTARTS(?sha, {_lit(sha.lower())}))
+          FILTER(STRSTARTS(?sha, {term(sha.lower())}))
           OPTIONAL {{ ?c jf:messageBody ?body }} OPTIONAL {{ ?c prov:endedAtTime ?time }}
           OPTIONAL {{ ?c jf:author ?a . ?a jf:personName ?author .
                       OPTIONAL {{ ?a jf:email ?email }} }}
@@ -715,7 +706,7 @@ def commit_view(store: GraphStore, sha: str) -> CommitView | None:
     if not rows:
         return None
     head = rows[0]
-    c = _iri(head["c"] or "")
+    c = term(head["c"] or "", iri=True)
     return CommitView(
         head=head,
         files=_rows(
@@ -753,7 +744,7 @@ class Neighbourhood:
 
 def neighbourhood(store: GraphStore, iri: str, *, limit: int = 40) -> Neighbourhood:
     """The nodes one link away from ``iri`` (both directions), at most ``limit`` of each."""
-    node = _iri(iri)
+    node = term(iri, iri=True)
     out = store_query(
         store,
         f"SELECT ?p ?o WHERE {{ {node} ?p ?o }} LIMIT {limit * 4}",
@@ -781,7 +772,7 @@ def neighbourhood(store: GraphStore, iri: str, *, limit: int = 40) -> Neighbourh
 
 
 def labels_of(store: GraphStore, iris: list[str]) -> dict[str, str]:
-    values = " ".join(_iri(i) for i in iris)
+    values = " ".join(term(i, iri=True) for i in iris)
     rows = _rows(
         store,
         f"""SELECT ?n (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?n {{ {values} }}

@@ -27,7 +27,7 @@ from justify.judgement import (
     recorded,
 )
 from justify.provenance import datetime_literal, now
-from justify.query import run_query
+from justify.query import run_query, term
 from justify.store import GraphStore, open_store
 from justify.vocab import JF, PROV, RDF, RDFS
 
@@ -63,7 +63,7 @@ def head_commit(config: Config) -> str | None:
 def latest_statuses(store: GraphStore, graph: NamedNode) -> dict[str, str]:
     rows = run_query(
         store,
-        f"""SELECT ?id ?status ?time WHERE {{ GRAPH <{graph.value}> {{
+        f"""SELECT ?id ?status ?time WHERE {{ GRAPH {term(graph)} {{
         ?change jf:ofRequirement ?r ; jf:checkStatus ?status ; prov:wasGeneratedBy ?run .
         ?run prov:endedAtTime ?time . BIND(REPLACE(STR(?r), "^.*/", "") AS ?id) }} }}
         ORDER BY ?time""",
@@ -204,7 +204,7 @@ def history(
     rows = run_query(
         store,
         f"""SELECT ?change ?id ?status ?previous ?time ?sha ?title ?cause WHERE {{
-        GRAPH <{graph.value}> {{
+        GRAPH {term(graph)} {{
           {anchor}
           ?change jf:ofRequirement ?r ; jf:checkStatus ?status ; prov:wasGeneratedBy ?run .
           ?run prov:endedAtTime ?time .

@@ -47,7 +47,7 @@ from justify.config import Config, load_config
 from justify.errors import UsageError
 from justify.iris import Minter
 from justify.provenance import now
-from justify.query import run_query
+from justify.query import run_query, term
 from justify.store import GraphStore, open_store
 from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS, SH
 
@@ -741,7 +741,7 @@ def recorded(store: GraphStore, config: Config | str) -> Judgement | None:
     graph = Minter(base).graph(CHECK_GRAPH)
     rows = _rows(
         store,
-        f"""SELECT ?json WHERE {{ GRAPH <{graph.value}> {{
+        f"""SELECT ?json WHERE {{ GRAPH {term(graph)} {{
               ?report a jf:ValidationRecord ; jf:judgement ?json }} }}""",
     )
     if not rows or not rows[0]["json"]:

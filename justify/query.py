@@ -100,10 +100,28 @@ def resolve(query: str) -> CannedQuery:
     return parse_query_file("inline", query)
 
 
-def _sparql_term(value: str) -> str:
+def term(value: str | NamedNode | Literal, *, iri: bool = False) -> str:
+    """The one way a value enters a query: as a term written by pyoxigraph, which
+    escapes literals and refuses a malformed IRI. ``iri`` reads text as an IRI."""
+    if isinstance(value, NamedNode | Literal):
+        return str(value)
+    if not iri:
+        return str(Literal(value))
+    try:
+        return str(NamedNode(value))
+    except ValueError as exc:
+        raise QueryError(
+            f"{value[:200]!r} is not an IRI ({exc})",
+            hint="give an absolute IRI such as https://example.org/x, or pick a node from a "
+            "table or a link",
+        ) from exc
+
+
+def _parameter(value: str) -> str:
+    """A --param value: <...> is an IRI, anything else a string literal."""
     if value.startswith("<") and value.endswith(">"):
-        return value
-    return json.dumps(value)  # a JSON string is a valid SPARQL string literal
+        return term(value[1:-1], iri=True)
+    return term(value)
 
 
 def bind_parameters(canned: CannedQuery, params: Mapping[str, str]) -> str:
@@ -126,14 +144,14 @@ def bind_parameters(canned: CannedQuery, params: Mapping[str, str]) -> str:
     match = _WHERE.search(canned.text)
     if match is None:
         raise QueryError(f"query '{canned.name}' has parameters but no WHERE block to bind them")
-    values = " ".join(f"VALUES ?{k} {{ {_sparql_term(v)} }}" for k, v in params.items())
+    values = " ".join(f"VALUES ?{k} {{ {_parameter(v)} }}" for k, v in params.items())
     return canned.text[: match.end()] + " " + values + " " + canned.text[match.end() :]
 
 
 def values(name: str, terms: Iterable[NamedNode | Literal]) -> str:
     """``VALUES ?name { ... }`` binding a variable to terms written by pyoxigraph, which
     escapes them: values enter queries as terms, never as pasted text."""
-    return f"VALUES ?{name} {{ {' '.join(str(t) for t in terms)} }}"
+    return f"VALUES ?{name} {{ {' '.join(term(t) for t in terms)} }}"
 
 
 def iris(texts: Iterable[str]) -> list[NamedNode]:

@@ -65,6 +65,20 @@ def test_requirements_table_opens_from_a_shared_url_with_a_status_filter() -> No
     assert list(frame(at)["id"]) == ["REQ-DATA-1"]
 
 
+def test_a_shared_link_with_an_unknown_status_shows_a_message_not_an_exception() -> None:
+    at = open_page("pages/requirements.py", status="Failing")
+    assert not at.exception
+    assert "asks for status 'Failing'" in at.warning[0].value
+    assert len(frame(at)) == 6  # the filter is ignored: every requirement is listed
+
+
+@pytest.mark.parametrize("node", ["not an iri", "abc", 'https://x/"a'])
+def test_a_shared_graph_link_that_is_not_an_iri_shows_a_message(node: str) -> None:
+    at = open_page("pages/graph.py", node=node)
+    assert not at.exception
+    assert "is not an IRI" in at.error[0].value
+
+
 def test_requirement_page_shows_checks_evidence_and_history() -> None:
     at = open_page("pages/requirement.py", id="REQ-FAIR-1")
     text = texts(at)

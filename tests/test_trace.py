@@ -55,3 +55,26 @@ def test_trace_from_the_cli_and_unknown_ids(workspace) -> None:
     assert (
         "no requirement with id 'REQ-RECX'" in bad.stderr and "did you mean REQ-REC-1" in bad.stderr
     )
+
+
+def test_values_with_quotes_backslashes_and_newlines_are_bound_not_pasted(tmp_path) -> None:
+    """A metric key holding a quote once gave a SPARQL syntax error in trace."""
+    (tmp_path / "justify.toml").write_text("")
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "r.yaml").write_text(
+        "requirements:\n  - id: R1\n    title: odd keys\n    status: approved\n"
+        "    criteria:\n      - {metric: 'acc\"ur\\acy } #', op: '>=', threshold: 0.5,"
+        ' dataset: "te\\"st\\nx"}\n'
+    )
+    assert run_justify("load", cwd=tmp_path).returncode == 0
+    assert run_justify("check", cwd=tmp_path).returncode == 1  # no evidence
+    traced = run_justify("trace", "R1", cwd=tmp_path)
+    assert traced.returncode == 0, traced.stderr
+    assert 'acc"ur\\acy } #' in traced.stdout
+
+
+def test_a_parameter_that_is_not_an_iri_is_a_usage_error(tmp_path) -> None:
+    (tmp_path / "justify.toml").write_text("")
+    refused = run_justify("query", "trace", "--param", "id=<not an iri>", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "is not an IRI" in refused.stderr and "Traceback" not in refused.stderr

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from justify import app_data
+from justify.errors import JustifyError
 
 st.title("Graph")
 rows = app_data.requirements()
@@ -41,7 +42,12 @@ if not node:
     st.info("The store holds no requirements yet; paste any IRI above.")
     st.stop()
 limit = st.slider("Most neighbours shown per direction", 5, 100, 30, key="limit")
-hood = app_data.neighbourhood(node, limit)
+try:
+    hood = app_data.neighbourhood(node, limit)
+except JustifyError as problem:  # a shared link or a typed value that is not an IRI
+    st.error(problem.message)
+    st.caption(problem.hint or "")
+    st.stop()
 if len(hood.nodes) <= 1 and not hood.literals:
     st.warning(f"Nothing in the store is linked to {node}.")
     st.stop()

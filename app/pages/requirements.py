@@ -22,11 +22,16 @@ def choices(column: str) -> list[str]:
 
 params = st.query_params
 filters = st.columns(6)
+present = [s for s in STATUSES if any(r["status"] == s for r in rows)]
+asked = params.get_all("status")
+unknown = [s for s in asked if s not in present]
+if unknown:  # a shared link with a status this store has no requirement in (or misspelt)
+    st.warning(
+        f"The link asks for status {', '.join(repr(s) for s in unknown)}, which no "
+        f"requirement here has (statuses: {', '.join(present)}); that filter is ignored."
+    )
 statuses = filters[0].multiselect(
-    "Status",
-    [s for s in STATUSES if any(r["status"] == s for r in rows)],
-    default=params.get_all("status"),
-    key="status",
+    "Status", present, default=[s for s in asked if s in present], key="status"
 )
 kinds = filters[1].multiselect("Kind", choices("kind"), key="kind")
 priorities = filters[2].multiselect("Priority", choices("priority"), key="priority")
