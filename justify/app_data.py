@@ -142,7 +142,7 @@ def console(sparql: str) -> QueryResult:
     """Not cached: the analyst asked for this run, and limits apply each time."""
     cfg = config()
     return explore.console_query(
-        store(),
+        cfg,
         sparql,
         row_limit=int(cfg.number("console_row_limit")),
         time_limit=cfg.number("console_time_limit"),

@@ -9,11 +9,14 @@ so reading never runs the check nor writes the derived graph.
 
 from __future__ import annotations
 
+import pickle
 import re
-import threading
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from justify.config import Config
 from justify.errors import QueryError, StoreError
 from justify.history import Change, history
 from justify.iris import Minter
@@ -791,13 +794,12 @@ def store_query(store: GraphStore, sparql: str) -> QueryResult:
 
 
 # -- the SPARQL console -----------------------------------------------------------
-def console_query(
-    store: GraphStore, sparql: str, *, row_limit: int, time_limit: float
-) -> QueryResult:
+def console_query(config: Config, sparql: str, *, row_limit: int, time_limit: float) -> QueryResult:
     """Run an analyst's query read-only, with a row limit and a time limit.
 
-    An update is refused before it reaches the store, whatever the store allows
-    (and the embedded store is opened read-only besides)."""
+    An update or a SERVICE pattern is refused before anything runs. The query runs in
+    a child process (``justify.console_worker``) on a read-only handle of the store;
+    past the time limit the child is killed, so an abandoned query costs nothing."""
     if query_kind(sparql) == "update":
         raise QueryError(
             "the console only reads: this is a SPARQL Update",
@@ -805,28 +807,33 @@ def console_query(
             "use SELECT, ASK, CONSTRUCT or DESCRIBE here",
         )
     refuse_service(sparql, "the console's query")
-    answer: list[QueryResult] = []
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            answer.append(store.query(with_prefixes(sparql), max_rows=row_limit))
-        except BaseException as exc:
-            failure.append(exc)
-
-    # The query runs on a daemon thread: past the limit the console answers and
-    # stops waiting (Oxigraph cannot cancel a query; a server gets its own timeout).
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    worker.join(time_limit)
-    if worker.is_alive():
+    request = pickle.dumps((config, with_prefixes(sparql), row_limit))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "justify.console_worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        out, err = child.communicate(request, timeout=time_limit)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
         raise QueryError(
-            f"the query did not finish within {time_limit:g} s (the console's time limit)",
+            f"the query did not finish within {time_limit:g} s (the console's time limit); "
+            "it was stopped",
             hint="narrow it with more selective patterns or a LIMIT, or raise console_time_limit",
-        )
-    if failure:
-        exc = failure[0]
-        if isinstance(exc, QueryError | StoreError):
-            raise exc
-        raise QueryError(f"the query failed: {exc}") from exc
-    return answer[0]
+        ) from None
+    finally:
+        if child.poll() is None:  # the session ended while waiting (Streamlit stops it)
+            child.kill()
+            child.wait()
+    if child.returncode != 0 or not out:
+        last = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no answer"]
+        raise QueryError(f"the query failed: {last[0][:300]}")
+    answer = pickle.loads(out)
+    if answer[0] == "ok":
+        result: QueryResult = answer[1]
+        return result
+    _, kind, message, hint = answer
+    raise (StoreError if kind == "StoreError" else QueryError)(message, hint=hint)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -227,6 +229,62 @@ def test_sparql_console_row_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page("pages/sparql.py")
     at.button(key="run").click().run()
     assert len(frame(at)) == 2 and "row limit reached" in texts(at)
+
+
+def _console_workers() -> list[int]:
+    """Child processes of this one running the console's worker."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and b"justify.console_worker" in command:
+            found.append(int(entry.name))
+    return found
+
+
+CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def test_the_console_time_limit_stops_the_query(demo_ws: DemoResult) -> None:
+    """A time-out once left the query running on a leaked thread for good: now the
+    query runs in a child process, which the time limit kills."""
+    outcome: list[BaseException] = []
+    seen: list[int] = []
+
+    def run() -> None:
+        try:
+            explore.console_query(demo_ws.config, CROSS_PRODUCT, row_limit=10, time_limit=4)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    while worker.is_alive():  # the query runs in a child process, not in this one
+        seen.extend(p for p in _console_workers() if p not in seen)
+        worker.join(0.05)
+    assert seen, "the query did not run in a child process"
+    assert outcome and "did not finish within 4 s" in str(outcome[0])
+    assert "it was stopped" in str(outcome[0])
+    assert _console_workers() == []  # killed, not abandoned
+    for pid in seen:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+
+
+def test_the_console_page_reports_a_stopped_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUSTIFY_CONSOLE_TIME_LIMIT", "2")
+    at = open_page("pages/sparql.py")
+    at.text_area(key="query-").set_value(CROSS_PRODUCT).run()
+    at.button(key="run").click().run()
+    assert "did not finish within 2 s" in texts(at)
+    assert _console_workers() == []
+    at.text_area(key="query-").set_value("SELECT ?s WHERE { ?s ?p ?o } LIMIT 3").run()
+    at.button(key="run").click().run()
+    assert len(frame(at)) == 3  # the console answers the next query at once
 
 
 def test_sparql_console_example_and_syntax_error() -> None:
