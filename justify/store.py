@@ -435,10 +435,13 @@ class _EmbeddedWriter(GraphWriter):
 class EmbeddedStore(GraphStore):
     """An Oxigraph database on disk, in generations swapped atomically."""
 
-    def __init__(self, path: str | Path, *, lock_timeout: float = 60.0) -> None:
+    def __init__(
+        self, path: str | Path, *, lock_timeout: float = 60.0, read_only: bool = False
+    ) -> None:
         self.path = Path(path)
         self.location = str(self.path)
         self.lock_timeout = lock_timeout
+        self.read_only = read_only
         if self.path.exists() and not self.path.is_dir():
             raise StoreError(
                 f"store location {self.path} is a file, not a folder",
@@ -485,12 +488,21 @@ class EmbeddedStore(GraphStore):
             return []
         return sorted(p for p in self.generations.iterdir() if re.fullmatch(r"gen-\d{6}", p.name))
 
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"the store at {self.path} was opened read-only; nothing was written",
+                hint="write with justify's commands (load, import, sync, check), not through "
+                "a read-only handle such as the explorer's",
+            )
+
     def _damaged(self, what: str) -> StoreError:
         return _damaged(self.path, what)
 
     def repair(self) -> str:
         """Point the store at its newest complete generation (a folder that opens, with
         its graph list); return its name."""
+        self._refuse_if_read_only()
         with self._lock():
             for folder in reversed(self._generation_folders()):
                 manifest = self.generations / f"{folder.name}.json"
@@ -561,6 +573,7 @@ class EmbeddedStore(GraphStore):
 
     @contextlib.contextmanager
     def write(self) -> Iterator[GraphWriter]:
+        self._refuse_if_read_only()
         with self._lock():
             self.generations.mkdir(exist_ok=True)
             current = self.current_generation()
@@ -651,8 +664,11 @@ class EmbeddedStore(GraphStore):
             store = self._open_reader()
             for name in missing:
                 sizes[name] = count_graph(store, name)
-            # Remember the counts for the next reader (the generation itself never changes).
+            # Remember the counts for the next reader (the generation itself never changes);
+            # a read-only handle leaves even that to writers.
             with contextlib.suppress(OSError):
+                if self.read_only:
+                    raise OSError("read-only")
                 _write_atomically(
                     self.generations / f"{generation}.json", json.dumps(sizes, indent=1)
                 )
@@ -748,4 +764,4 @@ def open_store(where: Config | str | Path, *, read_only: bool = False) -> GraphS
         text = str(where)
         if is_server_location(text):
             return SparqlStore(ServerSettings(query_url=text), read_only=read_only)
-    return EmbeddedStore(text)
+    return EmbeddedStore(text, read_only=read_only)

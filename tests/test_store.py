@@ -294,3 +294,21 @@ def test_a_damaged_generation_exits_3_naming_it_and_repair_falls_back(
     assert repaired.returncode == 0, repaired.stderr
     assert (tmp_path / ".justify" / "CURRENT").read_text().strip() == older
     assert run_justify("status", cwd=tmp_path).returncode == 0
+
+
+def test_a_read_only_handle_refuses_every_write(tmp_path: Path) -> None:
+    """The explorer's handle: read-only was once ignored by the embedded store."""
+    from justify.errors import StoreError
+    from justify.store import open_store
+
+    writable = EmbeddedStore(tmp_path / "s")
+    with writable.write() as w:
+        w.replace_graph(G1, triples(3))
+    before = writable.version()
+    handle = open_store(str(tmp_path / "s"), read_only=True)
+    assert handle.graph_sizes() == {G1.value: 3}  # it reads
+    with pytest.raises(StoreError, match="opened read-only"), handle.write() as w:
+        w.replace_graph(G1, triples(1))
+    with pytest.raises(StoreError, match="opened read-only"):
+        handle.repair()  # type: ignore[attr-defined]
+    assert writable.version() == before and writable.graph_sizes() == {G1.value: 3}
