@@ -228,7 +228,13 @@ def to_junit(report: CheckReport) -> str:
         models.set("errors", "0")
         root.append(models)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+    # ElementTree escapes markup but writes control characters XML 1.0 forbids (an
+    # escape sequence in a run name): CI's parsers would reject the whole file.
+    text = _XML_FORBIDDEN.sub("\ufffd", ET.tostring(root, encoding="unicode"))
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text
+
+
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 _SARIF_LEVEL = {"violation": "error", "warning": "warning", "info": "note"}
@@ -323,16 +329,26 @@ def to_markdown(report: CheckReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _command_data(text: str) -> str:
+    """A workflow command's message: a newline would end the command early."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _command_property(text: str) -> str:
+    """A workflow command's property value: ',' and ':' would also end it."""
+    return _command_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def to_github(report: CheckReport) -> str:
     """GitHub Actions workflow commands: annotations on the requirement files."""
     lines = []
     for r in report.results:
         file, line = _location(report, r)
         kind = "error" if r.severity == "violation" else "warning"
-        where = f"file={file},line={line}," if file else ""
-        message = r.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        lines.append(f"::{kind} {where}title={r.rule}::{message}")
-    lines.append(f"::notice title=justify::{summary_line(report)}")
+        where = f"file={_command_property(file)},line={line}," if file else ""
+        title = _command_property(r.rule)
+        lines.append(f"::{kind} {where}title={title}::{_command_data(r.message)}")
+    lines.append(f"::notice title=justify::{_command_data(summary_line(report))}")
     return "\n".join(lines)
 
 

@@ -873,3 +873,37 @@ def test_markdown_summary_cannot_be_broken_by_data(tmp_path: Path) -> None:
     assert not kinds & {"html_block", "html_inline", "image", "link_open"}
     # The only code spans are the requirement ids the summary writes itself.
     assert {c.content for c in inline if c.type == "code_inline"} == {"R1", "R2", "R3"}
+
+
+def test_annotations_and_junit_cannot_be_broken_by_data(tmp_path: Path) -> None:
+    """A newline in a message once ended a workflow command early; a ',' or ':' in a
+    file name split its properties; a control character made the JUnit file unreadable."""
+    import xml.etree.ElementTree as ET
+
+    from justify.check_formats import to_github, to_junit
+
+    hostile = "evil\\n::error::fake %0A ,file=x:\\u001b[31m"
+    turtle = (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + crit()
+        + run("r", recall="0.1").replace('dcterms:title "r"', f'dcterms:title "{hostile}"')
+        + TAG
+    ).replace('jf:sourceFile "r.yaml"', 'jf:sourceFile "odd,name:v2.yaml" ; jf:sourceLine 3')
+    store = _store(tmp_path, turtle)
+    (tmp_path / "justify.toml").write_text("")
+    judged = judge(config=load_config(tmp_path / "justify.toml"), store=store)
+    assert any("evil" in r.message for r in judged.results)
+    lines = to_github(judged).splitlines()
+    assert len(lines) == len(judged.results) + 1  # one command per result, and the summary
+    for line in lines:
+        command, _, message = line.partition("::")[2].partition("::")
+        properties = dict(p.split("=", 1) for p in command.split(" ", 1)[1].split(","))
+        assert set(properties) <= {"file", "line", "title"}, line
+    failing = next(ln for ln in lines if "evil" in ln)
+    assert "evil%0A::error::fake %250A ,file=x:" in failing
+    assert "file=odd%2Cname%3Av2.yaml,line=3,title=JF-THRESHOLD::" in failing
+    root = ET.fromstring(to_junit(judged).split("\n", 1)[1])  # parses: no forbidden character
+    texts = " ".join(e.text or "" for e in root.iter()) + " ".join(
+        v for e in root.iter() for v in e.attrib.values()
+    )
+    assert "evil\n::error::fake" in texts
