@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeAlias
 
 from justify.config import Config, load_config
-from justify.errors import UsageError
 from justify.importers.git import GitImportSummary, import_git
 from justify.importers.mlflow import MlflowImportSummary, import_mlflow
 from justify.load import LoadSummary, load
@@ -39,9 +39,20 @@ def sync(
         say(str(done[-1]))
     else:
         say("mlflow: skipped (no tracking URI: set 'mlflow_tracking_uri' or MLFLOW_TRACKING_URI)")
-    try:
-        done.append(import_git(full=full, config=config, store=store, progress=progress))
-        say(str(done[-1]))
-    except UsageError as exc:  # the project is not (yet) a Git repository
-        say(f"git: skipped ({exc.message})")
+    if config.origins.get("git_repo", "default") == "default" and not _inside_git(
+        config.path(config.git_repo)
+    ):
+        # Only the default may be skipped: a project not (yet) under Git. A repository
+        # the user named and that cannot be read is an error, or CI would pass without
+        # the Git evidence it was told to import.
+        say("git: skipped (the project is not a Git repository; set 'git_repo' to import one)")
+        return done
+    done.append(import_git(full=full, config=config, store=store, progress=progress))
+    say(str(done[-1]))
     return done
+
+
+def _inside_git(folder: Path) -> bool:
+    """Whether ``folder`` lies in a Git work tree (a .git entry there or above)."""
+    folder = folder.resolve()
+    return any((p / ".git").exists() for p in (folder, *folder.parents))

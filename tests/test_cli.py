@@ -222,3 +222,20 @@ def test_app_refuses_an_invalid_or_busy_port_before_printing_a_url(workspace: Pa
         busy = run_justify("app", "--port", str(port), cwd=workspace)
     assert busy.returncode == 2 and f"port {port} on 127.0.0.1 is not free" in busy.stderr
     assert "http://" not in busy.stdout
+
+
+def test_sync_skips_git_only_when_the_project_is_not_a_repository(tmp_path: Path) -> None:
+    """A mistyped git_repo once made sync skip Git and pass: now only the default is
+    skipped, and only outside a Git work tree."""
+    from helpers import run_justify, write
+
+    write(tmp_path / "requirements" / "r.yaml", "requirements:\n  - id: R1\n    title: r\n")
+    write(tmp_path / "justify.toml", "")
+    env = {"MLFLOW_TRACKING_URI": ""}
+    plain = run_justify("sync", cwd=tmp_path, env=env)
+    assert plain.returncode == 0, plain.stderr
+    assert "git: skipped (the project is not a Git repository" in plain.stdout
+    write(tmp_path / "justify.toml", 'git_repo = "../no-such-repo"\n')
+    mistyped = run_justify("sync", cwd=tmp_path, env=env)
+    assert mistyped.returncode == 2
+    assert "no-such-repo: no such folder" in mistyped.stderr
