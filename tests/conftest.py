@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from justify.cli import cli
 from justify.config import Config, load_config
-from justify.demo import build_workspace
+from justify.demo import DemoResult, build_workspace, demo
 from justify.store import EmbeddedStore
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,3 +52,10 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
         return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """The demo (real MLflow runs, a real Git repository, its check recorded), built
+    once per test run; tests that read it take a copy (see ``copy_demo``)."""
+    return demo(tmp_path_factory.mktemp("demo-template") / "ws")

@@ -1,19 +1,28 @@
-"""The demo workspace, checked and recorded, shared by the explorer tests."""
+"""Copies of the demo workspace (built once per run, see conftest) and the explorer's
+AppTest helpers."""
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from justify.demo import DemoResult, demo
+from justify.config import load_config
+from justify.demo import DemoResult
 
 APP = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
 
 
-def checked_demo(folder: Path) -> DemoResult:
-    """The demo (real MLflow runs, a real Git repository); it records its check."""
-    return demo(folder)
+def copy_demo(template: DemoResult, target: Path) -> DemoResult:
+    """A private copy of the demo workspace (files, Git repository, MLflow database,
+    store), for tests that read it or add checks and reports to it. Re-importing
+    MLflow in a copy would read it under another path: build a fresh demo for that."""
+    shutil.copytree(template.directory, target, symlinks=True)
+    return dataclasses.replace(
+        template, directory=target, config=load_config(target / "justify.toml")
+    )
 
 
 def open_page(page: str | None = None, **params: str) -> AppTest:

@@ -23,7 +23,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from justify.demo import DemoResult
-from tests.explorer_env import checked_demo
+from tests.explorer_env import copy_demo
 from tests.helpers import run_justify
 from tests.servers import free_port, wait_for_http
 
@@ -35,8 +35,8 @@ ARTIFACTS = Path(
 
 
 @pytest.fixture(scope="module")
-def browser_ws(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    return checked_demo(tmp_path_factory.mktemp("browser") / "ws")
+def browser_ws(tmp_path_factory: pytest.TempPathFactory, demo_template: DemoResult) -> DemoResult:
+    return copy_demo(demo_template, tmp_path_factory.mktemp("browser") / "ws")
 
 
 def start_justify_app(ws: DemoResult, port: int, log: Path) -> subprocess.Popen[bytes]:

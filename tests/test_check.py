@@ -636,11 +636,13 @@ def test_demo_check_reports_the_planted_problems(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def demo_reports(
+    tmp_path_factory: pytest.TempPathFactory, demo_template
+) -> tuple[Path, dict[str, str]]:
     """The demo checked once, every report format written with --output."""
-    from justify.demo import demo
+    from tests.explorer_env import copy_demo
 
-    result = demo(tmp_path_factory.mktemp("formats") / "ws")
+    result = copy_demo(demo_template, tmp_path_factory.mktemp("formats") / "ws")
     out = result.directory / "reports"
     cli = run_justify(
         "check",

@@ -13,12 +13,12 @@ from justify import explore
 from justify.demo import DemoResult
 from justify.load import load
 from justify.store import open_store
-from tests.explorer_env import checked_demo, open_page, texts
+from tests.explorer_env import copy_demo, open_page, texts
 
 
 @pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    return checked_demo(tmp_path_factory.mktemp("explorer") / "ws")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory, demo_template: DemoResult) -> DemoResult:
+    return copy_demo(demo_template, tmp_path_factory.mktemp("explorer") / "ws")
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,13 @@ import pytest
 
 from justify import __version__
 from justify.demo import DemoResult
-from tests.explorer_env import checked_demo
+from tests.explorer_env import copy_demo
 from tests.helpers import run_justify
 
 
 @pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    return checked_demo(tmp_path_factory.mktemp("report") / "ws")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory, demo_template: DemoResult) -> DemoResult:
+    return copy_demo(demo_template, tmp_path_factory.mktemp("report") / "ws")
 
 
 def head(folder: Path) -> str:

@@ -6,12 +6,13 @@ import pytest
 from helpers import run_justify
 
 import justify
-from justify.demo import demo
+from justify.demo import DemoResult
+from tests.explorer_env import copy_demo
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory):
-    return demo(tmp_path_factory.mktemp("trace") / "ws")
+def workspace(tmp_path_factory: pytest.TempPathFactory, demo_template: DemoResult) -> DemoResult:
+    return copy_demo(demo_template, tmp_path_factory.mktemp("trace") / "ws")
 
 
 def test_trace_shows_criteria_evidence_commits_and_models(workspace) -> None:
