@@ -72,7 +72,7 @@ def gather(*, config: Config | None = None, store: GraphStore | None = None) -> 
             other = live.requirements.get(member["id"] or "")
             member["status"] = other.status if other else member.get("status")
         views[row["id"] or ""] = view
-    counts = {status: 0 for status in explore.STATUSES}
+    counts = {status: 0 for status in explore.SHOWN_STATUSES}
     for row in rows:
         counts[row["status"] or ""] = counts.get(row["status"] or "", 0) + 1
     problems = [

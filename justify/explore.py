@@ -32,9 +32,10 @@ from justify.query import query_kind, refuse_service, run_query, term, with_pref
 from justify.store import GraphStore, QueryResult
 
 Row = dict[str, str | None]
-STATUSES = ("failing", "unjustified", "stale", "unchecked", "justified", "draft", "retired")
-# Worst first: what an auditor should look at before anything else.
-STATUS_ORDER = {status: i for i, status in enumerate(STATUSES)}
+# Every status a requirement is shown with, worst first: what an auditor should look at
+# before anything else. (Declared statuses are requirements.DECLARED_STATUSES.)
+SHOWN_STATUSES = ("failing", "unjustified", "stale", "unchecked", "justified", "draft", "retired")
+STATUS_ORDER = {status: i for i, status in enumerate(SHOWN_STATUSES)}
 STATUS_COLOURS = {
     "justified": "#2e7d32",
     "failing": "#c62828",
@@ -198,7 +199,7 @@ def check_results(store: GraphStore, base: str, focus: str | None = None) -> lis
 
 def overview(store: GraphStore, base: str) -> Overview:
     reqs = requirements(store, base)
-    counts = {status: 0 for status in STATUSES}
+    counts = {status: 0 for status in SHOWN_STATUSES}
     by_kind: dict[str, dict[str, int]] = {}
     by_model: dict[str, dict[str, int]] = {}
     for r in reqs:

@@ -27,7 +27,8 @@ from justify.vocab import AMO, DCTERMS, JF, OSLC_RM, PROV, RDF, RDFS, XSD
 
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 KINDS = ("performance", "fairness", "robustness", "data", "process", "other")
-STATUSES = ("draft", "approved", "retired")
+# The lifecycle statuses a requirement file declares (not the judged ones).
+DECLARED_STATUSES = ("draft", "approved", "retired")
 PRIORITIES = ("low", "medium", "high", "critical")
 COMPARATORS = (">=", ">", "<=", "<", "==", "!=")
 REQUIREMENT_FIELDS = frozenset(
@@ -292,7 +293,7 @@ class _FileReader:
             )
         title = self.text(fields, "title", required=True, where=node)
         kind = self.text(fields, "kind", where=node, choices=KINDS) or "other"
-        status = self.text(fields, "status", where=node, choices=STATUSES) or "draft"
+        status = self.text(fields, "status", where=node, choices=DECLARED_STATUSES) or "draft"
         priority = self.text(fields, "priority", where=node, choices=PRIORITIES)
         self.misspelt(fields, REQUIREMENT_FIELDS, "requirement")
         model = self.text(fields, "model", where=node)

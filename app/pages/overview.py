@@ -3,7 +3,7 @@
 import streamlit as st
 
 from justify import app_data
-from justify.explore import STATUSES
+from justify.explore import SHOWN_STATUSES
 
 st.title("Justification overview")
 with st.spinner("Reading the graph…"):
@@ -39,8 +39,8 @@ if view.models:
 else:
     st.caption("No ship verdict recorded (no registered model version, or no check yet).")
 
-columns = st.columns(len(STATUSES))
-for column, status in zip(columns, STATUSES, strict=True):
+columns = st.columns(len(SHOWN_STATUSES))
+for column, status in zip(columns, SHOWN_STATUSES, strict=True):
     count = view.counts.get(status, 0)
     column.metric(status, count, f"{count / total:.0%} of {total}", delta_color="off")
 

@@ -6,7 +6,7 @@ import io
 import streamlit as st
 
 from justify import app_data
-from justify.explore import STATUSES
+from justify.explore import SHOWN_STATUSES
 
 st.title("Requirements")
 with st.spinner("Reading the requirements…"):
@@ -22,7 +22,7 @@ def choices(column: str) -> list[str]:
 
 params = st.query_params
 filters = st.columns(6)
-present = [s for s in STATUSES if any(r["status"] == s for r in rows)]
+present = [s for s in SHOWN_STATUSES if any(r["status"] == s for r in rows)]
 asked = params.get_all("status")
 unknown = [s for s in asked if s not in present]
 if unknown:  # a shared link with a status this store has no requirement in (or misspelt)
