@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def run_justify(
@@ -43,3 +46,10 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+def needs(program: str, package: str) -> pytest.MarkDecorator:
+    """Skip when ``program`` is not installed, saying which Debian package brings it;
+    under ``.ci/run`` (JUSTIFY_TESTS_SKIP_NOTHING=1) a missing program fails the run."""
+    missing = shutil.which(program) is None and not Path(f"/usr/bin/{program}").exists()
+    return pytest.mark.skipif(missing, reason=f"{program} is not installed (apt install {package})")

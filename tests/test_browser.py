@@ -24,8 +24,14 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from justify.demo import DemoResult
 from tests.explorer_env import copy_demo
-from tests.helpers import run_justify
+from tests.helpers import needs, run_justify
 from tests.servers import free_port, wait_for_http
+
+pytestmark = [
+    pytest.mark.browser,
+    needs("chromium", "chromium"),
+    needs("chromedriver", "chromium-driver"),
+]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

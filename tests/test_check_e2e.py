@@ -8,10 +8,13 @@ import json
 import warnings
 from pathlib import Path
 
+import pytest
 from helpers import git, run_justify
 
 import justify
 from justify.demo import MODEL, demo
+
+pytestmark = pytest.mark.slow
 
 
 def check_json(cwd: Path) -> tuple[int, dict[str, str], list[dict[str, str]]]:

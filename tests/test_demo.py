@@ -10,6 +10,8 @@ import justify
 from justify.demo import demo
 from justify.errors import UsageError
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo_result(tmp_path_factory: pytest.TempPathFactory) -> justify.demo.DemoResult:  # type: ignore[name-defined]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers import git, run_justify
 
 import justify
 from justify.demo import demo
+
+pytestmark = pytest.mark.slow
 
 
 def test_history_records_changes_with_their_commit_and_survives_sync(tmp_path) -> None:

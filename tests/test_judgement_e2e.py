@@ -26,6 +26,8 @@ from justify.config import load_config
 from justify.judgement import current, recorded
 from justify.store import open_store
 
+pytestmark = pytest.mark.slow
+
 REQUIREMENTS = """\
 requirements:
   - id: REQ-TOP

@@ -23,6 +23,8 @@ from servers import free_port, mlflow_server
 
 from justify.urls import redact
 
+pytestmark = pytest.mark.slow
+
 PASSWORD = "Pa55-word-9f3c"
 USERINFO = f"alice:{PASSWORD}"
 BASIC = base64.b64encode(USERINFO.encode()).decode()

@@ -27,9 +27,12 @@ from justify.judgement import check
 from justify.sparql_store import ServerSettings, SparqlStore
 from justify.store import EmbeddedStore
 from tests.explorer_env import open_page, texts
+from tests.helpers import needs
 from tests.servers import KillingProxy, VirtuosoServer, free_port, virtuoso_server
 from tests.test_check import CASES
 from tests.test_check import _store as rule_case_store
+
+pytestmark = [pytest.mark.server, needs("virtuoso-t", "virtuoso-opensource")]
 
 NUMERIC = {
     "http://www.w3.org/2001/XMLSchema#double",
