@@ -10,9 +10,9 @@ In Python, each command of the CLI is one function here, with the same options::
 __version__ = "0.1.0"
 
 from justify.audit import AuditReport, report
-from justify.check import CheckResult
+from justify.check import CheckResult, RuleInfo
 from justify.config import Config, load_config
-from justify.demo import demo
+from justify.demo import DemoResult, demo
 from justify.errors import (
     ConfigError,
     JustifyError,
@@ -24,8 +24,9 @@ from justify.errors import (
     StoreError,
     UsageError,
 )
+from justify.explore import RequirementView, SourceImport
 from justify.graphs import CopySummary, GraphStatus, copy_store, export, repair_store, status
-from justify.history import history
+from justify.history import Change, history
 from justify.importers.git import GitImportSummary, import_git
 from justify.importers.mlflow import MlflowImportSummary, import_mlflow
 from justify.judgement import (
@@ -38,17 +39,27 @@ from justify.judgement import (
     judge,
 )
 from justify.load import LoadSummary, load
-from justify.query import canned_queries, format_result, query
-from justify.requirements import Criterion, Requirement, read_requirements
-from justify.scaffold import init
+from justify.query import CannedQuery, canned_queries, format_result, query
+from justify.requirements import Attestation, Criterion, Requirement, read_requirements
+from justify.scaffold import InitResult, init
 from justify.serve import app
-from justify.sparql_store import SparqlStore
-from justify.store import EmbeddedStore, GraphStore, QueryResult, open_store
+from justify.sparql_store import ServerSettings, SparqlStore
+from justify.store import (
+    EmbeddedStore,
+    GraphStore,
+    GraphWriter,
+    MemoryStore,
+    QueryResult,
+    open_store,
+)
 from justify.sync import sync
-from justify.trace import trace
+from justify.trace import Node, trace
 
 __all__ = [
+    "Attestation",
     "AuditReport",
+    "CannedQuery",
+    "Change",
     "CheckReport",
     "CheckResult",
     "Config",
@@ -56,22 +67,31 @@ __all__ = [
     "CopySummary",
     "Criterion",
     "CriterionVerdict",
+    "DemoResult",
     "EmbeddedStore",
     "GitImportSummary",
     "GraphStatus",
     "GraphStore",
+    "GraphWriter",
+    "InitResult",
     "Judgement",
     "JustifyError",
     "LoadSummary",
+    "MemoryStore",
     "MlflowImportSummary",
+    "Node",
     "Problem",
     "QueryError",
     "QueryResult",
     "Requirement",
     "RequirementFileError",
     "RequirementStatus",
+    "RequirementView",
+    "RuleInfo",
+    "ServerSettings",
     "ShapeError",
     "ShipVerdict",
+    "SourceImport",
     "SourceUnavailable",
     "SparqlStore",
     "StoreError",

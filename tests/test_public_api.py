@@ -47,3 +47,35 @@ def test_public_functions_are_typed() -> None:
         if inspect.isfunction(value):
             hints = inspect.get_annotations(value)
             assert "return" in hints, f"justify.{name} has no return type"
+
+
+def _justify_types(hint: object) -> set[type]:
+    import typing
+
+    if isinstance(hint, type):
+        return {hint} if hint.__module__.startswith("justify") else set()
+    return {t for arg in typing.get_args(hint) for t in _justify_types(arg)}
+
+
+def test_every_type_a_public_function_takes_or_returns_is_exported() -> None:
+    """A user can name (and annotate with) everything the API hands them."""
+    import typing
+
+    missing: set[str] = set()
+    for name in justify.__all__:
+        value = getattr(justify, name)
+        if inspect.isclass(value):
+            members = [
+                m for n, m in inspect.getmembers(value, inspect.isfunction)
+                if not n.startswith("_") or n == "__init__"
+            ]  # fmt: skip
+            hints = [*typing.get_type_hints(value).values()]
+        elif inspect.isfunction(value):
+            members, hints = [value], []
+        else:
+            continue
+        for member in members:
+            hints += typing.get_type_hints(member).values()
+        for hint in hints:
+            missing |= {t.__name__ for t in _justify_types(hint)} - set(justify.__all__)
+    assert not missing, f"not exported from justify: {sorted(missing)}"
