@@ -43,13 +43,14 @@ from justify.query import CannedQuery, canned_queries, format_result, query
 from justify.requirements import Attestation, Criterion, Requirement, read_requirements
 from justify.scaffold import InitResult, init
 from justify.serve import app
-from justify.sparql_store import ServerSettings, SparqlStore
 from justify.store import (
     EmbeddedStore,
     GraphStore,
     GraphWriter,
     MemoryStore,
     QueryResult,
+    ServerSettings,
+    SparqlStore,
     open_store,
 )
 from justify.sync import sync

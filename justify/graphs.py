@@ -14,8 +14,8 @@ from justify.errors import UsageError
 from justify.iris import Minter
 from justify.judgement import JUDGEMENT_GRAPHS
 from justify.query import run_query
-from justify.sparql_store import is_server_location
 from justify.store import EmbeddedStore, GraphStore, open_store
+from justify.store.server import is_server_location
 
 _IMPORTS = """
 SELECT ?g ?kind ?location ?ended ?version ?items WHERE {

@@ -24,8 +24,7 @@ from justify.cli import cli
 from justify.config import load_config
 from justify.demo import DemoResult, demo
 from justify.judgement import check
-from justify.sparql_store import ServerSettings, SparqlStore
-from justify.store import EmbeddedStore
+from justify.store import EmbeddedStore, ServerSettings, SparqlStore
 from tests.explorer_env import open_page, texts
 from tests.helpers import needs
 from tests.servers import KillingProxy, VirtuosoServer, free_port, virtuoso_server

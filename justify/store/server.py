@@ -41,7 +41,7 @@ from pyoxigraph import (
 from requests.auth import HTTPDigestAuth, _basic_auth_str
 
 from justify.errors import QueryError, StoreError, UsageError
-from justify.store import GraphStore, GraphWriter, MemoryStore, QueryResult, Term
+from justify.store.base import GraphStore, GraphWriter, MemoryStore, QueryResult, Term
 from justify.urls import strip_credentials
 
 REGISTRY = NamedNode("urn:justify:store")

@@ -1,16 +1,11 @@
-"""The graph store: one small interface, and the embedded Oxigraph backend.
+"""The embedded backend: an Oxigraph database on disk, in generations.
 
-Every source owns one named graph. Writers work inside ``store.write()``; what
-they write becomes visible to readers only when the block ends without error,
-all at once. A failed or killed import therefore leaves the previous graphs as
-they were.
-
-The embedded backend keeps *generations*: each write starts from a hard-linked
-snapshot of the current Oxigraph database (cheap, see ``Store.backup``), writes
-into it, and then swaps a pointer file. Readers open the generation the
-pointer names, read-only, so a second process can read while a writer works
-(Oxigraph leaves a read-only open of a database that another process writes
-undefined; a published generation is never written again).
+Each write starts from a hard-linked snapshot of the current Oxigraph database
+(cheap, see ``Store.backup``), writes into it, and then swaps a pointer file.
+Readers open the generation the pointer names, read-only, so a second process
+can read while a writer works (Oxigraph leaves a read-only open of a database
+that another process writes undefined; a published generation is never written
+again).
 """
 
 from __future__ import annotations
@@ -21,270 +16,31 @@ import fcntl
 import itertools
 import json
 import os
-import queue
 import re
 import shutil
 import tempfile
-import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal
 
 from pyoxigraph import (
     DefaultGraph,
     NamedNode,
     Quad,
-    QueryBoolean,
-    QuerySolutions,
-    QueryTriples,
     RdfFormat,
     Store,
     Triple,
-    serialize,
 )
 
-from justify.config import Config
-from justify.errors import QueryError, StoreError, UsageError
-from justify.vocab import PREFIXES
-
-Term = object  # a pyoxigraph NamedNode, BlankNode, Literal or Triple
-
-EXPORT_FORMATS: dict[str, RdfFormat] = {
-    "turtle": RdfFormat.TURTLE,
-    "ntriples": RdfFormat.N_TRIPLES,
-    "nquads": RdfFormat.N_QUADS,
-    "trig": RdfFormat.TRIG,
-    "jsonld": RdfFormat.JSON_LD,
-}
-
-
-@dataclass
-class QueryResult:
-    """The answer to a SPARQL query: rows (SELECT), a boolean (ASK) or triples."""
-
-    kind: Literal["select", "ask", "graph"]
-    variables: list[str] = field(default_factory=list)
-    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
-    boolean: bool | None = None
-    triples: list[Triple] = field(default_factory=list)
-    truncated: bool = False  # more rows or triples than ``max_rows`` asked for
-
-    def values(self) -> list[dict[str, str | None]]:
-        """Rows as plain dictionaries of lexical values, for scripts and tests."""
-        return [
-            {
-                v: (getattr(t, "value", None) if t is not None else None)
-                for v, t in zip(self.variables, row, strict=True)
-            }
-            for row in self.rows
-        ]
-
-
-class GraphWriter(ABC):
-    """What a writer may do inside ``GraphStore.write()``."""
-
-    @abstractmethod
-    def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
-        """Replace everything in ``graph`` by ``triples``; return how many were written."""
-
-    @abstractmethod
-    def add(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
-        """Add ``triples`` to ``graph`` in bulk; return how many were written."""
-
-    @abstractmethod
-    def drop_graph(self, graph: NamedNode) -> None:
-        """Remove ``graph`` and all its triples."""
-
-    @abstractmethod
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL 1.1 update (with its own PREFIX declarations)."""
-
-    @abstractmethod
-    def load_ntriples(self, graph: NamedNode, data: bytes) -> None:
-        """Add N-Triples text to ``graph`` in bulk (the fast path for large imports)."""
-
-
-class GraphStore(ABC):
-    """The interface the rest of justify uses; backends: embedded, SPARQL server."""
-
-    location: str
-
-    @abstractmethod
-    def write(self) -> contextlib.AbstractContextManager[GraphWriter]:
-        """A write block: all of it becomes visible at its end, or none of it on error."""
-
-    @abstractmethod
-    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
-        """Run a SPARQL query over the union of all named graphs (at most ``max_rows``)."""
-
-    def version(self) -> str:
-        """A token that changes whenever a write block publishes (a cache key)."""
-        return json.dumps(self.graph_sizes(), sort_keys=True)
-
-    @abstractmethod
-    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
-        """Every quad, or those of one named graph."""
-
-    @abstractmethod
-    def graph_sizes(self) -> dict[str, int]:
-        """Each named graph's IRI with its triple count."""
-
-    def graph_names(self) -> list[str]:
-        """The IRIs of the named graphs (cheaper than their sizes)."""
-        return list(self.graph_sizes())
-
-    def export(self, output: BinaryIO, fmt: str, *, graph: NamedNode | None = None) -> int:
-        """Serialise one graph, or all of them, to ``output``; return the statement count.
-
-        Triple formats (turtle, ntriples) given no graph get the union of all graphs.
-        """
-        rdf_format = EXPORT_FORMATS.get(fmt)
-        if rdf_format is None:
-            raise UsageError(
-                f"unknown export format {fmt!r}",
-                hint="use one of: " + ", ".join(EXPORT_FORMATS),
-            )
-        if graph is not None and graph.value not in self.graph_names():
-            raise UsageError(
-                f"no graph named <{graph.value}> in the store at {self.location}",
-                hint="`justify status` lists the graphs",
-            )
-        quads = self.quads(graph)
-        statements: list[Quad] | list[Triple]
-        if graph is not None or not rdf_format.supports_datasets:
-            # A union of triples: the same triple from two graphs is written once.
-            statements = list(dict.fromkeys(q.triple for q in quads))
-        else:
-            statements = list(quads)
-        prefixes = PREFIXES if rdf_format in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
-        serialize(statements, output, format=rdf_format, prefixes=prefixes)
-        return len(statements)
-
-    def close(self) -> None:  # noqa: B027 - optional for backends
-        """Release what the backend holds open."""
-
-    def snapshot(self, graphs: Iterable[str]) -> MemoryStore:
-        """An in-memory copy of the named graphs given, for work that must not write
-        (the judgement derives and validates in such a copy)."""
-        copy = MemoryStore(f"{self.location} (in memory)")
-        wanted = set(graphs)
-        copy.store.bulk_extend(
-            q
-            for q in self.quads()
-            if isinstance(q.graph_name, NamedNode) and q.graph_name.value in wanted
-        )
-        return copy
-
-
-class _MemoryWriter(GraphWriter):
-    """Writes straight into an in-memory store (it has no readers to protect)."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
-        self.drop_graph(graph)
-        return self.add(graph, triples)
-
-    def add(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
-        quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
-        self._store.bulk_extend(quads)
-        return len(quads)
-
-    def drop_graph(self, graph: NamedNode) -> None:
-        if self._store.contains_named_graph(graph):
-            self._store.remove_graph(graph)
-
-    def update(self, sparql: str) -> None:
-        try:
-            self._store.update(sparql)
-        except SyntaxError as exc:
-            raise QueryError(f"SPARQL update syntax error: {exc}") from exc
-
-    def load_ntriples(self, graph: NamedNode, data: bytes) -> None:
-        self._store.bulk_load(data, format=RdfFormat.N_TRIPLES, to_graph=graph)
-
-
-class MemoryStore(GraphStore):
-    """A private, writable store nobody else reads: the judgement's workspace, and
-    tests'. In memory, or (``folder``) in a scratch folder that ``close`` removes."""
-
-    def __init__(self, location: str = "memory", *, folder: Path | None = None) -> None:
-        self.location = location
-        self.folder = folder
-        self.store = Store(str(folder)) if folder is not None else Store()
-
-    def close(self) -> None:
-        if self.folder is not None:
-            del self.store
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
-
-    @contextlib.contextmanager
-    def write(self) -> Iterator[GraphWriter]:
-        yield _MemoryWriter(self.store)
-
-    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
-        try:
-            answer = self.store.query(sparql, use_default_graph_as_union=True)
-        except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {exc}") from exc
-        return _to_result(answer, max_rows)
-
-    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
-        if graph is None:
-            return (q for q in self.store if not isinstance(q.graph_name, DefaultGraph))
-        return iter(self.store.quads_for_pattern(None, None, None, graph))
-
-    def graph_sizes(self) -> dict[str, int]:
-        return {
-            g.value: count_graph(self.store, g.value)
-            for g in self.store.named_graphs()
-            if isinstance(g, NamedNode)
-        }
-
-
-class BackgroundLoader:
-    """Loads chunks of N-Triples into one graph on a second thread.
-
-    The caller goes on reading its source while the store writes (Oxigraph
-    releases the GIL while loading). Errors of either side end the write block.
-    """
-
-    def __init__(self, writer: GraphWriter, graph: NamedNode, *, depth: int = 2) -> None:
-        self.writer = writer
-        self.graph = graph
-        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._work, name="justify-loader", daemon=True)
-
-    def _work(self) -> None:
-        while (data := self.queue.get()) is not None:
-            if self.error is None:
-                try:
-                    self.writer.load_ntriples(self.graph, data)
-                except BaseException as exc:  # handed to the caller in put() or close()
-                    self.error = exc
-
-    def put(self, data: bytes) -> None:
-        if self.error is not None:
-            raise self.error
-        if data:
-            self.queue.put(data)
-
-    def __enter__(self) -> BackgroundLoader:
-        self.thread.start()
-        return self
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if exc is None and self.error is not None:
-            raise self.error
-
+from justify.errors import QueryError, StoreError
+from justify.store.base import (
+    GraphStore,
+    GraphWriter,
+    MemoryStore,
+    QueryResult,
+    count_graph,
+    to_result,
+)
 
 # ----------------------------------------------------------------- embedded
 
@@ -619,7 +375,7 @@ class EmbeddedStore(GraphStore):
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, RuntimeError) as exc:
             raise self._damaged(f"reading failed ({exc})") from exc
-        return _to_result(answer, max_rows)
+        return to_result(answer, max_rows)
 
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         store = self._open_reader()
@@ -697,11 +453,6 @@ def _read_only(folder: Path) -> Store:
         raise _damaged(folder.parent.parent, what) from exc
 
 
-def count_graph(store: Store, name: str) -> int:
-    answer = store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{name}> {{ ?s ?p ?o }} }}")
-    return int(next(iter(answer))[0].value)  # type: ignore[arg-type]
-
-
 def _write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
@@ -723,45 +474,3 @@ def _gen_number(name: str | None) -> int:
         return int(str(name).removeprefix("gen-").split(".", 1)[0])
     except ValueError:
         return 0
-
-
-def _to_result(
-    answer: QuerySolutions | QueryBoolean | QueryTriples, max_rows: int | None = None
-) -> QueryResult:
-    if isinstance(answer, QueryBoolean):
-        return QueryResult(kind="ask", boolean=bool(answer))
-    # Read one more than asked for, to know whether there were more.
-    cap = None if max_rows is None else max_rows + 1
-    if isinstance(answer, QueryTriples):
-        triples = list(itertools.islice(answer, cap))
-        more = cap is not None and len(triples) == cap
-        return QueryResult(kind="graph", triples=triples[:max_rows], truncated=more)
-    variables = [v.value for v in answer.variables]
-    rows = [tuple(s[v] for v in variables) for s in itertools.islice(answer, cap)]
-    more = cap is not None and len(rows) == cap
-    return QueryResult(kind="select", variables=variables, rows=rows[:max_rows], truncated=more)
-
-
-def open_store(where: Config | str | Path, *, read_only: bool = False) -> GraphStore:
-    """Open the store a configuration (or a bare 'store' setting: folder or URL) names.
-
-    ``read_only`` stores refuse to write (the explorer opens its store so).
-    """
-    from justify.sparql_store import ServerSettings, SparqlStore, is_server_location
-
-    if isinstance(where, Config):
-        text = where.store_location
-        if is_server_location(text):
-            settings = ServerSettings(
-                query_url=text,
-                update_url=where.store_update_url,
-                graph_store_url=where.store_graph_store_url,
-                timeout=where.number("store_timeout"),
-                batch_size=int(where.number("store_batch_size")),
-            )
-            return SparqlStore(settings, read_only=read_only)
-    else:
-        text = str(where)
-        if is_server_location(text):
-            return SparqlStore(ServerSettings(query_url=text), read_only=read_only)
-    return EmbeddedStore(text, read_only=read_only)
