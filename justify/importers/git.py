@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -479,25 +479,8 @@ def _known_commits(store: GraphStore, graph: NamedNode) -> set[str]:
     return {r["sha"] for r in rows if r["sha"]}
 
 
-def _delete_commits(graph: NamedNode, iris: list[str]) -> Iterator[str]:
-    for i in range(0, len(iris), 500):
-        values = " ".join(iris[i : i + 500])
-        yield f"""
-        PREFIX jf: <{JF.iri}>
-        DELETE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }} WHERE {{
-          VALUES ?c {{ {values} }}
-          GRAPH <{graph.value}> {{ ?c jf:hasFileChange? ?s . ?s ?p ?o }} }}"""
-
-
-def _delete_rewritten(graph: NamedNode) -> str:
-    """What every import rewrites whole: refs, the repository, requirement dates, the record."""
-    return f"""
-    PREFIX jf: <{JF.iri}>
-    DELETE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }} WHERE {{
-      GRAPH <{graph.value}> {{
-        {{ ?s a jf:GitRef }} UNION {{ ?s a jf:Repository }} UNION {{ ?s a jf:Import }}
-        UNION {{ ?s a jf:SourceGraph }} UNION {{ ?s a jf:RequirementRevision }}
-        ?s ?p ?o }} }}"""
+# Read whole by every import: refs, the repository, requirement revisions, the record.
+REWRITTEN = (JF.GitRef, JF.Repository, JF.Import, JF.SourceGraph, JF.RequirementRevision)
 
 
 def _unjoined_runs(store: GraphStore) -> list[str]:
@@ -615,10 +598,9 @@ def import_git(
         else:
             if new:
                 read = git.log(only=new, on_commit=on_commit)
-            iris = [text.commit_iri(sha) for sha in sorted(removed)]
-            for update in _delete_commits(graph, iris):
-                writer.update(update)
-            writer.update(_delete_rewritten(graph))
+            commits = [NamedNode(text.commit_iri(sha)[1:-1]) for sha in sorted(removed)]
+            writer.delete_subjects(graph, subjects=commits, owned="jf:hasFileChange")
+            writer.delete_subjects(graph, types=REWRITTEN)
             _finish(text, minter, graph, git, started, total, warnings)
             writer.load_ntriples(graph, text.out.take())
     commit_progress.done()

@@ -718,29 +718,10 @@ def _previous_import(store: GraphStore, graph: NamedNode) -> PreviousImport:
     )
 
 
-def _delete_runs(graph: NamedNode, run_iris: list[NamedNode]) -> Iterator[str]:
-    """SPARQL updates removing what each run owns (in batches)."""
-    for i in range(0, len(run_iris), 200):
-        values = " ".join(f"<{r.value}>" for r in run_iris[i : i + 200])
-        yield f"""
-        PREFIX jf: <{JF.iri}> PREFIX prov: <{PROV.iri}>
-        DELETE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }} WHERE {{
-          VALUES ?run {{ {values} }}
-          GRAPH <{graph.value}> {{
-            ?run (jf:hasMeasurement/jf:historyPoint?|jf:hasParameter|jf:hasTag
-                  |prov:qualifiedUsage)? ?s .
-            ?s ?p ?o }} }}"""
-
-
-def _delete_subjects_of_types(graph: NamedNode, types: Iterable[NamedNode]) -> str:
-    """Remove logged models, registered models and versions, with what they own."""
-    values = " ".join(f"<{t.value}>" for t in types)
-    return f"""
-    PREFIX jf: <{JF.iri}>
-    DELETE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }} WHERE {{
-      VALUES ?type {{ {values} }}
-      GRAPH <{graph.value}> {{ ?x a ?type . ?x (jf:hasMeasurement|jf:hasParameter|jf:hasTag)? ?s .
-                               ?s ?p ?o }} }}"""
+# What a run owns in the graph (removed with it), and what a model, registered model or
+# version owns, as SPARQL property paths from the subject.
+RUN_OWNS = "jf:hasMeasurement/jf:historyPoint?|jf:hasParameter|jf:hasTag|prov:qualifiedUsage"
+MODEL_OWNS = "jf:hasMeasurement|jf:hasParameter|jf:hasTag"
 
 
 @dataclass(frozen=True)
@@ -872,13 +853,11 @@ def import_mlflow(
         removed = read_the_rest()
         with store.write() as writer:
             stale = {r.run_id for r in seen} & previous.runs | removed
-            for update in _delete_runs(
-                graph, [NamedNode(text.iri("run", r)[1:-1]) for r in sorted(stale)]
-            ):
-                writer.update(update)
+            runs = [NamedNode(text.iri("run", r)[1:-1]) for r in sorted(stale)]
+            writer.delete_subjects(graph, subjects=runs, owned=RUN_OWNS)
             # Read whole each time: experiments, models, the registry, the import record.
-            owned = (JF.Experiment, JF.Model, JF.RegisteredModel, JF.ModelVersion, JF.Import)
-            writer.update(_delete_subjects_of_types(graph, (*owned, JF.SourceGraph)))
+            whole = (JF.Experiment, JF.Model, JF.RegisteredModel, JF.ModelVersion, JF.Import)
+            writer.delete_subjects(graph, types=(*whole, JF.SourceGraph), owned=MODEL_OWNS)
             writer.load_ntriples(graph, text.out.take())
     read_ids = {r.run_id for r in seen}
     return MlflowImportSummary(

@@ -15,7 +15,7 @@ import queue
 import shutil
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -84,9 +84,45 @@ class GraphWriter(ABC):
     def drop_graph(self, graph: NamedNode) -> None:
         """Remove ``graph`` and all its triples."""
 
+    def delete_subjects(
+        self,
+        graph: NamedNode,
+        *,
+        subjects: Sequence[NamedNode] = (),
+        types: Sequence[NamedNode] = (),
+        owned: str = "",
+    ) -> None:
+        """Delete from ``graph`` some subjects, with every triple of theirs and of the
+        nodes they own: the ``subjects`` given, or every subject of one of ``types``;
+        ``owned`` is a SPARQL property path (justify's prefixes) from a subject to what
+        hangs off it (its measurements, parameters...). Incremental imports remove
+        what changed this way, whatever the backend."""
+        reach = f"?x ({owned})? ?s ." if owned else "BIND(?x AS ?s)"
+        prefixes = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items())
+        if types:
+            kinds = " ".join(str(t) for t in types)
+            self._update_graph(
+                graph,
+                lambda g: (
+                    f"{prefixes} DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ "
+                    f"GRAPH {g} {{ VALUES ?type {{ {kinds} }} ?x a ?type . {reach} ?s ?p ?o }} }}"
+                ),
+            )
+        for i in range(0, len(subjects), 500):
+            some = " ".join(str(s) for s in subjects[i : i + 500])
+
+            def batch(g: str, some: str = some) -> str:
+                return (
+                    f"{prefixes} DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE "
+                    f"{{ VALUES ?x {{ {some} }} GRAPH {g} {{ {reach} ?s ?p ?o }} }}"
+                )
+
+            self._update_graph(graph, batch)
+
     @abstractmethod
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL 1.1 update (with its own PREFIX declarations)."""
+    def _update_graph(self, graph: NamedNode, build: Callable[[str], str]) -> None:
+        """Run the SPARQL update ``build`` writes for one graph, given the term by which
+        this backend addresses that graph inside the write block."""
 
     @abstractmethod
     def load_ntriples(self, graph: NamedNode, data: bytes) -> None:
@@ -184,11 +220,8 @@ class _MemoryWriter(GraphWriter):
         if self._store.contains_named_graph(graph):
             self._store.remove_graph(graph)
 
-    def update(self, sparql: str) -> None:
-        try:
-            self._store.update(sparql)
-        except SyntaxError as exc:
-            raise QueryError(f"SPARQL update syntax error: {exc}") from exc
+    def _update_graph(self, graph: NamedNode, build: Callable[[str], str]) -> None:
+        self._store.update(build(str(graph)))
 
     def load_ntriples(self, graph: NamedNode, data: bytes) -> None:
         self._store.bulk_load(data, format=RdfFormat.N_TRIPLES, to_graph=graph)

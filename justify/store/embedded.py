@@ -20,7 +20,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from pyoxigraph import (
@@ -142,13 +142,9 @@ class _EmbeddedWriter(GraphWriter):
             self._store.remove_graph(graph)
         self._sizes.pop(graph.value, None)
 
-    def update(self, sparql: str) -> None:
-        for name in re.findall(r"GRAPH\s*<([^>]+)>", sparql):
-            self._touched.add(name)
-        try:
-            self._store.update(sparql)
-        except SyntaxError as exc:
-            raise QueryError(f"SPARQL update syntax error: {exc}") from exc
+    def _update_graph(self, graph: NamedNode, build: Callable[[str], str]) -> None:
+        self._touched.add(graph.value)
+        self._store.update(build(str(graph)))
 
     def load_ntriples(self, graph: NamedNode, data: bytes) -> None:
         self._touched.add(graph.value)

@@ -21,7 +21,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +59,6 @@ ENV_PASSWORD = "JUSTIFY_STORE_PASSWORD"
 ENV_TOKEN = "JUSTIFY_STORE_TOKEN"
 
 _TRANSIENT = {429, 502, 503, 504}
-_GRAPH_REF = r"(GRAPH|WITH|INTO|USING|USING\s+NAMED|FROM|FROM\s+NAMED)(\s+)<{}>"
 
 
 @dataclass(frozen=True)
@@ -463,14 +462,10 @@ class _SparqlWriter(GraphWriter):
             self._drop_staging(staged)
         self.dropped.add(graph.value)
 
-    def update(self, sparql: str) -> None:
-        # The update names real graphs; it runs on their staging copies.
-        for graph in sorted(self.published | set(self.staging), key=len, reverse=True):
-            pattern = re.compile(_GRAPH_REF.format(re.escape(graph)), re.I)
-            if pattern.search(sparql):
-                staged = self._stage(graph, empty=False)
-                sparql = pattern.sub(rf"\g<1>\g<2><{staged}>", sparql)
-        self.store.update(sparql, what="update the store")
+    def _update_graph(self, graph: NamedNode, build: Callable[[str], str]) -> None:
+        # Inside a write block a graph is its staging copy: the update is written for it.
+        staged = self._stage(graph.value, empty=False)
+        self.store.update(build(str(NamedNode(staged))), what=f"update <{graph.value}>")
 
     def publish(self) -> None:
         if not self.staging and not self.dropped:
