@@ -637,6 +637,7 @@ def demo(directory: Path) -> None:
         f"copied {len(copied.graphs)} graphs ({sum(copied.graphs.values())} triples); "
         f"`justify --store reports/audited-store trace REQ-PREC-1` reads that copy"
     )
+    _demo_guard_rails(result.directory, result.config)
     port = int(result.config.number("app_port"))
     click.echo(
         f"\nExplore it: cd {directory} && justify app   (then open http://127.0.0.1:{port}/)"
@@ -644,6 +645,34 @@ def demo(directory: Path) -> None:
         "justify query trace --param id=REQ-REC-1"
         "\nShare it: justify store copy .justify http://HOST:PORT/sparql moves the graph "
         "to a SPARQL server (README: A shared store on a SPARQL server)"
+    )
+
+
+# Hostile requirement files, for the demo's guard rails: a Python tag, an alias bomb.
+HOSTILE_FILES = {
+    "python-tag.yaml": "requirements:\n  - id: REQ-EVIL-1\n"
+    '    title: !!python/object/apply:os.system ["echo owned"]\n',
+    "alias-bomb.yaml": "requirements:\n  - id: REQ-EVIL-2\n    title: laughs\n"
+    "    l0: &l0 [ha, ha, ha, ha, ha, ha, ha, ha, ha, ha]\n"
+    + "".join(f"    l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 9)),
+}
+
+
+def _demo_guard_rails(directory: Path, config: Config) -> None:
+    """The demo shows that hostile input is refused and secrets never printed."""
+    folder = directory / "untrusted"
+    folder.mkdir(exist_ok=True)
+    for name, text in HOSTILE_FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    click.echo("\n$ justify load --dry-run untrusted/   (guard rails: hostile files)")
+    try:
+        run_load([folder], dry_run=True, config=config)
+    except JustifyError as exc:
+        click.echo(f"refused with exit code {exc.exit_code}: {exc.message}")
+    secret = "http://alice:s3cret@mlflow.internal:5000/?token=abc123"
+    click.echo(
+        f"and a tracking URI {secret.replace('s3cret', '<password>').replace('abc123', '<token>')} "
+        f"reads in every message, log and stored value as: {redact(secret)}"
     )
 
 

@@ -103,6 +103,11 @@ def test_installed_wheel_runs_help_init_and_demo_from_any_folder(
     assert "REQ-FAIR-1" in (reports / "summary.md").read_text(encoding="utf-8")
     assert '"version": "2.1.0"' in (reports / "check.sarif").read_text(encoding="utf-8")
     assert "<testsuite" in (reports / "junit.xml").read_text(encoding="utf-8")
+    # It shows its guard rails: hostile requirement files refused, credentials redacted.
+    assert "untrusted/alias-bomb.yaml:8: YAML aliases expand to more than 100,000" in demo.stdout
+    assert "untrusted/python-tag.yaml:3: YAML tag 'python/object/apply" in demo.stdout
+    assert "as: http://***@mlflow.internal:5000/?token=***" in demo.stdout
+    assert "s3cret" not in demo.stdout
     # ... and keeps a copy of the graph as audited, which the CLI reads like any store.
     copy = _run(
         installed, "--store", str(reports / "audited-store"), "status", cwd=tmp_path / "demo"
