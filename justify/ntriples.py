@@ -29,7 +29,7 @@ def segment(value: str) -> str:
 def literal(text: str) -> str:
     """A plain string literal (keys and names repeat: cached). Every text an importer
     stores passes here, so this is where stored values lose their credentials."""
-    return '"' + redact(text).translate(_ESCAPES) + '"'
+    return '"' + redact(text, environment=False).translate(_ESCAPES) + '"'
 
 
 def typed(lexical: str, datatype: str) -> str:

@@ -11,7 +11,7 @@ from helpers import run_justify
 
 from justify.config import load_config
 from justify.errors import ShapeError, UsageError
-from justify.judgement import check, judge
+from justify.judgement import Judgement, check, judge
 from justify.store import EmbeddedStore
 
 PREFIXES = """
@@ -847,6 +847,24 @@ def test_a_shape_with_service_is_refused_before_anything_runs(tmp_path: Path) ->
             check(engine=engine, config=config, store=store)
 
 
+def _judged_with_failing_run_named(
+    tmp_path: Path, title: str, *, more: str = "", source: str = "r.yaml"
+) -> Judgement:
+    """R1 (from ``source``, line 3) judged on a run called ``title`` that misses its
+    threshold, so the run's name reaches the check's messages."""
+    turtle = (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + crit()
+        + run("r", recall="0.1").replace('dcterms:title "r"', f'dcterms:title "{title}"')
+        + TAG
+    ).replace('jf:sourceFile "r.yaml"', f'jf:sourceFile "{source}" ; jf:sourceLine 3') + more
+    store = _store(tmp_path, turtle)
+    (tmp_path / "justify.toml").write_text("")
+    judged = judge(config=load_config(tmp_path / "justify.toml"), store=store)
+    assert any("evil" in r.message for r in judged.results)
+    return judged
+
+
 def test_markdown_summary_cannot_be_broken_by_data(tmp_path: Path) -> None:
     """A run name with a newline, '|' and '<!--' once split the summary's table on GitHub
     and hid every row after it."""
@@ -855,18 +873,9 @@ def test_markdown_summary_cannot_be_broken_by_data(tmp_path: Path) -> None:
     from justify.check_formats import to_markdown
 
     hostile = "evil\\n<!-- hide | the rest `x` ![img](http://127.0.0.1:9/p.png) <img src=x>"
-    turtle = (
-        req("R1", extra="; jf:hasCriterion :c1")
-        + crit()
-        + run("r", recall="0.1").replace('dcterms:title "r"', f'dcterms:title "{hostile}"')
-        + TAG
-        + req("R2")
-        + req("R3", status="draft")
+    judged = _judged_with_failing_run_named(
+        tmp_path, hostile, more=req("R2") + req("R3", status="draft")
     )
-    store = _store(tmp_path, turtle)
-    (tmp_path / "justify.toml").write_text("")
-    judged = judge(config=load_config(tmp_path / "justify.toml"), store=store)
-    assert any("evil" in r.message for r in judged.results)
     tokens = MarkdownIt("commonmark").enable("table").parse(to_markdown(judged))
     rows = [t for t in tokens if t.type == "tr_open"]
     assert len(rows) == 1 + 3  # the header and every requirement
@@ -885,16 +894,7 @@ def test_annotations_and_junit_cannot_be_broken_by_data(tmp_path: Path) -> None:
     from justify.check_formats import to_github, to_junit
 
     hostile = "evil\\n::error::fake %0A ,file=x:\\u001b[31m"
-    turtle = (
-        req("R1", extra="; jf:hasCriterion :c1")
-        + crit()
-        + run("r", recall="0.1").replace('dcterms:title "r"', f'dcterms:title "{hostile}"')
-        + TAG
-    ).replace('jf:sourceFile "r.yaml"', 'jf:sourceFile "odd,name:v2.yaml" ; jf:sourceLine 3')
-    store = _store(tmp_path, turtle)
-    (tmp_path / "justify.toml").write_text("")
-    judged = judge(config=load_config(tmp_path / "justify.toml"), store=store)
-    assert any("evil" in r.message for r in judged.results)
+    judged = _judged_with_failing_run_named(tmp_path, hostile, source="odd,name:v2.yaml")
     lines = to_github(judged).splitlines()
     assert len(lines) == len(judged.results) + 1  # one command per result, and the summary
     for line in lines:

@@ -8,6 +8,7 @@ set of files or nothing.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -89,12 +90,17 @@ tricky_text = st.sampled_from(
 )  # fmt: skip
 
 
-def _workspace() -> tuple[tempfile.TemporaryDirectory[str], Path]:
-    holder = tempfile.TemporaryDirectory()
-    return holder, build_workspace(Path(holder.name) / "ws")
+def _check_all_or_nothing(content: bytes) -> None:
+    """In a fresh demo workspace whose requirements are loaded, add a file holding
+    ``content`` and load again."""
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+        root = build_workspace(Path(tmp) / "ws")
+        with contextlib.chdir(root):
+            assert _load(root)[0] == 0
+            _load_added_file(root, content)
 
 
-def _check_all_or_nothing(root: Path, content: bytes) -> None:
+def _load_added_file(root: Path, content: bytes) -> None:
     store = EmbeddedStore(str(root / ".justify"))
     before = requirement_ids(store)
     (root / "requirements" / "fuzz.yaml").write_bytes(content)
@@ -114,31 +120,11 @@ def _check_all_or_nothing(root: Path, content: bytes) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document=documents, extra=st.lists(tricky_text, max_size=2))
 def test_any_yaml_document_loads_fully_or_not_at_all(document: object, extra: list[str]) -> None:
-    holder, root = _workspace()
-    with holder:
-        cwd = Path.cwd()
-        import os
-
-        os.chdir(root)
-        try:
-            assert _load(root)[0] == 0
-            text = yaml.safe_dump(document, allow_unicode=True) + "\n".join(extra)
-            _check_all_or_nothing(root, text.encode("utf-8"))
-        finally:
-            os.chdir(cwd)
+    text = yaml.safe_dump(document, allow_unicode=True) + "\n".join(extra)
+    _check_all_or_nothing(text.encode("utf-8"))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(content=st.binary(max_size=300) | st.text(max_size=200).map(lambda t: t.encode("utf-8")))
 def test_any_bytes_load_fully_or_not_at_all(content: bytes) -> None:
-    holder, root = _workspace()
-    with holder:
-        cwd = Path.cwd()
-        import os
-
-        os.chdir(root)
-        try:
-            assert _load(root)[0] == 0
-            _check_all_or_nothing(root, content)
-        finally:
-            os.chdir(cwd)
+    _check_all_or_nothing(content)

@@ -99,25 +99,20 @@ class GraphWriter(ABC):
         what changed this way, whatever the backend."""
         reach = f"?x ({owned})? ?s ." if owned else "BIND(?x AS ?s)"
         prefixes = " ".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items())
-        if types:
-            kinds = " ".join(str(t) for t in types)
-            self._update_graph(
-                graph,
-                lambda g: (
-                    f"{prefixes} DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ "
-                    f"GRAPH {g} {{ VALUES ?type {{ {kinds} }} ?x a ?type . {reach} ?s ?p ?o }} }}"
-                ),
-            )
-        for i in range(0, len(subjects), 500):
-            some = " ".join(str(s) for s in subjects[i : i + 500])
+        picks = [f"VALUES ?type {{ {' '.join(map(str, types))} }} ?x a ?type ."] if types else []
+        picks += [
+            f"VALUES ?x {{ {' '.join(map(str, subjects[i : i + 500]))} }}"
+            for i in range(0, len(subjects), 500)
+        ]
+        for pick in picks:
 
-            def batch(g: str, some: str = some) -> str:
+            def update(g: str, pick: str = pick) -> str:
                 return (
-                    f"{prefixes} DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE "
-                    f"{{ VALUES ?x {{ {some} }} GRAPH {g} {{ {reach} ?s ?p ?o }} }}"
+                    f"{prefixes} DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} "
+                    f"WHERE {{ GRAPH {g} {{ {pick} {reach} ?s ?p ?o }} }}"
                 )
 
-            self._update_graph(graph, batch)
+            self._update_graph(graph, update)
 
     @abstractmethod
     def _update_graph(self, graph: NamedNode, build: Callable[[str], str]) -> None:
