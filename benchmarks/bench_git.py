@@ -111,7 +111,7 @@ def main() -> None:
     incremental = import_git(config=config, progress=False)
     incremental_s = time.perf_counter() - start
 
-    print(f"commits: {count}, file changes: {full.file_changes}; graph: {size:,} triples")
+    print(f"commits: {count}, file changes: {full['file changes']}; graph: {size:,} triples")
     print(f"floor (git log --all --numstat):   {floor_s:7.2f} s")
     print(f"justify import git, full:           {full_s:7.2f} s  ({full_s / floor_s:.2f}x floor)")
     print(

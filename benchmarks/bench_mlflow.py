@@ -157,7 +157,7 @@ def main() -> None:
     print(
         f"justify import mlflow, full:       {full_s:7.2f} s  ({full_s / floor_s:.2f}x floor; "
         f"{full_s / (floor_s + history_s):.2f}x floor with history calls)"
-        f"  [{full.runs} runs, {full.metrics} metrics]"
+        f"  [{full['runs']} runs, {full['metrics']} metrics]"
     )
     print(f"floor after 100 new runs:          {floor2_s:7.2f} s")
     print(

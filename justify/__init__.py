@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 from justify.audit import AuditReport, report
 from justify.check import CheckResult, RuleInfo
-from justify.config import Config, load_config
+from justify.config import Config, Setting, load_config
 from justify.demo import DemoResult, demo
 from justify.errors import (
     ConfigError,
@@ -27,8 +27,17 @@ from justify.errors import (
 from justify.explore import RequirementView, SourceImport
 from justify.graphs import CopySummary, GraphStatus, copy_store, export, repair_store, status
 from justify.history import Change, history
-from justify.importers.git import GitImportSummary, import_git
-from justify.importers.mlflow import MlflowImportSummary, import_mlflow
+from justify.importers import (
+    Importer,
+    ImportOption,
+    ImportRun,
+    ImportSummary,
+    RequirementCatalogue,
+    importers,
+    run_import,
+)
+from justify.importers.git import import_git
+from justify.importers.mlflow import import_mlflow
 from justify.judgement import (
     CheckReport,
     CriterionVerdict,
@@ -39,6 +48,7 @@ from justify.judgement import (
     judge,
 )
 from justify.load import LoadSummary, load
+from justify.progress import Progress
 from justify.query import CannedQuery, canned_queries, format_result, query
 from justify.requirements import Attestation, Criterion, Requirement, read_requirements
 from justify.scaffold import InitResult, init
@@ -70,26 +80,31 @@ __all__ = [
     "CriterionVerdict",
     "DemoResult",
     "EmbeddedStore",
-    "GitImportSummary",
     "GraphStatus",
     "GraphStore",
     "GraphWriter",
+    "ImportOption",
+    "ImportRun",
+    "ImportSummary",
+    "Importer",
     "InitResult",
     "Judgement",
     "JustifyError",
     "LoadSummary",
     "MemoryStore",
-    "MlflowImportSummary",
     "Node",
     "Problem",
+    "Progress",
     "QueryError",
     "QueryResult",
     "Requirement",
+    "RequirementCatalogue",
     "RequirementFileError",
     "RequirementStatus",
     "RequirementView",
     "RuleInfo",
     "ServerSettings",
+    "Setting",
     "ShapeError",
     "ShipVerdict",
     "SourceImport",
@@ -108,6 +123,7 @@ __all__ = [
     "history",
     "import_git",
     "import_mlflow",
+    "importers",
     "init",
     "judge",
     "load",
@@ -117,6 +133,7 @@ __all__ = [
     "read_requirements",
     "repair_store",
     "report",
+    "run_import",
     "status",
     "sync",
     "trace",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,15 +23,14 @@ from justify.audit import gather as gather_report
 from justify.audit import write as write_report_file
 from justify.check import ENGINES, FAIL_ON
 from justify.check_formats import FORMATS, output_target, render, to_text, write_report
-from justify.config import SETTINGS, Config, load_config
+from justify.config import Config, all_settings, load_config
 from justify.demo import demo as run_demo
 from justify.errors import JustifyError
 from justify.graphs import copy_store, repair_store
 from justify.graphs import export as run_export
 from justify.graphs import status as run_status
 from justify.history import history as run_history
-from justify.importers.git import import_git
-from justify.importers.mlflow import import_mlflow
+from justify.importers import Importer, broken_importers, importers, run_import
 from justify.judgement import check as run_check
 from justify.load import load as run_load
 from justify.query import OUTPUT_FORMATS, canned_queries, format_result, text_table
@@ -51,6 +51,11 @@ def report_error(exc: JustifyError) -> None:
 
 class JustifyGroup(click.Group):
     """Turns ``JustifyError`` into a message and its exit code, for every command."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Built when help is asked for: the settings include the importers' own.
+        self.epilog = _settings_epilog()
+        super().format_epilog(ctx, formatter)
 
     def invoke(self, ctx: click.Context) -> Any:
         redact_logs()
@@ -111,7 +116,7 @@ def _lineage(ctx: click.Context | None) -> Any:
 
 def _settings_epilog() -> str:
     lines = ["\b", "Settings ([tool.justify] in pyproject.toml, or justify.toml; env overrides):"]
-    lines += [f"  {s.name:<20} {s.env}" for s in SETTINGS]
+    lines += [f"  {s.name:<26} {s.env}" for s in all_settings().values()]
     lines += [
         "",
         "\b",
@@ -123,7 +128,6 @@ def _settings_epilog() -> str:
 
 @click.group(
     cls=JustifyGroup,
-    epilog=_settings_epilog(),
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="justify")
@@ -181,86 +185,71 @@ def _show_warnings(warnings: tuple[str, ...] | list[str]) -> None:
         click.secho(f"warning: {redact(warning)}", fg="yellow", err=True)
 
 
-@cli.group("import")
+class ImportGroup(click.Group):
+    """``justify import NAME``: one subcommand per registered importer, built from its
+    declaration (options, help, examples), so a plug-in needs no change here."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(importers())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        importer = importers().get(cmd_name)
+        return _import_command(importer) if importer else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_commands(ctx, formatter)
+        broken = broken_importers()
+        if broken:
+            with formatter.section("Installed but broken"):
+                formatter.write_dl(sorted(broken.items()))
+
+
+def _import_command(importer: Importer) -> click.Command:
+    def run(full: bool, **options: Any) -> None:
+        summary = run_import(importer.name, full=full, config=current_config(), **options)
+        click.echo(str(summary))
+        _show_warnings(summary.warnings)
+
+    params: list[click.Parameter] = []
+    for o in importer.options:
+        kind: Any = click.Path(file_okay=False, path_type=Path) if o.folder else None
+        params.append(
+            click.Option(
+                [o.flag_name, o.name],
+                is_flag=o.switch,
+                multiple=o.multiple,
+                type=kind,
+                metavar=None if o.switch else o.metavar,
+                help=o.help,
+            )
+        )
+    params.append(
+        click.Option(["--full"], is_flag=True, help="Re-read everything instead of what changed.")
+    )
+    body = importer.summary[:1].upper() + importer.summary[1:] + "."
+    if importer.description:
+        body += "\n\n" + textwrap.dedent(importer.description)
+    if importer.examples:
+        body += "\n\n\b\nExamples:\n" + "\n".join(f"  {e}" for e in importer.examples)
+    command = click.Command(
+        importer.name, callback=run, params=params, help=body, short_help=importer.summary
+    )
+    shared_options(command)  # appends the two options to the command's own
+    return command
+
+
+@cli.group("import", cls=ImportGroup)
 def import_group() -> None:
-    """Import a source into its own named graph (MLflow, Git).
+    """Import a source into its own named graph, with one of the registered importers.
+
+    Importers are plug-ins (entry-point group justify.importers): MLflow and Git
+    come with justify; an installed package can add more.
 
     \b
     Examples:
       justify import mlflow --tracking-uri http://127.0.0.1:5000
       justify import git --repo .
     """
-
-
-@import_group.command("mlflow")
-@click.option(
-    "--tracking-uri",
-    metavar="URI",
-    help="MLflow tracking URI (default: 'mlflow_tracking_uri' setting, then "
-    "MLFLOW_TRACKING_URI). Credentials come from MLflow's own variables.",
-)
-@click.option(
-    "--experiment",
-    "experiments",
-    multiple=True,
-    metavar="NAME",
-    help="Import only this experiment (repeatable); implies a full import.",
-)
-@click.option("--full", is_flag=True, help="Re-read everything instead of what changed.")
-@shared_options
-def import_mlflow_command(
-    tracking_uri: str | None, experiments: tuple[str, ...], full: bool
-) -> None:
-    """Import experiments, runs, metrics, datasets, logged models and the registry.
-
-    Incremental by default: runs started or ended since the last import, running
-    runs, deleted runs, and the whole registry. A run tagged
-    justify.requirements=REQ-1,REQ-2 is evidence of those requirements; a
-    requirement's model scope (model: name@alias) makes the run behind that
-    version evidence too.
-
-    \b
-    Examples:
-      justify import mlflow --tracking-uri sqlite:///mlflow.db
-      justify import mlflow --tracking-uri http://127.0.0.1:5000 --full
-      MLFLOW_TRACKING_TOKEN=... justify import mlflow --tracking-uri https://mlflow.example.com
-    """
-    summary = import_mlflow(
-        tracking_uri=tracking_uri, experiments=experiments, full=full, config=current_config()
-    )
-    click.echo(str(summary))
-    _show_warnings(summary.warnings)
-
-
-@import_group.command("git")
-@click.option(
-    "--repo",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="PATH",
-    help="The repository (default: the 'git_repo' setting, the project root).",
-)
-@click.option(
-    "--rev", metavar="RANGE", help="Only this revision or range, e.g. main or v1.0..HEAD."
-)
-@click.option("--full", is_flag=True, help="Re-read all history instead of new commits.")
-@shared_options
-def import_git_command(repo: Path | None, rev: str | None, full: bool) -> None:
-    """Import commits, authors, file changes, refs and Justifies: trailers.
-
-    One streaming pass over the history; incremental by default (new commits
-    only; commits that a force-push dropped leave the graph). A commit message
-    trailer `Justifies: REQ-1, REQ-2` makes the commit evidence of those
-    requirements. Also records when each requirement's own text last changed.
-
-    \b
-    Examples:
-      justify import git
-      justify import git --repo ../service --full
-      justify import git --rev v1.0..HEAD
-    """
-    summary = import_git(repo=repo, rev=rev, full=full, config=current_config())
-    click.echo(str(summary))
-    _show_warnings(summary.warnings)
 
 
 @cli.command()

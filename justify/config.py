@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -70,17 +70,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Base IRI under which instance IRIs (requirements, runs, commits) are minted.",
     ),
     Setting(
-        "mlflow_tracking_uri",
-        None,
-        "MLflow tracking URI; when unset, MLflow's own MLFLOW_TRACKING_URI is used.",
-    ),
-    Setting(
         "requirement_file_limit_mb",
         "16",
         "The largest requirement file `justify load` reads, in MB (a guard against a "
         "generated or hostile file; raise it for a larger one).",
     ),
-    Setting("git_repo", ".", "The Git repository to import, relative to the project root."),
     Setting(
         "shapes",
         (),
@@ -113,7 +107,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds the explorer's SPARQL console waits for a query before giving up.",
     ),
 )
-SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def all_settings() -> dict[str, Setting]:
+    """Justify's own settings, then those of every registered importer, by name."""
+    from justify.importers import importers  # here: importers build on this module
+
+    found = {s.name: s for s in SETTINGS}
+    for importer in importers().values():
+        for s in importer.settings:
+            found.setdefault(s.name, s)
+    return found
+
 
 _SECRET_KEY = re.compile(r"(password|passwd|token|secret|api[_-]?key|credential)", re.I)
 
@@ -127,8 +132,6 @@ class Config:
     requirements: tuple[str, ...]
     store: str
     base_iri: str
-    mlflow_tracking_uri: str | None
-    git_repo: str
     shapes: tuple[str, ...]
     disabled_rules: tuple[str, ...] = ()
     rule_severity: tuple[str, ...] = ()
@@ -141,7 +144,16 @@ class Config:
     store_timeout: str = "120"
     store_batch_size: str = "20000"
     requirement_file_limit_mb: str = "16"
+    importer_settings: Mapping[str, Any] = field(default_factory=dict)
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def get(self, name: str) -> Any:
+        """Any setting by name, justify's own or an importer's."""
+        if name in self.importer_settings:
+            return self.importer_settings[name]
+        if name == "importer_settings" or name not in {f.name for f in fields(self)}:
+            raise KeyError(name)
+        return getattr(self, name)
 
     def path(self, value: str) -> Path:
         """Resolve a path setting against the project root."""
@@ -157,7 +169,7 @@ class Config:
 
     def number(self, name: str) -> float:
         """A numeric setting; a value that is not a positive number is a ConfigError."""
-        raw = getattr(self, name)
+        raw = self.get(name)
         try:
             value = float(raw)
         except (TypeError, ValueError):
@@ -166,7 +178,7 @@ class Config:
             raise ConfigError(
                 f"setting '{name}' is {raw!r} (from {self.origins.get(name, 'default')}), "
                 "not a positive number",
-                hint=f"set {name} to a number such as {SETTINGS_BY_NAME[name].default}",
+                hint=f"set {name} to a number such as {all_settings()[name].default}",
             )
         return value
 
@@ -263,8 +275,9 @@ def load_config(
     table = _read_table(file) if file else {}
     root = file.parent if file else start
 
-    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
-    origins = {s.name: "default" for s in SETTINGS}
+    settings = all_settings()
+    values: dict[str, Any] = {s.name: s.default for s in settings.values()}
+    origins = {s.name: "default" for s in settings.values()}
     for key, value in table.items():
         where = f"{file}:{_line_of(file, key)}" if file else "configuration"
         if _SECRET_KEY.search(key):
@@ -272,13 +285,13 @@ def load_config(
                 f"{where}: '{key}' looks like a secret; secrets are never read from files",
                 hint="remove it and set the matching environment variable instead",
             )
-        setting = SETTINGS_BY_NAME.get(key)
+        setting = settings.get(key)
         if setting is None:
-            known = ", ".join(SETTINGS_BY_NAME)
+            known = ", ".join(settings)
             raise ConfigError(f"{where}: unknown setting '{key}'", hint=f"known settings: {known}")
         values[key] = _coerce(setting, value, where)
         origins[key] = str(file)
-    for setting in SETTINGS:
+    for setting in settings.values():
         raw = env.get(setting.env)
         if raw:
             values[setting.name] = (
@@ -287,7 +300,7 @@ def load_config(
             origins[setting.name] = setting.env
     for key, value in (overrides or {}).items():
         if value is not None and value != ():
-            setting = SETTINGS_BY_NAME[key]
+            setting = settings[key]
             values[key] = _coerce(setting, value, "command line")
             origins[key] = "command line"
 
@@ -298,4 +311,11 @@ def load_config(
             "ending in '/' or '#'",
             hint="use something like https://example.org/my-project/",
         )
-    return Config(root=root, file=file, origins=origins, **values)
+    own = {s.name for s in SETTINGS}
+    return Config(
+        root=root,
+        file=file,
+        origins=origins,
+        importer_settings={k: v for k, v in values.items() if k not in own},
+        **{k: v for k, v in values.items() if k in own},
+    )

@@ -50,7 +50,7 @@ def head_commit(config: Config) -> str | None:
     try:
         result = subprocess.run(
             ["git", "rev-parse", "-q", "--verify", "HEAD^{commit}"],
-            cwd=config.path(config.git_repo),
+            cwd=config.path(config.importer_settings.get("git_repo", ".")),
             capture_output=True,
             text=True,
             check=False,

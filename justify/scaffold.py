@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from justify.config import CONFIG_FILE, PYPROJECT, SETTINGS, find_config_file
+from justify.config import CONFIG_FILE, PYPROJECT, all_settings, find_config_file
 from justify.errors import UsageError
 
 
@@ -22,7 +22,7 @@ def config_text(*, table: str | None = None) -> str:
     """The commented settings block, one line per setting of the settings table."""
     lines = [f"[{table}]"] if table else []
     lines.append("# Every setting also has an environment variable; secrets live only there.")
-    for s in SETTINGS:
+    for s in all_settings().values():
         lines.append(f"# {s.help} (env {s.env})")
         if s.default is None:
             lines.append(f'# {s.name} = ""')

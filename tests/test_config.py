@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers import write
 
-from justify.config import SETTINGS, load_config
+from justify.config import SETTINGS, all_settings, load_config
 from justify.errors import ConfigError
 
 
@@ -80,9 +80,12 @@ def test_bad_configuration_is_refused(tmp_path: Path, text: str, words: str) -> 
 
 
 def test_every_setting_has_an_environment_variable_and_help() -> None:
+    from justify.importers import importers
+
     names = [s.name for s in SETTINGS]
-    assert len(names) == len(set(names))
-    for s in SETTINGS:
+    names += [s.name for i in importers().values() for s in i.settings]
+    assert len(names) == len(set(names))  # an importer's setting shadows none
+    for s in all_settings().values():
         assert s.env == "JUSTIFY_" + s.name.upper()
         assert s.help.endswith(".")
 
@@ -90,7 +93,7 @@ def test_every_setting_has_an_environment_variable_and_help() -> None:
 def test_every_setting_is_documented_in_the_readme_and_help(run_cli) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     help_text = run_cli("--help").output
-    for s in SETTINGS:
+    for s in all_settings().values():
         assert f"`{s.name}`" in readme, f"README does not document {s.name}"
         assert s.env in readme, f"README does not name {s.env}"
         assert s.env in help_text

@@ -60,7 +60,7 @@ def test_linear_history_matches_git_log(project) -> None:
             author=("Grace Hopper", "grace@example.org"),
         )
     summary = import_git(config=config, progress=False)
-    assert summary.full and summary.commits == len(repo.rev_list()) == 5
+    assert summary.full and summary["commits"] == len(repo.rev_list()) == 5
     assert graph_shas(config) == set(repo.rev_list())
     log = repo.git("log", "--format=%H%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%s").splitlines()
     for line in log:
@@ -154,7 +154,7 @@ def test_requirement_last_change_is_per_requirement(project) -> None:
     b_only = "requirements:\n" + REQS_V2[REQS_V2.index("  - id: REQ-B") :]
     repo.commit("split files", {"requirements/reqs.yaml": a_only, "requirements/b.yaml": b_only})
     summary = import_git(config=config, progress=False)
-    assert summary.requirements_dated == 2
+    assert summary["requirements dated"] == 2
     rows = {
         r["id"]: r["sha"]
         for r in q(
@@ -180,7 +180,7 @@ def test_incremental_reads_only_new_commits(project) -> None:
     import_git(config=config, progress=False)
     new = [repo.commit(f"more {i}", {f"m{i}.txt": str(i)}) for i in range(3)]
     summary = import_git(config=config, progress=False)
-    assert not summary.full and summary.commits == 3 and summary.added == 3
+    assert not summary.full and summary["commits"] == 3 and summary["added"] == 3
     assert graph_shas(config) == set(repo.rev_list())
     assert set(new) <= graph_shas(config)
 
@@ -193,7 +193,7 @@ def test_rewritten_history_drops_commits(project) -> None:
     repo.git("reset", "-q", "--hard", "HEAD~2")
     rewritten = repo.commit("rewritten", {"r.txt": "r"})
     summary = import_git(config=config, progress=False)
-    assert summary.removed == 2 and summary.added == 1
+    assert summary["removed"] == 2 and summary["added"] == 1
     shas = graph_shas(config)
     assert shas == set(repo.rev_list())
     assert rewritten in shas and not set(dropped) & shas
@@ -213,8 +213,8 @@ def test_shallow_clone_imports_what_is_there_and_warns(project, tmp_path: Path) 
     )
     config = load_config(clone.path / "justify.toml")
     summary = import_git(config=config, progress=False)
-    assert summary.shallow
-    assert summary.commits == len(clone.rev_list()) == 2
+    assert any("shallow clone" in w for w in summary.warnings)
+    assert summary["commits"] == len(clone.rev_list()) == 2
     warning = next(w for w in summary.warnings if "shallow" in w)
     assert "fetch-depth: 0" in warning and "git fetch --unshallow" in warning
 
@@ -238,7 +238,7 @@ def test_empty_repository(tmp_path: Path) -> None:
     write(repo.path / "justify.toml", "")
     config = load_config(repo.path / "justify.toml")
     summary = import_git(config=config, progress=False)
-    assert summary.commits == 0
+    assert summary["commits"] == 0
     assert q(config, "SELECT ?p WHERE { ?r a jf:Repository ; jf:localPath ?p }") == [
         {"p": str(repo.path.resolve())}
     ]
@@ -308,28 +308,33 @@ def test_rev_range_limits_the_history(project) -> None:
     repo.git("tag", "v1")
     later = [repo.commit(f"after {i}", {f"a{i}": "x"}) for i in range(2)]
     summary = import_git(config=config, rev="v1..HEAD", progress=False)
-    assert summary.commits == 2 and graph_shas(config) == set(later)
+    assert summary["commits"] == 2 and graph_shas(config) == set(later)
 
 
 def test_runs_join_to_their_commits(project, tmp_path: Path) -> None:
     from mlflow import MlflowClient
 
     repo, config = project
+    approved = REQS_V1.replace("    title: Recall\n", "    title: Recall\n    status: approved\n")
     sha = repo.commit(
         "train\n\nJustifies: REQ-B",
-        {"train.py": "fit()\n"},
+        {"train.py": "fit()\n", "requirements/reqs.yaml": approved},
         author=("Katherine Johnson", "kj@example.org"),
     )
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     client = MlflowClient(uri)
     exp = client.create_experiment("e", artifact_location=(tmp_path / "art").as_uri())
-    for name, commit in (("joined", sha), ("orphan", "f" * 40)):
+    # Explicit times: the orphan ends last, so it is REQ-A's current evidence.
+    for i, (name, commit) in enumerate((("joined", sha), ("orphan", "f" * 40))):
+        start = 1_767_225_600_000 + i * 60_000
         run = client.create_run(
             exp,
             run_name=name,
+            start_time=start,
             tags={"mlflow.source.git.commit": commit, "justify.requirements": "REQ-A"},
         )
-        client.set_terminated(run.info.run_id)
+        client.log_metric(run.info.run_id, "test_recall", 0.9, timestamp=start)
+        client.set_terminated(run.info.run_id, end_time=start + 1000)
     justify.load(config=config)
     justify.import_mlflow(tracking_uri=uri, config=config, progress=False)
     summary = import_git(config=config, progress=False)
@@ -340,17 +345,23 @@ def test_runs_join_to_their_commits(project, tmp_path: Path) -> None:
            jf:onCommit ?c . ?c jf:gitCommitSha ?sha ; jf:author/jf:personName ?author }""",
     )
     assert rows == [{"req": "REQ-A", "run": "joined", "sha": sha, "author": "Katherine Johnson"}]
-    assert any(
-        "run 'orphan' ran commit ffffffffffff" in w and "not in the imported history" in w
-        for w in summary.warnings
-    )
+    # Whether a run's commit is in the imported history is the judgement's to say
+    # (JF-COMMIT), not the Git importer's: importers read only their own source.
+    assert not any("orphan" in w for w in summary.warnings)
+    judgement = justify.judge(config=config)
+    commit_results = [r for r in judgement.results if r.rule == "JF-COMMIT"]
+    assert [r.message for r in commit_results] == [
+        f"REQ-A: its current evidence, run orphan, ran commit {'f' * 40}, which is not in "
+        "the imported history; import the repository (justify import git) or rerun from a "
+        "pushed commit"
+    ]
 
 
 def test_cli_import_git(project, run_cli) -> None:
     repo, _ = project
     result = run_cli("import", "git", cwd=repo.path)
     assert result.exit_code == 0, result.output
-    assert "git full import of" in result.stdout and "1 commits read" in result.stdout
+    assert "git full import from" in result.stdout and ": 1 commits, 1 added" in result.stdout
 
 
 def test_rewritten_history_after_gc_falls_back_to_comparing_all_commits(project) -> None:
@@ -367,5 +378,5 @@ def test_rewritten_history_after_gc_falls_back_to_comparing_all_commits(project)
         != 0
     )  # the old tip is gone
     summary = import_git(config=config, progress=False)
-    assert summary.removed == 1
+    assert summary["removed"] == 1
     assert graph_shas(config) == set(repo.rev_list())

@@ -64,7 +64,7 @@ def run_values(config: Config, run_id: str, kind: str) -> dict[str, str]:
 
 def test_runs_params_tags_and_latest_metrics_match_mlflow(imported, config, scenario) -> None:
     runs = all_active_runs(scenario.uri)
-    assert imported.runs == len(runs) == 5  # the deleted run is not read
+    assert imported["runs"] == len(runs) == 5  # the deleted run is not read
     graph_ids = {r["id"] for r in q(config, "SELECT ?id WHERE { ?r a jf:Run ; jf:runId ?id }")}
     assert graph_ids == {r.info.run_id for r in runs}
     for run in runs:
@@ -139,7 +139,7 @@ def test_datasets_contexts_and_metric_datasets(imported, config, scenario) -> No
     assert rows == [
         {"name": ds.name, "digest": ds.digest, "type": ds.source_type, "context": "test"}
     ]
-    assert imported.datasets == 1  # both runs used the same dataset: one node
+    assert imported["datasets"] == 1  # both runs used the same dataset: one node
     on = q(
         config,
         f"""SELECT ?name WHERE {{ ?r jf:runId "{scenario.runs["candidate"]}" ;
@@ -178,7 +178,11 @@ def test_logged_model_registry_versions_and_aliases(imported, config, scenario) 
             "tag": "yes",
         }
     ]
-    assert (imported.models, imported.registered_models, imported.versions) == (1, 1, 1)
+    assert (imported["logged models"], imported["registered models"], imported["versions"]) == (
+        1,
+        1,
+        1,
+    )
 
 
 def test_requirement_links_from_tags_and_model_scope(imported, config, scenario) -> None:
@@ -277,7 +281,7 @@ def test_cli_import_then_query_requirement_run_metric(run_cli, workspace, server
     assert run_cli("load", cwd=workspace).exit_code == 0
     result = run_cli("import", "mlflow", "--tracking-uri", server.url, cwd=workspace)
     assert result.exit_code == 0, result.output
-    assert "5 runs read (5 added, 0 updated, 0 removed)" in result.stdout
+    assert "5 runs, 5 added, 0 updated, 0 removed" in result.stdout
     assert (
         "warning: run tag 'justify.requirements' names unknown requirement 'REQ-NOPE'"
         in result.stderr
@@ -337,7 +341,7 @@ def test_incremental_import_reads_only_what_changed(config, sqlite_source) -> No
 
     justify.load(config=config)
     first = import_mlflow(tracking_uri=sqlite_source.uri, config=config, progress=False)
-    assert first.full and first.added == 5
+    assert first.full and first["added"] == 5
 
     client = MlflowClient(sqlite_source.uri)
     new = [
@@ -347,8 +351,8 @@ def test_incremental_import_reads_only_what_changed(config, sqlite_source) -> No
     client.delete_run(sqlite_source.runs["odd"])
     second = import_mlflow(tracking_uri=sqlite_source.uri, config=config, progress=False)
     assert not second.full
-    assert (second.added, second.removed) == (2, 1)
-    assert second.runs == 2  # only the new runs were read
+    assert (second["added"], second["removed"]) == (2, 1)
+    assert second["runs"] == 2  # only the new runs were read
     graph_ids = {r["id"] for r in q(config, "SELECT ?id WHERE { ?r a jf:Run ; jf:runId ?id }")}
     assert graph_ids == {r.info.run_id for r in all_active_runs(sqlite_source.uri)}
     assert set(new) <= graph_ids and sqlite_source.runs["odd"] not in graph_ids
@@ -363,11 +367,11 @@ def test_incremental_import_reads_only_what_changed(config, sqlite_source) -> No
     running = client.create_run(sqlite_source.experiment_id, run_name="long")
     client.log_metric(running.info.run_id, "test_recall", 0.1)
     third = import_mlflow(tracking_uri=sqlite_source.uri, config=config, progress=False)
-    assert third.added == 1
+    assert third["added"] == 1
     client.log_metric(running.info.run_id, "test_recall", 0.95)
     client.set_terminated(running.info.run_id)
     fourth = import_mlflow(tracking_uri=sqlite_source.uri, config=config, progress=False)
-    assert (fourth.added, fourth.updated) == (0, 1)
+    assert (fourth["added"], fourth["updated"]) == (0, 1)
     rows = q(
         config,
         f"""SELECT ?status ?v WHERE {{ ?r jf:runId "{running.info.run_id}" ;
@@ -411,14 +415,14 @@ def test_full_reimport_rereads_everything(config, sqlite_source) -> None:
     justify.load(config=config)
     import_mlflow(tracking_uri=sqlite_source.uri, config=config, progress=False)
     again = import_mlflow(tracking_uri=sqlite_source.uri, full=True, config=config, progress=False)
-    assert again.full and again.runs == 5 and again.updated == 5 and again.added == 0
+    assert again.full and again["runs"] == 5 and again["updated"] == 5 and again["added"] == 0
 
 
 def test_one_experiment_only(config, sqlite_source) -> None:
     summary = import_mlflow(
         tracking_uri=sqlite_source.uri, experiments=["exploration"], config=config, progress=False
     )
-    assert summary.runs == 1
+    assert summary["runs"] == 1
     with pytest.raises(justify.UsageError, match="no experiment named 'nope'"):
         import_mlflow(
             tracking_uri=sqlite_source.uri, experiments=["nope"], config=config, progress=False

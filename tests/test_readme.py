@@ -51,6 +51,16 @@ def test_every_command_in_the_readme_table_exists(run_cli) -> None:
         assert run_cli(command, "--help").exit_code == 0, command
 
 
+def test_the_readme_table_has_every_importer_with_its_options() -> None:
+    from justify.importers import importers
+
+    for name, importer in importers().items():
+        row = re.search(rf"^\| `justify import {name}` \|(.*)$", README, flags=re.M)
+        assert row, f"README's command table lacks `justify import {name}`"
+        for option in importer.options:
+            assert f"`{option.flag_name}" in row.group(1), (name, option.flag_name)
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     bash = _blocks("bash")
     test_command = next(b.strip() for b in bash if "pytest" in b and "venv" in b)

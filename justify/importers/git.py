@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pyoxigraph import NamedNode
 
-from justify.config import Config, load_config
+from justify.config import Config, Setting
 from justify.errors import SourceUnavailable, UsageError
+from justify.importers._orchestrator import run_import
+from justify.importers._protocol import Importer, ImportOption, ImportRun, ImportSummary
 from justify.iris import Minter
 from justify.ntriples import XSD_DATETIME, Lines, Terms, literal, segment, typed
-from justify.progress import Progress
-from justify.provenance import import_record, now
-from justify.query import run_query
 from justify.requirements import content_hash, find_requirement_files, plain_data
-from justify.store import BackgroundLoader, GraphStore, open_store
+from justify.store import GraphStore
 from justify.urls import strip_credentials
 from justify.vocab import JF, PROV, RDF, RDFS
 
@@ -54,31 +53,6 @@ J = Terms(JF)
 P = Terms(PROV)
 TYPE = f"<{RDF.type.value}>"
 LABEL = f"<{RDFS.label.value}>"
-
-
-@dataclass(frozen=True)
-class GitImportSummary:
-    """What a Git import read and wrote."""
-
-    repository: str
-    graph: str
-    full: bool
-    commits: int
-    added: int
-    removed: int
-    refs: int
-    file_changes: int
-    requirements_dated: int
-    shallow: bool
-    warnings: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        mode = "full" if self.full else "incremental"
-        return (
-            f"git {mode} import of {self.repository}: {self.commits} commits read "
-            f"({self.added} added, {self.removed} removed), {self.file_changes} file changes, "
-            f"{self.refs} refs, last change of {self.requirements_dated} requirements"
-        )
 
 
 @dataclass
@@ -205,9 +179,8 @@ class GitRepo:
         self,
         *,
         only: Sequence[str] | None,
-        on_commit: Callable[[Commit], None],
         rev: str | None = None,
-    ) -> int:
+    ) -> Iterator[Commit]:
         """Stream ``git log`` over all refs (or ``rev``), or over exactly ``only``."""
         args = ["git", "log", *LOG_ARGS]
         if only is None:
@@ -227,21 +200,23 @@ class GitRepo:
         if only is not None:
             proc.stdin.write("\n".join(only).encode() + b"\n")
         proc.stdin.close()
-        count, buffer = 0, b""
-        while chunk := proc.stdout.read(1 << 20):
-            buffer += chunk
-            *records, buffer = buffer.split(b"\x1e")
-            for record in records:
-                if record:
-                    on_commit(parse_record(record))
-                    count += 1
-        if buffer:
-            on_commit(parse_record(buffer))
-            count += 1
-        error = proc.stderr.read()
-        if proc.wait() != 0:
-            raise SourceUnavailable(f"git log failed in {self.root}: {decode(error).strip()}")
-        return count
+        buffer = b""
+        try:
+            while chunk := proc.stdout.read(1 << 20):
+                buffer += chunk
+                *records, buffer = buffer.split(b"\x1e")
+                for record in records:
+                    if record:
+                        yield parse_record(record)
+            if buffer:
+                yield parse_record(buffer)
+            error = proc.stderr.read()
+            if proc.wait() != 0:
+                raise SourceUnavailable(f"git log failed in {self.root}: {decode(error).strip()}")
+        finally:
+            if proc.poll() is None:  # the reader stopped early (an error downstream)
+                proc.kill()
+                proc.wait()
 
 
 def parse_record(record: bytes) -> Commit:
@@ -457,43 +432,160 @@ class GitText:
 # ------------------------------------------------------------------- import
 
 
-def _requirement_ids(store: GraphStore) -> frozenset[str]:
-    rows = run_query(store, "SELECT ?id WHERE { ?r a jf:Requirement ; dcterms:identifier ?id }")
-    return frozenset(r["id"] for r in rows.values() if r["id"])
-
-
-def _previous_tips(store: GraphStore, graph: NamedNode) -> list[str]:
+def _previous_tips(run: ImportRun) -> list[str]:
     """The commits the refs pointed at when this repository was last imported."""
-    rows = run_query(
-        store,
-        f"""SELECT DISTINCT ?c WHERE {{ GRAPH <{graph.value}> {{
-              ?r a jf:GitRef ; jf:pointsTo ?c }} }}""",
-    ).values()
+    rows = run.query("SELECT DISTINCT ?c WHERE { ?r a jf:GitRef ; jf:pointsTo ?c }").values()
     return sorted(str(r["c"]).rsplit("/", 1)[-1] for r in rows if r["c"])
 
 
-def _known_commits(store: GraphStore, graph: NamedNode) -> set[str]:
-    sparql = f"""SELECT ?sha WHERE {{ GRAPH <{graph.value}> {{
-                   ?c a jf:Commit ; jf:gitCommitSha ?sha }} }}"""
-    rows = run_query(store, sparql).values()
+def _known_commits(run: ImportRun) -> set[str]:
+    rows = run.query("SELECT ?sha WHERE { ?c a jf:Commit ; jf:gitCommitSha ?sha }").values()
     return {r["sha"] for r in rows if r["sha"]}
 
 
-# Read whole by every import: refs, the repository, requirement revisions, the record.
-REWRITTEN = (JF.GitRef, JF.Repository, JF.Import, JF.SourceGraph, JF.RequirementRevision)
+# Read whole by every import: refs, the repository, requirement revisions.
+REWRITTEN = (JF.GitRef, JF.Repository, JF.RequirementRevision)
+_CHUNK_LINES = 50_000  # N-Triples lines handed on at once while streaming a full import
 
 
-def _unjoined_runs(store: GraphStore) -> list[str]:
-    rows = run_query(
-        store,
-        """SELECT ?run ?sha WHERE { ?r a jf:Run ; jf:gitCommitSha ?sha ; dcterms:title ?run .
-             FILTER NOT EXISTS { ?c a jf:Commit ; jf:gitCommitSha ?sha } } ORDER BY ?run""",
-    ).values()
-    return [
-        f"run '{r['run']}' ran commit {str(r['sha'])[:12]}, which is not in the imported "
-        "history; it cannot be reproduced from this repository"
-        for r in rows
-    ]
+class GitImporter(Importer):
+    """Commits, people, file changes, refs, trailers, and requirement revisions."""
+
+    name = "git"
+    summary = (
+        "commits, people, file changes, refs and trailers of one repository, and when "
+        "each requirement last changed"
+    )
+    description = """One streaming pass over the history; incremental by default (new commits
+    only; commits that a force-push dropped leave the graph). A commit message
+    trailer `Justifies: REQ-1, REQ-2` makes the commit evidence of those
+    requirements. Also records when each requirement's own text last changed."""
+    examples = (
+        "justify import git",
+        "justify import git --repo ../service --full",
+        "justify import git --rev v1.0..HEAD",
+    )
+    options = (
+        ImportOption(
+            "repo",
+            "The repository (default: the 'git_repo' setting, the project root).",
+            metavar="PATH",
+            folder=True,
+        ),
+        ImportOption(
+            "rev",
+            "Only this revision or range, e.g. main or v1.0..HEAD.",
+            metavar="RANGE",
+            forces_full=True,
+        ),
+    )
+    settings = (
+        Setting("git_repo", ".", "The Git repository to import, relative to the project root."),
+    )
+    sync_order = 20  # last: a run's commit joins a commit whichever came first
+
+    def skip_reason(self, config: Config) -> str | None:
+        # Only the default may be skipped: a project not (yet) under Git. A repository
+        # the user named and that cannot be read is an error, or CI would pass without
+        # the Git evidence it was told to import.
+        if config.origins.get("git_repo", "default") != "default":
+            return None
+        if _inside_git(config.path(config.get("git_repo"))):
+            return None
+        return "the project is not a Git repository; set 'git_repo' to import one"
+
+    def locate(self, config: Config, options: Mapping[str, Any]) -> str:
+        repo = options.get("repo")
+        path = Path(repo).expanduser().resolve() if repo else config.path(config.get("git_repo"))
+        return str(GitRepo(path).root)
+
+    def read(self, run: ImportRun) -> Iterator[bytes]:
+        git = GitRepo(Path(run.location))
+        rev = run.options.get("rev")
+        full = run.full
+        tips = [] if full else _previous_tips(run)
+        shallow = git.is_shallow()
+        if shallow:
+            run.warn(
+                f"{git.root} is a shallow clone: only part of the history is imported; fetch "
+                "all of it with `git fetch --unshallow` (in GitHub Actions: actions/checkout "
+                "with fetch-depth: 0)"
+            )
+        head, branch = git.head()
+        if rev is not None and not git.git_ok(
+            "rev-parse", "--verify", "-q", rev.split("..")[-1] or "HEAD"
+        ):
+            raise UsageError(
+                f"{rev!r} names no revision in {git.root}",
+                hint="give a branch, tag, sha or range such as v1.0..HEAD",
+            )
+        refs = git.refs()
+        has_history = bool(head or refs)
+        total = git.count(rev) if has_history else 0
+        new: list[str] | None = None
+        removed: set[str] = set()
+        if not full:
+            if tips and all(git.exists(t) for t in tips):
+                # Let git walk the graph: what the refs reach now and did not reach
+                # at the last import, and the reverse (dropped by a force-push).
+                new = git.rev_list(["--all"], [f"^{t}" for t in tips])
+                removed = set(git.rev_list(["--not", "--all"], tips))
+            else:  # no ref last time, or an old tip was garbage-collected: compare sets
+                known = _known_commits(run)
+                current = git.all_commits()
+                new, removed = sorted(current - known), known - current
+
+        repo_node = f"<{run.minter.iri('git', run.graph.value.rsplit('/', 1)[-1]).value}>"
+        text = GitText(run.minter, repo_node, run.requirements.ids)
+        text.repository(git.root, git.remotes())
+        for name, sha in refs:
+            text.ref(name, sha)
+        if head:
+            text.ref("HEAD", head)
+            if branch is None:
+                text.out.add(
+                    f"{repo_node[:-1]}/ref/HEAD>",
+                    f"<{RDFS.comment.value}>",
+                    literal("detached HEAD"),
+                )
+        changes = (
+            requirement_changes(git, _requirement_paths(run.config, git.root))
+            if has_history
+            else {}
+        )
+        for rid, (sha, _, digest) in sorted(changes.items()):
+            text.revision(rid, digest, sha)
+
+        progress = run.progress("git commits", total if full else len(new or []))
+        read = 0
+        if full and has_history:
+            commits = git.log(only=None, rev=rev)
+        elif new:
+            commits = git.log(only=new)
+        else:
+            commits = iter(())
+        for c in commits:
+            text.commit(c)
+            read += 1
+            progress.advance()
+            if len(text.out) >= _CHUNK_LINES:
+                yield text.out.take()
+        progress.done()
+        if not full:
+            gone = [NamedNode(text.commit_iri(sha)[1:-1]) for sha in sorted(removed)]
+            run.delete(subjects=gone, owned="jf:hasFileChange")
+            run.delete(types=REWRITTEN)
+        for rid, shas in sorted(text.unknown.items()):
+            listed = ", ".join(sorted(s[:8] for s in shas))
+            run.warn(f"'{TRAILER}:' trailer names unknown requirement '{rid}' (commits {listed})")
+        run.items = total
+        run.count("commits", read)
+        run.count("added", read if full else len(new or []))
+        run.count("removed", len(removed))
+        run.count("file changes", text.file_changes)
+        run.count("refs", len(refs) + (1 if head else 0))
+        run.count("requirements dated", len(changes))
+        yield text.out.take()
 
 
 def import_git(
@@ -504,7 +596,7 @@ def import_git(
     config: Config | None = None,
     store: GraphStore | None = None,
     progress: bool = True,
-) -> GitImportSummary:
+) -> ImportSummary:
     """Import one Git repository into its named graph.
 
     Incremental unless ``full``, ``rev`` or first import: only commits not yet
@@ -512,132 +604,8 @@ def import_git(
     rebase) leave the graph. ``rev`` (a revision or range such as ``main`` or
     ``v1.0..HEAD``) limits the history to what it names.
     """
-    config = config or load_config()
-    started = now()
-    path = Path(repo).expanduser().resolve() if repo else config.path(config.git_repo)
-    git = GitRepo(path)
-    store = store or open_store(config)
-    minter = Minter(config.base_iri)
-    graph = minter.graph("git", str(git.root))
-    repo_node = f"<{minter.iri('git', graph.value.rsplit('/', 1)[-1]).value}>"
-    tips = _previous_tips(store, graph)
-    full = full or not tips or rev is not None
-    warnings: list[str] = []
-
-    shallow = git.is_shallow()
-    if shallow:
-        warnings.append(
-            f"{git.root} is a shallow clone: only part of the history is imported; fetch all "
-            "of it with `git fetch --unshallow` (in GitHub Actions: actions/checkout with "
-            "fetch-depth: 0)"
-        )
-    head, branch = git.head()
-    if (
-        rev is not None
-        and git.git_ok("rev-parse", "--verify", "-q", rev.split("..")[-1] or "HEAD") is False
-    ):
-        raise UsageError(
-            f"{rev!r} names no revision in {git.root}",
-            hint="give a branch, tag, sha or range such as v1.0..HEAD",
-        )
-    has_history = bool(head or git.refs())
-    total = git.count(rev) if has_history else 0
-    new: list[str] | None = None
-    removed: set[str] = set()
-    if not full:
-        if all(git.exists(t) for t in tips):
-            # Let git walk the graph: what the refs reach now and did not reach
-            # at the last import, and the reverse (dropped by a force-push).
-            new = git.rev_list(["--all"], [f"^{t}" for t in tips])
-            removed = set(git.rev_list(["--not", "--all"], tips))
-        else:  # an old tip was garbage-collected: compare the full sets
-            known = _known_commits(store, graph)
-            current = git.all_commits()
-            new, removed = sorted(current - known), known - current
-
-    text = GitText(minter, repo_node, _requirement_ids(store))
-    text.repository(git.root, git.remotes())
-    refs = git.refs()
-    for name, sha in refs:
-        text.ref(name, sha)
-    if head:
-        text.ref("HEAD", head)
-        if branch is None:
-            text.out.add(
-                f"{repo_node[:-1]}/ref/HEAD>", f"<{RDFS.comment.value}>", literal("detached HEAD")
-            )
-    requirement_paths = _requirement_paths(config, git.root)
-    changes = requirement_changes(git, requirement_paths) if has_history else {}
-    for rid, (sha, _, digest) in sorted(changes.items()):
-        text.revision(rid, digest, sha)
-
-    commit_progress = Progress(
-        "git commits", total=total if full else len(new or []), enabled=progress
-    )
-
-    def on_commit(c: Commit) -> None:
-        text.commit(c)
-        commit_progress.advance()
-
-    read = 0
-    with store.write() as writer:
-        if full:
-            writer.replace_graph(graph, ())
-            with BackgroundLoader(writer, graph) as loader:
-                loader.put(text.out.take())
-                if has_history:
-
-                    def stream(c: Commit) -> None:
-                        on_commit(c)
-                        if len(text.out) >= 50_000:
-                            loader.put(text.out.take())
-
-                    read = git.log(only=None, on_commit=stream, rev=rev)
-                _finish(text, minter, graph, git, started, total, warnings)
-                loader.put(text.out.take())
-        else:
-            if new:
-                read = git.log(only=new, on_commit=on_commit)
-            commits = [NamedNode(text.commit_iri(sha)[1:-1]) for sha in sorted(removed)]
-            writer.delete_subjects(graph, subjects=commits, owned="jf:hasFileChange")
-            writer.delete_subjects(graph, types=REWRITTEN)
-            _finish(text, minter, graph, git, started, total, warnings)
-            writer.load_ntriples(graph, text.out.take())
-    commit_progress.done()
-    warnings.extend(_unjoined_runs(store))
-    return GitImportSummary(
-        repository=str(git.root),
-        graph=graph.value,
-        full=full,
-        commits=read,
-        added=read if full else len(new or []),
-        removed=len(removed),
-        refs=len(refs) + (1 if head else 0),
-        file_changes=text.file_changes,
-        requirements_dated=len(changes),
-        shallow=shallow,
-        warnings=tuple(warnings),
-    )
-
-
-def _finish(
-    text: GitText,
-    minter: Minter,
-    graph: NamedNode,
-    git: GitRepo,
-    started: datetime,
-    commits: int,
-    warnings: list[str],
-) -> None:
-    for rid, shas in sorted(text.unknown.items()):
-        listed = ", ".join(sorted(s[:8] for s in shas))
-        warnings.append(
-            f"'{TRAILER}:' trailer names unknown requirement '{rid}' (commits {listed})"
-        )
-    text.out.add_terms(
-        import_record(
-            minter, graph, kind="git", location=str(git.root), started=started, items=commits
-        )
+    return run_import(
+        "git", full=full, config=config, store=store, progress=progress, repo=repo, rev=rev
     )
 
 
@@ -662,3 +630,9 @@ def _requirement_paths(config: Config, root: Path) -> list[str]:
         except ValueError:
             continue
     return sorted(set(paths))
+
+
+def _inside_git(folder: Path) -> bool:
+    """Whether ``folder`` lies in a Git work tree (a .git entry there or above)."""
+    folder = folder.resolve()
+    return any((p / ".git").exists() for p in (folder, *folder.parents))

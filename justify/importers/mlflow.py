@@ -20,17 +20,25 @@ import re
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pyoxigraph import NamedNode
 
-from justify.config import Config, load_config
+from justify.config import Config, Setting
 from justify.errors import SourceUnavailable, UsageError
+from justify.importers._orchestrator import run_import
+from justify.importers._protocol import (
+    Importer,
+    ImportOption,
+    ImportRun,
+    ImportSummary,
+    RequirementCatalogue,
+)
 from justify.iris import Minter
 from justify.ntriples import (
     XSD_DATETIME,
@@ -43,9 +51,7 @@ from justify.ntriples import (
     typed,
 )
 from justify.progress import Progress
-from justify.provenance import import_record, now
-from justify.query import run_query
-from justify.store import BackgroundLoader, GraphStore, open_store
+from justify.store import GraphStore
 from justify.urls import MASK, is_secret_name, strip_credentials
 from justify.vocab import DCTERMS, JF, MLS, PROV, RDF, RDFS
 
@@ -161,7 +167,7 @@ def _pages(call: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:
 
 
 def resolve_tracking_uri(tracking_uri: str | None, config: Config) -> str:
-    uri = tracking_uri or config.mlflow_tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    uri = tracking_uri or config.get("mlflow_tracking_uri") or os.environ.get("MLFLOW_TRACKING_URI")
     if not uri:
         raise UsageError(
             "no MLflow tracking URI is set",
@@ -288,10 +294,8 @@ class MlflowReader:
         *,
         since_ms: int | None,
         running: Iterable[str],
-        on_page: Callable[[list[Any]], None],
-    ) -> int:
-        """Hand every active run (or, incrementally, every changed one) to ``on_page``
-        a page at a time; return how many."""
+    ) -> Iterator[list[Any]]:
+        """Every active run (or, incrementally, every changed one), a page at a time."""
         from mlflow.entities import ViewType
 
         filters = [""]
@@ -323,13 +327,12 @@ class MlflowReader:
                     fresh = [r for r in page if r.info.run_id not in seen]
                     seen.update(r.info.run_id for r in fresh)
                     if fresh:
-                        on_page(fresh)
+                        yield fresh
                         progress.advance(len(fresh))
                     token = page.token
                     if not token:
                         break
         progress.done()
-        return len(seen)
 
     def deleted_run_ids(self, ids: list[str]) -> set[str]:
         from mlflow.entities import ViewType
@@ -378,43 +381,14 @@ class MlflowReader:
 # ---------------------------------------------------------------- requirements
 
 
-@dataclass(frozen=True)
-class RequirementIndex:
-    """What the importer needs of the loaded requirements."""
-
-    ids: frozenset[str]
-    metrics: dict[str, frozenset[str]]  # requirement id -> criteria metric keys
-    scopes: dict[str, tuple[str, str | None]]  # requirement id -> (model name, alias)
-
-
-def requirement_index(store: GraphStore) -> RequirementIndex:
-    rows = run_query(
-        store,
-        """SELECT ?id ?name ?alias ?metric WHERE {
-             ?r a jf:Requirement ; dcterms:identifier ?id .
-             OPTIONAL { ?r jf:scopeModelName ?name OPTIONAL { ?r jf:scopeAlias ?alias } }
-             OPTIONAL { ?r jf:hasCriterion/jf:metricKey ?metric } }""",
-    ).values()
-    metrics: dict[str, set[str]] = {}
-    scopes: dict[str, tuple[str, str | None]] = {}
-    for row in rows:
-        rid = row["id"] or ""
-        metrics.setdefault(rid, set())
-        if row["metric"]:
-            metrics[rid].add(row["metric"])
-        if row["name"]:
-            scopes[rid] = (row["name"], row["alias"])
-    return RequirementIndex(
-        frozenset(metrics), {k: frozenset(v) for k, v in metrics.items()}, scopes
-    )
-
-
 def tagged_requirements(run: Any) -> list[str]:
     raw = run.data.tags.get(REQUIREMENTS_TAG, "")
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def versions_of_scoped_models(index: RequirementIndex, versions: list[Any]) -> dict[str, list[Any]]:
+def versions_of_scoped_models(
+    index: RequirementCatalogue, versions: list[Any]
+) -> dict[str, list[Any]]:
     """Requirement id -> every version of the model its scope names. Which one the scope
     resolves to is the judgement's decision, at check time; the importer only needs to
     know whose metric histories are worth fetching."""
@@ -464,7 +438,7 @@ def _integer(value: int) -> str:
 class GraphText:
     """Writes what was read as N-Triples lines, with IRIs stable across imports."""
 
-    def __init__(self, minter: Minter, source_id: str, index: RequirementIndex) -> None:
+    def __init__(self, minter: Minter, source_id: str, index: RequirementCatalogue) -> None:
         self.minter = minter
         self.base = f"{minter.base}mlflow/{source_id}/"
         self.index = index
@@ -683,45 +657,12 @@ def _model_id_from_source(source: str | None) -> str | None:
 
 # ------------------------------------------------------------------- import
 
-
-def source_graph(minter: Minter, display_uri: str) -> NamedNode:
-    return minter.graph("mlflow", display_uri)
-
-
-@dataclass(frozen=True)
-class PreviousImport:
-    """What the graph says about the last import of one source."""
-
-    watermark_ms: int | None
-    runs: frozenset[str]
-    running: frozenset[str]
-
-
-def _previous_import(store: GraphStore, graph: NamedNode) -> PreviousImport:
-    mark = run_query(
-        store,
-        f"SELECT ?t WHERE {{ GRAPH <{graph.value}> {{ ?i a jf:Import ; jf:watermark ?t }} }}",
-    ).values()
-    runs = run_query(
-        store,
-        f"""SELECT ?id ?status WHERE {{ GRAPH <{graph.value}> {{
-              ?r a jf:Run ; jf:runId ?id ; jf:runStatus ?status }} }}""",
-    ).values()
-    watermark = None
-    if mark and mark[0]["t"]:
-        moment = datetime.fromisoformat(mark[0]["t"].replace("Z", "+00:00"))
-        watermark = round(moment.timestamp() * 1000)
-    return PreviousImport(
-        watermark,
-        frozenset(r["id"] for r in runs if r["id"]),
-        frozenset(r["id"] for r in runs if r["id"] and r["status"] == "running"),
-    )
-
-
 # What a run owns in the graph (removed with it), and what a model, registered model or
 # version owns, as SPARQL property paths from the subject.
 RUN_OWNS = "jf:hasMeasurement/jf:historyPoint?|jf:hasParameter|jf:hasTag|prov:qualifiedUsage"
 MODEL_OWNS = "jf:hasMeasurement|jf:hasParameter|jf:hasTag"
+# Read whole by every import.
+REREAD = (JF.Experiment, JF.Model, JF.RegisteredModel, JF.ModelVersion)
 
 
 @dataclass(frozen=True)
@@ -734,54 +675,83 @@ class _Seen:
     metric_keys: frozenset[str]
 
 
-def import_mlflow(
-    *,
-    tracking_uri: str | None = None,
-    experiments: Sequence[str] = (),
-    full: bool = False,
-    config: Config | None = None,
-    store: GraphStore | None = None,
-    progress: bool = True,
-) -> MlflowImportSummary:
-    """Import one MLflow tracking source into its named graph.
+class MlflowImporter(Importer):
+    """Experiments, runs, metrics, datasets, logged models and the model registry."""
 
-    Incremental unless ``full`` or first import. Raises ``SourceUnavailable``
-    (exit 3) when MLflow cannot be read; the graph then keeps its last import.
-    """
-    config = config or load_config()
-    started = now()
-    uri = resolve_tracking_uri(tracking_uri, config)
-    display = strip_credentials(uri)
-    store = store or open_store(config)
-    minter = Minter(config.base_iri)
-    graph = source_graph(minter, display)
-    index = requirement_index(store)
-    previous = _previous_import(store, graph)
-    full = full or previous.watermark_ms is None or bool(experiments)
+    name = "mlflow"
+    summary = (
+        "experiments, runs, metrics, datasets, logged models and the registry of one "
+        "tracking source"
+    )
+    description = """Incremental by default: runs started or ended since the last import, running
+    runs, deleted runs, and the whole registry. A run tagged
+    justify.requirements=REQ-1,REQ-2 is evidence of those requirements; a
+    requirement's model scope (model: name@alias) makes the run behind that
+    version evidence too."""
+    examples = (
+        "justify import mlflow --tracking-uri sqlite:///mlflow.db",
+        "justify import mlflow --tracking-uri http://127.0.0.1:5000 --full",
+        "MLFLOW_TRACKING_TOKEN=... justify import mlflow --tracking-uri https://mlflow.example.com",
+    )
+    options = (
+        ImportOption(
+            "tracking_uri",
+            "MLflow tracking URI (default: 'mlflow_tracking_uri' setting, then "
+            "MLFLOW_TRACKING_URI). Credentials come from MLflow's own variables.",
+            metavar="URI",
+        ),
+        ImportOption(
+            "experiments",
+            "Import only this experiment (repeatable); implies a full import.",
+            metavar="NAME",
+            multiple=True,
+            forces_full=True,
+            flag="--experiment",
+        ),
+    )
+    settings = (
+        Setting(
+            "mlflow_tracking_uri",
+            None,
+            "MLflow tracking URI; when unset, MLflow's own MLFLOW_TRACKING_URI is used.",
+        ),
+    )
+    sync_order = 10  # before Git, whose import does not depend on it, by habit
 
-    reader = MlflowReader(uri, progress=progress)
-    chosen = reader.experiments(experiments)
-    ids = [e.experiment_id for e in chosen]
-    text = GraphText(minter, graph.value.rsplit("/", 1)[-1], index)
-    seen: list[_Seen] = []
-    warnings: list[str] = []
-    counts: dict[str, int] = {}
+    def skip_reason(self, config: Config) -> str | None:
+        if config.get("mlflow_tracking_uri") or os.environ.get("MLFLOW_TRACKING_URI"):
+            return None
+        return "no tracking URI: set 'mlflow_tracking_uri' or MLFLOW_TRACKING_URI"
 
-    def on_page(page: list[Any]) -> None:
-        for run in page:
-            text.run(run)
-            seen.append(
-                _Seen(
-                    run.info.run_id,
-                    tuple(t for t in (run.info.start_time, run.info.end_time) if t),
-                    tuple(tagged_requirements(run)),
-                    frozenset(run.data.metrics),
+    def locate(self, config: Config, options: Mapping[str, Any]) -> str:
+        return strip_credentials(resolve_tracking_uri(options.get("tracking_uri"), config))
+
+    def read(self, run: ImportRun) -> Iterator[bytes]:
+        uri = resolve_tracking_uri(run.options.get("tracking_uri"), run.config)
+        index = run.requirements
+        before, running = _previous_runs(run)
+        since_ms = None
+        if not run.full and run.previous_watermark is not None:
+            since_ms = round(run.previous_watermark.timestamp() * 1000)
+        reader = MlflowReader(uri, progress=run.show_progress)
+        chosen = reader.experiments(run.options.get("experiments") or ())
+        ids = [e.experiment_id for e in chosen]
+        text = GraphText(run.minter, run.graph.value.rsplit("/", 1)[-1], index)
+        seen: list[_Seen] = []
+        for page in reader.runs(ids, since_ms=since_ms, running=running) if ids else ():
+            for r in page:
+                text.run(r)
+                seen.append(
+                    _Seen(
+                        r.info.run_id,
+                        tuple(t for t in (r.info.start_time, r.info.end_time) if t),
+                        tuple(tagged_requirements(r)),
+                        frozenset(r.data.metrics),
+                    )
                 )
-            )
+            yield text.out.take()
 
-    def read_the_rest() -> set[str]:
-        """Everything after the runs; returns the ids of the runs that leave the graph."""
-        deleted = reader.deleted_run_ids(ids) if ids else set()
+        deleted = reader.deleted_run_ids(ids) if ids and not run.full else set()
         models = reader.logged_models(ids)
         registered, versions = reader.registry()
         scoped = versions_of_scoped_models(index, versions)
@@ -790,11 +760,11 @@ def import_mlflow(
         for rid, found in scoped.items():
             for v in found:
                 wanted.setdefault(v.run_id, set()).update(index.metrics.get(rid, ()))
-        for run in seen:
-            for rid in run.requirements:
-                wanted.setdefault(run.run_id, set()).update(index.metrics.get(rid, ()))
+        for s in seen:
+            for rid in s.requirements:
+                wanted.setdefault(s.run_id, set()).update(index.metrics.get(rid, ()))
         pairs = [
-            (r.run_id, k) for r in seen for k in sorted(wanted.get(r.run_id, set()) & r.metric_keys)
+            (s.run_id, k) for s in seen for k in sorted(wanted.get(s.run_id, set()) & s.metric_keys)
         ]
         for (run_id, key), points in reader.histories(pairs).items():
             text.history(run_id, key, points)
@@ -812,67 +782,69 @@ def import_mlflow(
             text.version(v, sorted(aliases.get((v.name, str(v.version)), [])))
         for rid, run_ids in sorted(text.unknown.items()):
             listed = ", ".join(sorted(r[:8] for r in run_ids))
-            warnings.append(
+            run.warn(
                 f"run tag '{REQUIREMENTS_TAG}' names unknown requirement '{rid}' (runs {listed})"
             )
-        read_ids = {r.run_id for r in seen}
-        removed = set(previous.runs - read_ids) if full else set(previous.runs & deleted)
-        kept = read_ids | (set() if full else set(previous.runs - removed))
-        text.out.add_terms(
-            import_record(
-                minter, graph, kind="mlflow", location=display, started=started, items=len(kept)
+
+        read_ids = {s.run_id for s in seen}
+        removed = before - read_ids if run.full else before & deleted
+        if not run.full:
+            stale = sorted(read_ids & before | removed)
+            run.delete(
+                subjects=[NamedNode(text.iri("run", r)[1:-1]) for r in stale], owned=RUN_OWNS
             )
-        )
-        times = [t for r in seen for t in r.times]
-        if not full and previous.watermark_ms is not None:
-            times.append(previous.watermark_ms)
+            run.delete(types=REREAD, owned=MODEL_OWNS)
+        run.items = len(read_ids | (set() if run.full else before - removed))
+        times = [t for s in seen for t in s.times]
+        if since_ms is not None:
+            times.append(since_ms)
         if times:
-            text.out.add(f"<{minter.import_activity(graph).value}>", J.watermark, _time(max(times)))
-        counts.update(models=len(models), registered=len(registered), versions=len(versions))
-        return removed
+            run.watermark = datetime.fromtimestamp(max(times) / 1000, UTC)
+        run.count("experiments", len(chosen))
+        run.count("runs", len(seen))
+        run.count("added", len(read_ids - before))
+        run.count("updated", len(read_ids & before))
+        run.count("removed", len(removed))
+        run.count("metrics", text.metric_count)
+        run.count("datasets", len(text.datasets))
+        run.count("logged models", len(models))
+        run.count("registered models", len(registered))
+        run.count("versions", len(versions))
+        yield text.out.take()
 
-    if full:
-        # Stream: each page of runs is written while the next one is read.
-        with store.write() as writer:
-            writer.replace_graph(graph, ())
-            with BackgroundLoader(writer, graph) as loader:
 
-                def write_page(page: list[Any]) -> None:
-                    on_page(page)
-                    loader.put(text.out.take())
+def _previous_runs(run: ImportRun) -> tuple[frozenset[str], frozenset[str]]:
+    """The runs the graph holds, and those of them that were running."""
+    rows = run.query(
+        "SELECT ?id ?status WHERE { ?r a jf:Run ; jf:runId ?id ; jf:runStatus ?status }"
+    )
+    found = rows.values()
+    return (
+        frozenset(r["id"] for r in found if r["id"]),
+        frozenset(r["id"] for r in found if r["id"] and r["status"] == "running"),
+    )
 
-                if ids:
-                    reader.runs(ids, since_ms=None, running=(), on_page=write_page)
-                removed = read_the_rest()
-                loader.put(text.out.take())
-    else:
-        if ids:
-            reader.runs(
-                ids, since_ms=previous.watermark_ms, running=previous.running, on_page=on_page
-            )
-        removed = read_the_rest()
-        with store.write() as writer:
-            stale = {r.run_id for r in seen} & previous.runs | removed
-            runs = [NamedNode(text.iri("run", r)[1:-1]) for r in sorted(stale)]
-            writer.delete_subjects(graph, subjects=runs, owned=RUN_OWNS)
-            # Read whole each time: experiments, models, the registry, the import record.
-            whole = (JF.Experiment, JF.Model, JF.RegisteredModel, JF.ModelVersion, JF.Import)
-            writer.delete_subjects(graph, types=(*whole, JF.SourceGraph), owned=MODEL_OWNS)
-            writer.load_ntriples(graph, text.out.take())
-    read_ids = {r.run_id for r in seen}
-    return MlflowImportSummary(
-        source=display,
-        graph=graph.value,
+
+def import_mlflow(
+    *,
+    tracking_uri: str | None = None,
+    experiments: Sequence[str] = (),
+    full: bool = False,
+    config: Config | None = None,
+    store: GraphStore | None = None,
+    progress: bool = True,
+) -> ImportSummary:
+    """Import one MLflow tracking source into its named graph.
+
+    Incremental unless ``full`` or first import. Raises ``SourceUnavailable``
+    (exit 3) when MLflow cannot be read; the graph then keeps its last import.
+    """
+    return run_import(
+        "mlflow",
         full=full,
-        experiments=len(chosen),
-        runs=len(seen),
-        metrics=text.metric_count,
-        datasets=len(text.datasets),
-        models=counts["models"],
-        registered_models=counts["registered"],
-        versions=counts["versions"],
-        added=len(read_ids - previous.runs),
-        updated=len(read_ids & previous.runs),
-        removed=len(removed),
-        warnings=tuple(warnings),
+        config=config,
+        store=store,
+        progress=progress,
+        tracking_uri=tracking_uri,
+        experiments=tuple(experiments),
     )

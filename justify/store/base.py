@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from pyoxigraph import (
+    BlankNode,
     DefaultGraph,
     NamedNode,
     Quad,
@@ -134,8 +135,11 @@ class GraphStore(ABC):
         """A write block: all of it becomes visible at its end, or none of it on error."""
 
     @abstractmethod
-    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
-        """Run a SPARQL query over the union of all named graphs (at most ``max_rows``)."""
+    def query(
+        self, sparql: str, *, max_rows: int | None = None, graphs: Sequence[str] | None = None
+    ) -> QueryResult:
+        """Run a SPARQL query over the union of all named graphs (at most ``max_rows``),
+        or over the union of ``graphs`` only (the query then sees nothing else)."""
 
     def version(self) -> str:
         """A token that changes whenever a write block publishes (a cache key)."""
@@ -241,9 +245,11 @@ class MemoryStore(GraphStore):
     def write(self) -> Iterator[GraphWriter]:
         yield _MemoryWriter(self.store)
 
-    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
+    def query(
+        self, sparql: str, *, max_rows: int | None = None, graphs: Sequence[str] | None = None
+    ) -> QueryResult:
         try:
-            answer = self.store.query(sparql, use_default_graph_as_union=True)
+            answer = query_graphs(self.store, sparql, graphs)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         return to_result(answer, max_rows)
@@ -298,6 +304,17 @@ class BackgroundLoader:
         self.thread.join()
         if exc is None and self.error is not None:
             raise self.error
+
+
+def query_graphs(
+    store: Store, sparql: str, graphs: Sequence[str] | None
+) -> QuerySolutions | QueryBoolean | QueryTriples:
+    """Query all named graphs as one default graph, or only ``graphs``."""
+    if graphs is None:
+        return store.query(sparql, use_default_graph_as_union=True)
+    default: list[NamedNode | BlankNode | DefaultGraph] = [NamedNode(g) for g in graphs]
+    named: list[NamedNode | BlankNode] = [NamedNode(g) for g in graphs]
+    return store.query(sparql, default_graph=default, named_graphs=named)
 
 
 def to_result(

@@ -20,7 +20,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from pyoxigraph import (
@@ -39,6 +39,7 @@ from justify.store.base import (
     MemoryStore,
     QueryResult,
     count_graph,
+    query_graphs,
     to_result,
 )
 
@@ -363,10 +364,12 @@ class EmbeddedStore(GraphStore):
                 _remove(p)
 
     # -- reading -----------------------------------------------------------------
-    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
+    def query(
+        self, sparql: str, *, max_rows: int | None = None, graphs: Sequence[str] | None = None
+    ) -> QueryResult:
         store = self._open_reader()
         try:
-            answer = store.query(sparql, use_default_graph_as_union=True)
+            answer = query_graphs(store, sparql, graphs)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, RuntimeError) as exc:

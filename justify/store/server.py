@@ -21,7 +21,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -296,9 +296,11 @@ class SparqlStore(GraphStore):
             query=True,
         )
 
-    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
+    def query(
+        self, sparql: str, *, max_rows: int | None = None, graphs: Sequence[str] | None = None
+    ) -> QueryResult:
         form = _query_form(sparql)
-        dataset = self.graph_names()
+        dataset = self.graph_names() if graphs is None else list(graphs)
         if form == "graph":
             response = self._post_query(sparql, dataset, RDF_ACCEPT, "run a query")
             _check_not_cut(response, self.location)
