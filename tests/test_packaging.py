@@ -19,7 +19,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the wheel and install it, without dependencies, into its own folder."""
     work = tmp_path_factory.mktemp("wheel")
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work), str(REPO)],
+        # No network: the build backend (hatchling) is a test dependency.
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(work),
+            str(REPO),
+        ],
         capture_output=True,
         text=True,
         check=False,
