@@ -9,10 +9,15 @@ In Python, each command of the CLI is one function here, with the same options::
 
 __version__ = "0.1.0"
 
+from justify._check import CheckResult, RuleInfo
+from justify._demo import DemoResult, demo
+from justify._history import Change, history
+from justify._load import LoadSummary, load
+from justify._query import CannedQuery, canned_queries, format_result, query
+from justify._sync import sync
+from justify._trace import Node, trace
 from justify.audit import AuditReport, report
-from justify.check import CheckResult, RuleInfo
 from justify.config import Config, Setting, load_config
-from justify.demo import DemoResult, demo
 from justify.errors import (
     ConfigError,
     JustifyError,
@@ -26,14 +31,13 @@ from justify.errors import (
 )
 from justify.explore import RequirementView, SourceImport
 from justify.graphs import CopySummary, GraphStatus, copy_store, export, repair_store, status
-from justify.history import Change, history
 from justify.importers import (
     Importer,
     ImportOption,
     ImportRun,
     ImportSummary,
     RequirementCatalogue,
-    importers,
+    registered_importers,
     run_import,
 )
 from justify.importers.git import import_git
@@ -47,9 +51,7 @@ from justify.judgement import (
     check,
     judge,
 )
-from justify.load import LoadSummary, load
 from justify.progress import Progress
-from justify.query import CannedQuery, canned_queries, format_result, query
 from justify.requirements import Attestation, Criterion, Requirement, read_requirements
 from justify.scaffold import InitResult, init
 from justify.serve import app
@@ -63,8 +65,6 @@ from justify.store import (
     SparqlStore,
     open_store,
 )
-from justify.sync import sync
-from justify.trace import Node, trace
 
 __all__ = [
     "Attestation",
@@ -123,7 +123,6 @@ __all__ = [
     "history",
     "import_git",
     "import_mlflow",
-    "importers",
     "init",
     "judge",
     "load",
@@ -131,6 +130,7 @@ __all__ = [
     "open_store",
     "query",
     "read_requirements",
+    "registered_importers",
     "repair_store",
     "report",
     "run_import",

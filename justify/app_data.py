@@ -15,9 +15,9 @@ from typing import Any
 import streamlit as st
 
 from justify import explore
+from justify._query import canned_queries
 from justify.config import Config, load_config
 from justify.judgement import ShipVerdict
-from justify.query import canned_queries
 from justify.store import GraphStore, QueryResult, open_store
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from justify import __version__, explore
+from justify._history import head_commit
 from justify.check_formats import criterion_line, markdown_text
 from justify.config import Config, load_config
 from justify.errors import UsageError
-from justify.history import head_commit
 from justify.judgement import ShipVerdict, current
 from justify.provenance import now
 from justify.store import GraphStore, open_store

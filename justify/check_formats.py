@@ -10,7 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from justify import __version__
-from justify.check import CheckResult
+from justify._check import CheckResult
 from justify.errors import UsageError
 from justify.judgement import CheckReport, CriterionVerdict, ShipVerdict
 

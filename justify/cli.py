@@ -18,28 +18,28 @@ from typing import Any
 import click
 
 from justify import __version__
+from justify._check import ENGINES, FAIL_ON
+from justify._demo import demo as run_demo
+from justify._history import history as run_history
+from justify._load import load as run_load
+from justify._query import OUTPUT_FORMATS, canned_queries, format_result, text_table
+from justify._query import query as run_query
+from justify._sync import sync as run_sync
+from justify._trace import trace as run_trace
 from justify.audit import REPORT_FORMATS
 from justify.audit import gather as gather_report
 from justify.audit import write as write_report_file
-from justify.check import ENGINES, FAIL_ON
 from justify.check_formats import FORMATS, output_target, render, to_text, write_report
 from justify.config import Config, all_settings, load_config
-from justify.demo import demo as run_demo
 from justify.errors import JustifyError
 from justify.graphs import copy_store, repair_store
 from justify.graphs import export as run_export
 from justify.graphs import status as run_status
-from justify.history import history as run_history
-from justify.importers import Importer, broken_importers, importers, run_import
+from justify.importers import Importer, broken_importers, registered_importers, run_import
 from justify.judgement import check as run_check
-from justify.load import load as run_load
-from justify.query import OUTPUT_FORMATS, canned_queries, format_result, text_table
-from justify.query import query as run_query
 from justify.scaffold import init as run_init
 from justify.serve import start_app
 from justify.store import EXPORT_FORMATS
-from justify.sync import sync as run_sync
-from justify.trace import trace as run_trace
 from justify.urls import redact, redact_logs
 
 
@@ -190,10 +190,10 @@ class ImportGroup(click.Group):
     declaration (options, help, examples), so a plug-in needs no change here."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(importers())
+        return list(registered_importers())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        importer = importers().get(cmd_name)
+        importer = registered_importers().get(cmd_name)
         return _import_command(importer) if importer else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

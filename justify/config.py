@@ -111,10 +111,10 @@ SETTINGS: tuple[Setting, ...] = (
 
 def all_settings() -> dict[str, Setting]:
     """Justify's own settings, then those of every registered importer, by name."""
-    from justify.importers import importers  # here: importers build on this module
+    from justify.importers import registered_importers  # here: importers build on this module
 
     found = {s.name: s for s in SETTINGS}
-    for importer in importers().values():
+    for importer in registered_importers().values():
         for s in importer.settings:
             found.setdefault(s.name, s)
     return found

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode
 
+from justify._query import run_query
 from justify.config import Config, load_config
 from justify.errors import UsageError
 from justify.iris import Minter
 from justify.judgement import JUDGEMENT_GRAPHS
-from justify.query import run_query
 from justify.store import EmbeddedStore, GraphStore, open_store
 from justify.store.server import is_server_location
 

@@ -31,7 +31,7 @@ from typing import Any
 import rdflib
 from pyoxigraph import Literal, NamedNode, Triple
 
-from justify.check import (
+from justify._check import (
     ENGINES,
     FAIL_ON,
     CheckResult,
@@ -43,11 +43,11 @@ from justify.check import (
     run_fast,
     run_pyshacl,
 )
+from justify._query import run_query, term
 from justify.config import Config, load_config
 from justify.errors import UsageError
 from justify.iris import Minter
 from justify.provenance import now
-from justify.query import run_query, term
 from justify.store import GraphStore, open_store
 from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS, SH
 
@@ -333,7 +333,7 @@ def check(
             )
     judgement = judge(engine=engine, fail_on=fail_on, config=config, store=store)
     if record:
-        from justify.history import record as record_judgement  # history renders judgements
+        from justify._history import record as record_judgement  # history renders judgements
 
         record_judgement(judgement, config=config, store=store)
     return judgement

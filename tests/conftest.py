@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from justify._demo import DemoResult, build_workspace, demo
 from justify.cli import cli
 from justify.config import Config, load_config
-from justify.demo import DemoResult, build_workspace, demo
 from justify.store import EmbeddedStore
 
 REPO = Path(__file__).resolve().parent.parent

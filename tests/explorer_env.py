@@ -9,8 +9,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from justify._demo import DemoResult
 from justify.config import load_config
-from justify.demo import DemoResult
 
 APP = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
 

@@ -22,7 +22,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from justify.demo import DemoResult
+from justify._demo import DemoResult
 from tests.explorer_env import copy_demo
 from tests.helpers import needs, run_justify
 from tests.servers import free_port, wait_for_http

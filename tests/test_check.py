@@ -601,7 +601,7 @@ def test_messages_name_the_requirement_and_what_to_do(tmp_path: Path) -> None:
 
 
 def test_demo_check_reports_the_planted_problems(tmp_path: Path) -> None:
-    from justify.demo import demo
+    from justify._demo import demo
 
     result = demo(tmp_path / "ws")
     report = check(config=result.config)

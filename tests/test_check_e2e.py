@@ -12,7 +12,7 @@ import pytest
 from helpers import git, run_justify
 
 import justify
-from justify.demo import MODEL, demo
+from justify._demo import MODEL, demo
 
 pytestmark = pytest.mark.slow
 

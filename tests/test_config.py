@@ -80,10 +80,10 @@ def test_bad_configuration_is_refused(tmp_path: Path, text: str, words: str) -> 
 
 
 def test_every_setting_has_an_environment_variable_and_help() -> None:
-    from justify.importers import importers
+    from justify.importers import registered_importers
 
     names = [s.name for s in SETTINGS]
-    names += [s.name for i in importers().values() for s in i.settings]
+    names += [s.name for i in registered_importers().values() for s in i.settings]
     assert len(names) == len(set(names))  # an importer's setting shadows none
     for s in all_settings().values():
         assert s.env == "JUSTIFY_" + s.name.upper()

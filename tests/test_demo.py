@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 import justify
-from justify.demo import demo
+from justify._demo import demo
 from justify.errors import UsageError
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo_result(tmp_path_factory: pytest.TempPathFactory) -> justify.demo.DemoResult:  # type: ignore[name-defined]
+def demo_result(tmp_path_factory: pytest.TempPathFactory) -> justify.DemoResult:
     return demo(tmp_path_factory.mktemp("demo") / "ws")
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from justify import explore
-from justify.demo import DemoResult
-from justify.load import load
+from justify._demo import DemoResult
+from justify._load import load
 from justify.store import open_store
 from tests.explorer_env import copy_demo, open_page, texts
 

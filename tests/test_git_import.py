@@ -165,7 +165,7 @@ def test_requirement_last_change_is_per_requirement(project) -> None:
     }
     assert rows == {"REQ-A": changed, "REQ-B": first}
     # The judgement joins these revisions with the loaded requirements.
-    from justify.load import load
+    from justify._load import load
 
     load(config=config)
     judged = justify.judge(config=config)

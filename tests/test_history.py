@@ -6,7 +6,7 @@ import pytest
 from helpers import git, run_justify
 
 import justify
-from justify.demo import demo
+from justify._demo import demo
 
 pytestmark = pytest.mark.slow
 

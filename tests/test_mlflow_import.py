@@ -25,7 +25,8 @@ from servers import KillingProxy, MlflowServer, free_port, mlflow_server
 import justify
 from justify.config import Config
 from justify.errors import SourceUnavailable
-from justify.importers.mlflow import MlflowImportSummary, import_mlflow
+from justify.importers import ImportSummary
+from justify.importers.mlflow import import_mlflow
 from justify.store import EmbeddedStore
 
 
@@ -43,7 +44,7 @@ def scenario(server: MlflowServer) -> Scenario:
 @pytest.fixture
 def imported(
     config: Config, store: EmbeddedStore, server: MlflowServer, scenario: Scenario
-) -> MlflowImportSummary:
+) -> ImportSummary:
     justify.load(config=config)
     return import_mlflow(tracking_uri=server.url, config=config, progress=False)
 

@@ -79,3 +79,21 @@ def test_every_type_a_public_function_takes_or_returns_is_exported() -> None:
         for hint in hints:
             missing |= {t.__name__ for t in _justify_types(hint)} - set(justify.__all__)
     assert not missing, f"not exported from justify: {sorted(missing)}"
+
+
+def test_no_public_name_shadows_a_module() -> None:
+    """``import justify.x.y as m`` and ``justify.x`` must name the module ``x``: a
+    function exported under a module's name breaks both."""
+    import importlib
+    import pkgutil
+
+    shadowed = []
+    for info in pkgutil.walk_packages(justify.__path__, "justify."):
+        if info.name.endswith("__main__"):
+            continue  # running it is what importing it does
+        parent_name, _, leaf = info.name.rpartition(".")
+        parent = importlib.import_module(parent_name)
+        importlib.import_module(info.name)
+        if not inspect.ismodule(getattr(parent, leaf)):
+            shadowed.append(info.name)
+    assert not shadowed, f"names that hide a module: {shadowed}"

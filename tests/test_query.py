@@ -11,9 +11,9 @@ import pytest
 from helpers import run_justify, write
 
 import justify
+from justify._query import canned_queries, format_result
 from justify.config import Config
 from justify.errors import QueryError
-from justify.query import canned_queries, format_result
 
 
 @pytest.fixture

@@ -52,9 +52,9 @@ def test_every_command_in_the_readme_table_exists(run_cli) -> None:
 
 
 def test_the_readme_table_has_every_importer_with_its_options() -> None:
-    from justify.importers import importers
+    from justify.importers import registered_importers
 
-    for name, importer in importers().items():
+    for name, importer in registered_importers().items():
         row = re.search(rf"^\| `justify import {name}` \|(.*)$", README, flags=re.M)
         assert row, f"README's command table lacks `justify import {name}`"
         for option in importer.options:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from justify import __version__
-from justify.demo import DemoResult
+from justify._demo import DemoResult
 from tests.explorer_env import copy_demo
 from tests.helpers import run_justify
 

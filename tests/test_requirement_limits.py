@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from test_requirements import requirement_ids
 
 import justify
+from justify._demo import build_workspace
 from justify.cli import cli
-from justify.demo import build_workspace
 from justify.store import EmbeddedStore
 
 BILLION_LAUGHS = (

@@ -20,9 +20,9 @@ import pytest
 from click.testing import CliRunner, Result
 from pyoxigraph import Literal, NamedNode, Triple
 
+from justify._demo import DemoResult, demo
 from justify.cli import cli
 from justify.config import load_config
-from justify.demo import DemoResult, demo
 from justify.judgement import check
 from justify.store import EmbeddedStore, ServerSettings, SparqlStore
 from tests.explorer_env import open_page, texts

@@ -6,7 +6,7 @@ import pytest
 from helpers import run_justify
 
 import justify
-from justify.demo import DemoResult
+from justify._demo import DemoResult
 from tests.explorer_env import copy_demo
 
 

@@ -6,8 +6,8 @@ import io
 import streamlit as st
 
 from justify import app_data
+from justify._query import term_text
 from justify.errors import JustifyError
-from justify.query import term_text
 
 st.title("SPARQL console")
 cfg = app_data.config()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from justify.query import run_query
+from justify._query import run_query
 from justify.store import GraphStore
 
 Row = dict[str, str | None]

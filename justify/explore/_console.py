@@ -6,9 +6,9 @@ import pickle
 import subprocess
 import sys
 
+from justify._query import query_kind, refuse_service, with_prefixes
 from justify.config import Config
 from justify.errors import QueryError, StoreError
-from justify.query import query_kind, refuse_service, with_prefixes
 from justify.store import QueryResult
 
 

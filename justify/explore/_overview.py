@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from justify._query import term
 from justify.explore._common import SEVERITY_ORDER, SH, SHOWN_STATUSES, STATUS_ORDER, Row, _rows
 from justify.iris import Minter
 from justify.judgement import (
@@ -12,7 +13,6 @@ from justify.judgement import (
     ShipVerdict,
     recorded,
 )
-from justify.query import term
 from justify.store import GraphStore
 
 

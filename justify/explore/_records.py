@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from justify._query import term, with_prefixes
 from justify.explore._common import Row, _rows
-from justify.query import term, with_prefixes
 from justify.store import GraphStore, QueryResult
 
 

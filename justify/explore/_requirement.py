@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from justify._history import Change, history
+from justify._query import term
 from justify.explore._common import Row, _rows
 from justify.explore._overview import judgement
-from justify.history import Change, history
 from justify.iris import Minter
 from justify.judgement import (
     CHECK_GRAPH,
@@ -15,7 +16,6 @@ from justify.judgement import (
     RequirementStatus,
     ShipVerdict,
 )
-from justify.query import term
 from justify.store import GraphStore
 
 

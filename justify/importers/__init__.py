@@ -9,7 +9,7 @@ from justify.importers._orchestrator import (
     ENTRY_POINT_GROUP,
     broken_importers,
     get_importer,
-    importers,
+    registered_importers,
     requirement_catalogue,
     run_import,
 )
@@ -37,8 +37,8 @@ __all__ = [
     "Vocabulary",
     "broken_importers",
     "get_importer",
-    "importers",
     "literal",
+    "registered_importers",
     "requirement_catalogue",
     "run_import",
     "typed",

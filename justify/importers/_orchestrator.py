@@ -17,13 +17,13 @@ from typing import Any
 
 from pyoxigraph import NamedNode, Triple
 
+from justify._query import run_query
 from justify.config import Config, load_config
 from justify.errors import JustifyError, SourceUnavailable, UsageError
 from justify.importers._protocol import Importer, ImportRun, ImportSummary, RequirementCatalogue
 from justify.iris import Minter
 from justify.ntriples import Lines
 from justify.provenance import datetime_literal, import_record, now
-from justify.query import run_query
 from justify.store import BackgroundLoader, GraphStore, open_store
 from justify.vocab import JF
 
@@ -31,7 +31,7 @@ ENTRY_POINT_GROUP = "justify.importers"
 
 
 @functools.cache
-def importers() -> dict[str, Importer]:
+def registered_importers() -> dict[str, Importer]:
     """Every registered importer by name, in ``justify sync`` order.
 
     A plug-in that fails to load is left out; ``broken_importers`` says why.
@@ -60,12 +60,12 @@ _BROKEN: dict[str, str] = {}
 
 def broken_importers() -> dict[str, str]:
     """Registered importers that could not be loaded, and why."""
-    importers()
+    registered_importers()
     return dict(_BROKEN)
 
 
 def get_importer(name: str) -> Importer:
-    found = importers()
+    found = registered_importers()
     if name not in found:
         why = broken_importers().get(name)
         if why:

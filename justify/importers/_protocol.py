@@ -16,10 +16,10 @@ from typing import Any, ClassVar
 
 from pyoxigraph import NamedNode
 
+from justify._query import with_prefixes
 from justify.config import Config, Setting
 from justify.iris import Minter
 from justify.progress import Progress
-from justify.query import with_prefixes
 from justify.store import GraphStore, QueryResult
 
 

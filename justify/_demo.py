@@ -22,13 +22,13 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from justify._query import query
+from justify._sync import Summary, sync
 from justify.config import Config, load_config
 from justify.errors import UsageError
 from justify.importers.mlflow import quiet_mlflow
 from justify.judgement import Judgement, check
-from justify.query import query
 from justify.store import QueryResult
-from justify.sync import Summary, sync
 
 MARKER = ".justify-demo"
 EXPERIMENT = "screening-training"

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal
 
+from justify._query import iris, run_query, values
 from justify.check_formats import criterion_line
 from justify.config import Config, load_config
 from justify.errors import UsageError
 from justify.judgement import Judgement, RequirementStatus, current
-from justify.query import iris, run_query, values
 from justify.store import GraphStore, open_store
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeAlias
 
+from justify._load import LoadSummary, load
 from justify.config import Config, load_config
-from justify.importers import ImportSummary, importers, run_import
-from justify.load import LoadSummary, load
+from justify.importers import ImportSummary, registered_importers, run_import
 from justify.store import GraphStore, open_store
 
 Summary: TypeAlias = LoadSummary | ImportSummary
@@ -31,7 +31,7 @@ def sync(
     say = echo or (lambda _text: None)
     done: list[Summary] = [load(config=config, store=store)]
     say(str(done[-1]))
-    for name, importer in importers().items():
+    for name, importer in registered_importers().items():
         reason = importer.skip_reason(config)
         if reason:
             say(f"{name}: skipped ({reason})")

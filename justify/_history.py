@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Triple
 
+from justify._query import run_query, term
 from justify.config import Config, load_config
 from justify.iris import Minter
 from justify.judgement import (
@@ -27,7 +28,6 @@ from justify.judgement import (
     recorded,
 )
 from justify.provenance import datetime_literal, now
-from justify.query import run_query, term
 from justify.store import GraphStore, open_store
 from justify.vocab import JF, PROV, RDF, RDFS
 

@@ -27,8 +27,8 @@ import rdflib
 from pyshacl import validate
 from rdflib.namespace import RDF, RDFS, SH
 
+from justify._query import refuse_service, run_query
 from justify.errors import QueryError, ShapeError, UsageError
-from justify.query import refuse_service, run_query
 from justify.rdfconv import to_rdflib_graph
 from justify.resources import shapes_folder
 from justify.store import GraphStore
