@@ -1,145 +1,31 @@
-"""The command line: a thin shell over the library.
-
-Each command forwards to one public function of ``justify``. Library errors
-(``JustifyError``) become a message and an exit code here, in one place:
-0 ok, 1 justification failures, 2 invalid input or usage, 3 a source or store
-cannot be reached.
-"""
+"""The commands that read and judge the graph, and manage the project and the store."""
 
 from __future__ import annotations
 
 import signal
 import sys
-import textwrap
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from justify import __version__
 from justify._check import ENGINES, FAIL_ON
-from justify._demo import demo as run_demo
 from justify._history import history as run_history
 from justify._load import load as run_load
 from justify._query import OUTPUT_FORMATS, canned_queries, format_result, text_table
 from justify._query import query as run_query
-from justify._sync import sync as run_sync
 from justify._trace import trace as run_trace
 from justify.audit import REPORT_FORMATS
 from justify.audit import gather as gather_report
 from justify.audit import write as write_report_file
-from justify.check_formats import FORMATS, output_target, render, to_text, write_report
-from justify.config import Config, all_settings, load_config
-from justify.errors import JustifyError
+from justify.check_formats import FORMATS, output_target, render, write_report
+from justify.cli._shell import cli, current_config, shared_options
 from justify.graphs import copy_store, repair_store
 from justify.graphs import export as run_export
 from justify.graphs import status as run_status
-from justify.importers import Importer, broken_importers, registered_importers, run_import
 from justify.judgement import check as run_check
 from justify.scaffold import init as run_init
 from justify.serve import start_app
 from justify.store import EXPORT_FORMATS
-from justify.urls import redact, redact_logs
-
-
-def report_error(exc: JustifyError) -> None:
-    click.secho(f"error: {exc.message}", fg="red", err=True)
-    if exc.hint:
-        click.echo(f"  hint: {exc.hint}", err=True)
-
-
-class JustifyGroup(click.Group):
-    """Turns ``JustifyError`` into a message and its exit code, for every command."""
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Built when help is asked for: the settings include the importers' own.
-        self.epilog = _settings_epilog()
-        super().format_epilog(ctx, formatter)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        redact_logs()
-        try:
-            return super().invoke(ctx)
-        except JustifyError as exc:
-            report_error(exc)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted; the store keeps its previous graphs", err=True)
-            ctx.exit(130)
-
-
-def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    # --config and --store may be given before or after the command name.
-    if value is not None:
-        ctx.ensure_object(dict)[param.name] = value
-        if ctx.parent is not None:
-            ctx.parent.ensure_object(dict)[param.name] = value
-    return value
-
-
-def shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--config`` and ``--store``, declared once and stacked on each command."""
-    command = click.option(
-        "--store",
-        envvar=None,
-        expose_value=False,
-        callback=_remember,
-        metavar="FOLDER|URL",
-        help="Graph store: a folder, or a SPARQL server's query URL "
-        "(default: the 'store' setting, .justify).",
-    )(command)
-    command = click.option(
-        "--config",
-        "config",
-        expose_value=False,
-        callback=_remember,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Configuration file (default: nearest justify.toml or pyproject.toml).",
-    )(command)
-    return command
-
-
-def current_config() -> Config:
-    ctx = click.get_current_context()
-    obj: dict[str, Any] = {}
-    for c in reversed(list(_lineage(ctx))):
-        obj.update(c.obj or {})
-    return load_config(obj.get("config"), overrides={"store": obj.get("store")})
-
-
-def _lineage(ctx: click.Context | None) -> Any:
-    while ctx is not None:
-        yield ctx
-        ctx = ctx.parent
-
-
-def _settings_epilog() -> str:
-    lines = ["\b", "Settings ([tool.justify] in pyproject.toml, or justify.toml; env overrides):"]
-    lines += [f"  {s.name:<26} {s.env}" for s in all_settings().values()]
-    lines += [
-        "",
-        "\b",
-        "Exit codes: 0 ok, 1 justification failures, 2 invalid input or usage,",
-        "3 a source or store cannot be reached.",
-    ]
-    return "\n".join(lines)
-
-
-@click.group(
-    cls=JustifyGroup,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-)
-@click.version_option(__version__, prog_name="justify")
-@shared_options
-def cli() -> None:
-    """Keep the justification of every requirement of an ML system in one RDF graph.
-
-    \b
-    Start with:
-      justify demo            build and load a small demo workspace
-      justify init            scaffold justify in the current project
-    """
 
 
 @cli.command()
@@ -178,92 +64,6 @@ def load(paths: tuple[Path, ...], dry_run: bool) -> None:
       justify load --dry-run
     """
     click.echo(str(run_load(list(paths) or None, dry_run=dry_run, config=current_config())))
-
-
-def _show_warnings(warnings: tuple[str, ...] | list[str]) -> None:
-    for warning in warnings:
-        click.secho(f"warning: {redact(warning)}", fg="yellow", err=True)
-
-
-class ImportGroup(click.Group):
-    """``justify import NAME``: one subcommand per registered importer, built from its
-    declaration (options, help, examples), so a plug-in needs no change here."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(registered_importers())
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        importer = registered_importers().get(cmd_name)
-        return _import_command(importer) if importer else None
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        super().format_commands(ctx, formatter)
-        broken = broken_importers()
-        if broken:
-            with formatter.section("Installed but broken"):
-                formatter.write_dl(sorted(broken.items()))
-
-
-def _import_command(importer: Importer) -> click.Command:
-    def run(full: bool, **options: Any) -> None:
-        summary = run_import(importer.name, full=full, config=current_config(), **options)
-        click.echo(str(summary))
-        _show_warnings(summary.warnings)
-
-    params: list[click.Parameter] = []
-    for o in importer.options:
-        kind: Any = click.Path(file_okay=False, path_type=Path) if o.folder else None
-        params.append(
-            click.Option(
-                [o.flag_name, o.name],
-                is_flag=o.switch,
-                multiple=o.multiple,
-                type=kind,
-                metavar=None if o.switch else o.metavar,
-                help=o.help,
-            )
-        )
-    params.append(
-        click.Option(["--full"], is_flag=True, help="Re-read everything instead of what changed.")
-    )
-    body = importer.summary[:1].upper() + importer.summary[1:] + "."
-    if importer.description:
-        body += "\n\n" + textwrap.dedent(importer.description)
-    if importer.examples:
-        body += "\n\n\b\nExamples:\n" + "\n".join(f"  {e}" for e in importer.examples)
-    command = click.Command(
-        importer.name, callback=run, params=params, help=body, short_help=importer.summary
-    )
-    shared_options(command)  # appends the two options to the command's own
-    return command
-
-
-@cli.group("import", cls=ImportGroup)
-def import_group() -> None:
-    """Import a source into its own named graph, with one of the registered importers.
-
-    Importers are plug-ins (entry-point group justify.importers): MLflow and Git
-    come with justify; an installed package can add more.
-
-    \b
-    Examples:
-      justify import mlflow --tracking-uri http://127.0.0.1:5000
-      justify import git --repo .
-    """
-
-
-@cli.command()
-@click.option("--full", is_flag=True, help="Re-read every source from scratch.")
-@shared_options
-def sync(full: bool) -> None:
-    """Rebuild the graph from every configured source: requirement files, MLflow, Git.
-
-    \b
-    Example:
-      justify sync
-    """
-    for summary in run_sync(full=full, config=current_config(), echo=click.echo):
-        _show_warnings(getattr(summary, "warnings", ()))
 
 
 def _parse_params(
@@ -579,93 +379,6 @@ def status() -> None:
 
 
 @cli.command()
-@click.argument(
-    "directory", default="justify-demo", type=click.Path(file_okay=False, path_type=Path)
-)
-def demo(directory: Path) -> None:
-    """Build a demo workspace in DIRECTORY: requirement files, real MLflow runs of a
-    scikit-learn model with a registered champion, all loaded into the embedded
-    store and queried.
-
-    \b
-    Example:
-      justify demo && cd justify-demo && justify status
-    """
-    result = run_demo(directory, echo=click.echo)
-    base = result.config.base_iri
-    for title, answer in (
-        ("justify query requirements", result.requirements),
-        (
-            "requirement -> current evidence -> judged value (dataset) -> commit -> author",
-            result.evidence,
-        ),
-        ("justify query unjustified", result.unjustified),
-    ):
-        click.echo(f"\n$ {title}" if title.startswith("justify") else f"\n{title}")
-        click.echo(format_result(answer, base=base))
-    reports = ["reports/check.sarif", "reports/junit.xml", "reports/summary.md"]
-    click.echo(f"\n$ justify check -o {' -o '.join(reports)}")
-    report = result.judgement
-    for spec in reports:
-        out_fmt, path = output_target(spec)
-        write_report(render(report, out_fmt), result.directory / path)
-    click.echo(to_text(report))
-    click.echo(
-        f"(justify check exits {report.exit_code()} here: the planted problems fail it; "
-        f"reports written to {directory}/reports/)"
-    )
-    audit = gather_report(config=result.config)
-    for fmt, name in (("html", "reports/audit.html"), ("markdown", "reports/audit.md")):
-        write_report_file(audit, fmt, result.directory / name)
-    click.echo("\n$ justify report -o reports/audit.html  (and --format markdown)")
-    click.echo(f"wrote the audit report to {directory}/reports/audit.html and audit.md")
-    # The graph as audited, kept beside the report; a server URL works the same way.
-    click.echo("\n$ justify store copy .justify reports/audited-store")
-    copied = copy_store(".justify", "reports/audited-store", config=result.config)
-    click.echo(
-        f"copied {len(copied.graphs)} graphs ({sum(copied.graphs.values())} triples); "
-        f"`justify --store reports/audited-store trace REQ-PREC-1` reads that copy"
-    )
-    _demo_guard_rails(result.directory, result.config)
-    port = int(result.config.number("app_port"))
-    click.echo(
-        f"\nExplore it: cd {directory} && justify app   (then open http://127.0.0.1:{port}/)"
-        "\nOr on the command line: justify status, justify trace REQ-PREC-1, "
-        "justify query trace --param id=REQ-REC-1"
-        "\nShare it: justify store copy .justify http://HOST:PORT/sparql moves the graph "
-        "to a SPARQL server (README: A shared store on a SPARQL server)"
-    )
-
-
-# Hostile requirement files, for the demo's guard rails: a Python tag, an alias bomb.
-HOSTILE_FILES = {
-    "python-tag.yaml": "requirements:\n  - id: REQ-EVIL-1\n"
-    '    title: !!python/object/apply:os.system ["echo owned"]\n',
-    "alias-bomb.yaml": "requirements:\n  - id: REQ-EVIL-2\n    title: laughs\n"
-    "    l0: &l0 [ha, ha, ha, ha, ha, ha, ha, ha, ha, ha]\n"
-    + "".join(f"    l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 9)),
-}
-
-
-def _demo_guard_rails(directory: Path, config: Config) -> None:
-    """The demo shows that hostile input is refused and secrets never printed."""
-    folder = directory / "untrusted"
-    folder.mkdir(exist_ok=True)
-    for name, text in HOSTILE_FILES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    click.echo("\n$ justify load --dry-run untrusted/   (guard rails: hostile files)")
-    try:
-        run_load([folder], dry_run=True, config=config)
-    except JustifyError as exc:
-        click.echo(f"refused with exit code {exc.exit_code}: {exc.message}")
-    secret = "http://alice:s3cret@mlflow.internal:5000/?token=abc123"
-    click.echo(
-        f"and a tracking URI {secret.replace('s3cret', '<password>').replace('abc123', '<token>')} "
-        f"reads in every message, log and stored value as: {redact(secret)}"
-    )
-
-
-@cli.command()
 @click.option(
     "--format",
     "fmt",
@@ -724,12 +437,3 @@ def app(port: int | None) -> None:
     except KeyboardInterrupt:
         process.terminate()
         process.wait(10)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``justify`` console script and ``python -m justify``."""
-    try:
-        cli.main(args=argv, prog_name="justify")
-    except JustifyError as exc:  # raised while parsing options, before a command ran
-        report_error(exc)
-        sys.exit(exc.exit_code)
