@@ -5,7 +5,7 @@ the value it is judged on, the dataset that value was measured on, the comparato
 the threshold and the verdict; for every model version: whether it may ship, and
 why. The shapes are the definition (``shapes/derivations.ttl`` derives evidence,
 scope and values; ``shapes/justification.ttl`` states the rules); the engines of
-:mod:`justify.check` run them on an in-memory copy of the graph; this module turns
+:mod:`justify._check` run them on an in-memory copy of the graph; this module turns
 their results into a typed :class:`Judgement`, records it in the store, and reads
 it back. ``check``, ``trace``, ``report``, ``history`` and the explorer only
 render a ``Judgement``: none of them picks evidence, compares a value or decides a
