@@ -5,16 +5,24 @@ The tracking store (SQLite) is built once in --workdir and reused:
 10,000 runs across 20 experiments, 20 params and 20 metrics each, 5 of the
 metrics with 100-step histories, 100 runs tagged as evidence of requirements.
 
-    python benchmarks/bench_mlflow.py [--runs 10000] [--workdir /tmp/justify-bench-mlflow]
+    python benchmarks/bench_mlflow.py [--runs 2000 --runs 10000] [--workdir DIR]
+
+Each measured phase (the floor, the full import, the incremental one) runs in a
+process of its own, which reports its time and its peak memory (max RSS).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import shutil
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import justify
 from justify.importers.mlflow import import_mlflow
@@ -112,58 +120,93 @@ def workspace(folder: Path) -> justify.Config:
     return config
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--runs", type=int, default=10_000)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/justify-bench-mlflow"))
-    args = parser.parse_args()
+def _child(phase: str, uri: str, folder: Path) -> None:
+    """One measured phase in its own process, so that its peak memory is its own."""
     warnings.simplefilter("ignore")
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    db = args.workdir / f"mlflow-{args.runs}.db"
-    uri = f"sqlite:///{db}"
+    import mlflow.tracking  # noqa: F401 - both phases start with MLflow imported
+
+    start = time.perf_counter()
+    detail = ""
+    if phase == "floor":
+        _, count = floor(uri)
+        detail = f"{count} runs"
+    else:
+        config = justify.load_config(folder / "justify.toml")
+        summary = import_mlflow(tracking_uri=uri, config=config, progress=False)
+        detail = f"{summary['runs']} runs, {summary['metrics']} metrics, {summary['added']} added"
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "detail": detail}))
+
+
+def measure(phase: str, uri: str, folder: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, "--uri", uri, "--folder", str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def bench(runs: int, workdir: Path) -> None:
+    db = workdir / f"mlflow-{runs}.db"
     if not db.exists():
-        print(f"building {db} with {args.runs} runs (once; reused later) ...", flush=True)
-        tmp = args.workdir / "building.db"
+        print(f"building {db} with {runs} runs (once; reused later) ...", flush=True)
+        tmp = workdir / "building.db"
         tmp.unlink(missing_ok=True)
-        build_store(f"sqlite:///{tmp}", args.runs)
+        build_store(f"sqlite:///{tmp}", runs)
         tmp.rename(db)
-    work = args.workdir / "run"
+    work = workdir / "run"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir()
     shutil.copy(db, work / "mlflow.db")
     uri = f"sqlite:///{work / 'mlflow.db'}"
-
-    floor_s, count = floor(uri)
-    history_s, histories = history_calls(uri)
     config = workspace(work / "ws")
-    start = time.perf_counter()
-    full = import_mlflow(tracking_uri=uri, config=config, progress=False)
-    full_s = time.perf_counter() - start
-    triples = justify.status(config=config)
-    size = next(g.triples for g in triples if g.kind == "mlflow")
 
-    build_store(uri, 100, start=args.runs)
-    start = time.perf_counter()
-    incremental = import_mlflow(tracking_uri=uri, config=config, progress=False)
-    incremental_s = time.perf_counter() - start
-    floor2_s, _ = floor(uri)
+    floor_run = measure("floor", uri, work / "ws")
+    history_s, histories = history_calls(uri)
+    full = measure("import", uri, work / "ws")
+    size = next(g.triples for g in justify.status(config=config) if g.kind == "mlflow")
+    build_store(uri, 100, start=runs)
+    floor2 = measure("floor", uri, work / "ws")
+    incremental = measure("import", uri, work / "ws")
 
-    print(f"runs: {count} in {EXPERIMENTS} experiments; graph: {size:,} triples")
-    print(f"floor (search_runs paging only):   {floor_s:7.2f} s")
-    print(f"floor + {histories} get_metric_history calls: {floor_s + history_s:6.2f} s")
+    f, i = floor_run["seconds"], full["seconds"]
+    print(f"\n{runs} runs in {EXPERIMENTS} experiments; graph: {size:,} triples")
+    print(f"  floor (search_runs paging only): {f:7.2f} s  peak {floor_run['peak_mb']:5.0f} MB")
+    print(f"  floor + {histories} get_metric_history calls: {f + history_s:7.2f} s")
     print(
-        f"justify import mlflow, full:       {full_s:7.2f} s  ({full_s / floor_s:.2f}x floor; "
-        f"{full_s / (floor_s + history_s):.2f}x floor with history calls)"
-        f"  [{full['runs']} runs, {full['metrics']} metrics]"
+        f"  justify import mlflow, full:     {i:7.2f} s  peak {full['peak_mb']:5.0f} MB  "
+        f"({i / f:.2f}x floor; {i / (f + history_s):.2f}x with the history calls; "
+        f"memory {full['peak_mb'] / floor_run['peak_mb']:.2f}x floor)  [{full['detail']}]"
     )
-    print(f"floor after 100 new runs:          {floor2_s:7.2f} s")
     print(
-        f"justify import mlflow, incremental: {incremental_s:6.2f} s  "
-        f"[{incremental.runs} runs read, {incremental.added} added]"
+        f"  after 100 new runs: floor {floor2['seconds']:.2f} s; incremental import "
+        f"{incremental['seconds']:.2f} s, peak {incremental['peak_mb']:.0f} MB  "
+        f"[{incremental['detail']}]"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, action="append", help="repeatable (default 10000)")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/justify-bench-mlflow"))
+    parser.add_argument("--phase", choices=("floor", "import"), help=argparse.SUPPRESS)
+    parser.add_argument("--uri", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        _child(args.phase, args.uri, args.folder)
+        return
+    warnings.simplefilter("ignore")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    for runs in args.runs or [10_000]:
+        bench(runs, args.workdir)
 
 
 if __name__ == "__main__":
