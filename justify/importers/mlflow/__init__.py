@@ -179,7 +179,10 @@ class MlflowImporter(Importer):
         if since_ms is not None:
             times.append(since_ms)
         if times:
-            run.watermark = datetime.fromtimestamp(max(times) / 1000, UTC)
+            latest = max(times)  # whole milliseconds: a float division could lose one
+            run.watermark = datetime.fromtimestamp(latest // 1000, UTC).replace(
+                microsecond=latest % 1000 * 1000
+            )
         run.count("experiments", len(chosen))
         run.count("runs", len(seen))
         run.count("added", len(read_ids - before))
