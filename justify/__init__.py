@@ -9,62 +9,156 @@ In Python, each command of the CLI is one function here, with the same options::
 
 __version__ = "0.1.0"
 
-from justify._check import CheckResult, RuleInfo
-from justify._demo import DemoResult, demo
-from justify._history import Change, history
-from justify._load import LoadSummary, load
-from justify._query import CannedQuery, canned_queries, format_result, query
-from justify._sync import sync
-from justify._trace import Node, trace
-from justify.audit import AuditReport, report
-from justify.config import Config, Setting, load_config
-from justify.errors import (
-    ConfigError,
-    JustifyError,
-    Problem,
-    QueryError,
-    RequirementFileError,
-    ShapeError,
-    SourceUnavailable,
-    StoreError,
-    UsageError,
-)
-from justify.explore import RequirementView, SourceImport
-from justify.graphs import CopySummary, GraphStatus, copy_store, export, repair_store, status
-from justify.importers import (
-    Importer,
-    ImportOption,
-    ImportRun,
-    ImportSummary,
-    RequirementCatalogue,
-    registered_importers,
-    run_import,
-)
-from justify.importers.git import import_git
-from justify.importers.mlflow import import_mlflow
-from justify.judgement import (
-    CheckReport,
-    CriterionVerdict,
-    Judgement,
-    RequirementStatus,
-    ShipVerdict,
-    check,
-    judge,
-)
-from justify.progress import Progress
-from justify.requirements import Attestation, Criterion, Requirement, read_requirements
-from justify.scaffold import InitResult, init
-from justify.serve import app
-from justify.store import (
-    EmbeddedStore,
-    GraphStore,
-    GraphWriter,
-    MemoryStore,
-    QueryResult,
-    ServerSettings,
-    SparqlStore,
-    open_store,
-)
+import typing as _typing
+
+# Where each public name lives. They are imported on first use, so that
+# ``justify --help`` or ``justify status`` does not pay for the SHACL engine,
+# MLflow's client or the explorer.
+_HOMES = {
+    "Attestation": "justify.requirements",
+    "AuditReport": "justify.audit",
+    "CannedQuery": "justify._query",
+    "Change": "justify._history",
+    "CheckReport": "justify.judgement",
+    "CheckResult": "justify._check",
+    "Config": "justify.config",
+    "ConfigError": "justify.errors",
+    "CopySummary": "justify.graphs",
+    "Criterion": "justify.requirements",
+    "CriterionVerdict": "justify.judgement",
+    "DemoResult": "justify._demo",
+    "EmbeddedStore": "justify.store",
+    "GraphStatus": "justify.graphs",
+    "GraphStore": "justify.store",
+    "GraphWriter": "justify.store",
+    "ImportOption": "justify.importers",
+    "ImportRun": "justify.importers",
+    "ImportSummary": "justify.importers",
+    "Importer": "justify.importers",
+    "InitResult": "justify.scaffold",
+    "Judgement": "justify.judgement",
+    "JustifyError": "justify.errors",
+    "LoadSummary": "justify._load",
+    "MemoryStore": "justify.store",
+    "Node": "justify._trace",
+    "Problem": "justify.errors",
+    "Progress": "justify.progress",
+    "QueryError": "justify.errors",
+    "QueryResult": "justify.store",
+    "Requirement": "justify.requirements",
+    "RequirementCatalogue": "justify.importers",
+    "RequirementFileError": "justify.errors",
+    "RequirementStatus": "justify.judgement",
+    "RequirementView": "justify.explore",
+    "RuleInfo": "justify._check",
+    "ServerSettings": "justify.store",
+    "Setting": "justify.config",
+    "ShapeError": "justify.errors",
+    "ShipVerdict": "justify.judgement",
+    "SourceImport": "justify.explore",
+    "SourceUnavailable": "justify.errors",
+    "SparqlStore": "justify.store",
+    "StoreError": "justify.errors",
+    "UsageError": "justify.errors",
+    "app": "justify.serve",
+    "canned_queries": "justify._query",
+    "check": "justify.judgement",
+    "copy_store": "justify.graphs",
+    "demo": "justify._demo",
+    "export": "justify.graphs",
+    "format_result": "justify._query",
+    "history": "justify._history",
+    "import_git": "justify.importers.git",
+    "import_mlflow": "justify.importers.mlflow",
+    "init": "justify.scaffold",
+    "judge": "justify.judgement",
+    "load": "justify._load",
+    "load_config": "justify.config",
+    "open_store": "justify.store",
+    "query": "justify._query",
+    "read_requirements": "justify.requirements",
+    "registered_importers": "justify.importers",
+    "repair_store": "justify.graphs",
+    "report": "justify.audit",
+    "run_import": "justify.importers",
+    "status": "justify.graphs",
+    "sync": "justify._sync",
+    "trace": "justify._trace",
+}
+
+if _typing.TYPE_CHECKING:
+    from justify._check import CheckResult, RuleInfo
+    from justify._demo import DemoResult, demo
+    from justify._history import Change, history
+    from justify._load import LoadSummary, load
+    from justify._query import CannedQuery, canned_queries, format_result, query
+    from justify._sync import sync
+    from justify._trace import Node, trace
+    from justify.audit import AuditReport, report
+    from justify.config import Config, Setting, load_config
+    from justify.errors import (
+        ConfigError,
+        JustifyError,
+        Problem,
+        QueryError,
+        RequirementFileError,
+        ShapeError,
+        SourceUnavailable,
+        StoreError,
+        UsageError,
+    )
+    from justify.explore import RequirementView, SourceImport
+    from justify.graphs import CopySummary, GraphStatus, copy_store, export, repair_store, status
+    from justify.importers import (
+        Importer,
+        ImportOption,
+        ImportRun,
+        ImportSummary,
+        RequirementCatalogue,
+        registered_importers,
+        run_import,
+    )
+    from justify.importers.git import import_git
+    from justify.importers.mlflow import import_mlflow
+    from justify.judgement import (
+        CheckReport,
+        CriterionVerdict,
+        Judgement,
+        RequirementStatus,
+        ShipVerdict,
+        check,
+        judge,
+    )
+    from justify.progress import Progress
+    from justify.requirements import Attestation, Criterion, Requirement, read_requirements
+    from justify.scaffold import InitResult, init
+    from justify.serve import app
+    from justify.store import (
+        EmbeddedStore,
+        GraphStore,
+        GraphWriter,
+        MemoryStore,
+        QueryResult,
+        ServerSettings,
+        SparqlStore,
+        open_store,
+    )
+
+
+def __getattr__(name: str) -> _typing.Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'justify' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
 
 __all__ = [
     "Attestation",

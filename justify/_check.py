@@ -34,8 +34,6 @@ from justify.resources import shapes_folder
 from justify.store import GraphStore
 
 JFS = rdflib.Namespace("https://w3id.org/justify/shapes#")
-ENGINES = ("fast", "pyshacl")
-FAIL_ON = ("violation", "warning", "never")
 SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 _MESSAGE_VAR = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)

@@ -24,12 +24,12 @@ from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, serialize
 
+from justify.choices import OUTPUT_FORMATS
 from justify.config import Config, load_config
 from justify.errors import QueryError
 from justify.store import GraphStore, QueryResult, open_store
 from justify.vocab import PREFIXES, XSD
 
-OUTPUT_FORMATS = ("table", "csv", "tsv", "json")
 _HEADER = re.compile(r"^#\s*(title|description|param):\s*(.*)$")
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _ERROR_AT = re.compile(r"error at (\d+):(\d+)")

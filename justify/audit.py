@@ -16,13 +16,12 @@ from pathlib import Path
 from justify import __version__, explore
 from justify._history import head_commit
 from justify.check_formats import criterion_line, markdown_text
+from justify.choices import REPORT_FORMATS
 from justify.config import Config, load_config
 from justify.errors import UsageError
 from justify.judgement import ShipVerdict, current
 from justify.provenance import now
 from justify.store import GraphStore, open_store
-
-REPORT_FORMATS = ("html", "markdown")
 
 
 @dataclass

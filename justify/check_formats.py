@@ -11,6 +11,7 @@ from xml.etree import ElementTree as ET
 
 from justify import __version__
 from justify._check import CheckResult
+from justify.choices import CHECK_FORMATS
 from justify.errors import UsageError
 from justify.judgement import CheckReport, CriterionVerdict, ShipVerdict
 
@@ -352,14 +353,9 @@ def to_github(report: CheckReport) -> str:
     return "\n".join(lines)
 
 
-FORMATS: dict[str, Callable[[CheckReport], str]] = {
-    "text": to_text,
-    "json": to_json,
-    "junit": to_junit,
-    "sarif": to_sarif,
-    "markdown": to_markdown,
-    "github": to_github,
-}
+FORMATS: dict[str, Callable[[CheckReport], str]] = dict(
+    zip(CHECK_FORMATS, (to_text, to_json, to_junit, to_sarif, to_markdown, to_github), strict=True)
+)
 EXTENSIONS = {
     ".json": "json",
     ".xml": "junit",

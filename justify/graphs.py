@@ -12,10 +12,8 @@ from pyoxigraph import NamedNode
 from justify._query import run_query
 from justify.config import Config, load_config
 from justify.errors import UsageError
-from justify.iris import Minter
-from justify.judgement import JUDGEMENT_GRAPHS
-from justify.store import EmbeddedStore, GraphStore, open_store
-from justify.store.server import is_server_location
+from justify.iris import JUDGEMENT_GRAPHS, Minter
+from justify.store import EmbeddedStore, GraphStore, is_server_location, open_store
 
 _IMPORTS = """
 SELECT ?g ?kind ?location ?ended ?version ?items WHERE {

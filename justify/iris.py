@@ -12,6 +12,12 @@ from urllib.parse import quote
 
 from pyoxigraph import NamedNode
 
+# The graphs the judgement owns (it writes them; no importer does), by name.
+DERIVED_GRAPH = "derived"
+CHECK_GRAPH = "check"
+HISTORY_GRAPH = "history"
+JUDGEMENT_GRAPHS = (DERIVED_GRAPH, CHECK_GRAPH, HISTORY_GRAPH)
+
 
 def _segment(value: str) -> str:
     # Keep ids readable in IRIs while escaping anything an IRI cannot hold.

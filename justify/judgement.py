@@ -32,8 +32,6 @@ import rdflib
 from pyoxigraph import Literal, NamedNode, Triple
 
 from justify._check import (
-    ENGINES,
-    FAIL_ON,
     CheckResult,
     RuleInfo,
     configure_rules,
@@ -44,18 +42,15 @@ from justify._check import (
     run_pyshacl,
 )
 from justify._query import run_query, term
+from justify.choices import ENGINES, FAIL_ON
 from justify.config import Config, load_config
 from justify.errors import UsageError
-from justify.iris import Minter
+from justify.iris import CHECK_GRAPH, DERIVED_GRAPH, HISTORY_GRAPH, JUDGEMENT_GRAPHS, Minter
 from justify.provenance import now
 from justify.store import GraphStore, open_store
 from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS, SH
 
 # Graphs the judgement owns: it writes them, and never reads them as input.
-DERIVED_GRAPH = "derived"
-CHECK_GRAPH = "check"
-HISTORY_GRAPH = "history"
-JUDGEMENT_GRAPHS = (DERIVED_GRAPH, CHECK_GRAPH, HISTORY_GRAPH)
 
 # Requirement statuses, worst first; drafts and retired ones are not judged.
 STATUS_ORDER = ("failing", "unjustified", "stale", "justified")

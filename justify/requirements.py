@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 from pyoxigraph import Literal, NamedNode, Triple
 
 from justify.errors import Problem, RequirementFileError
@@ -512,6 +511,8 @@ def read_requirements(
             )
         else:
             by_id[req.id] = req
+
+    import networkx as nx  # here: slow to import, and only this check needs it
 
     graph: nx.DiGraph[str] = nx.DiGraph()
     for req in by_id.values():

@@ -8,24 +8,15 @@ from pathlib import Path
 
 import click
 
-from justify._check import ENGINES, FAIL_ON
-from justify._history import history as run_history
-from justify._load import load as run_load
-from justify._query import OUTPUT_FORMATS, canned_queries, format_result, text_table
-from justify._query import query as run_query
-from justify._trace import trace as run_trace
-from justify.audit import REPORT_FORMATS
-from justify.audit import gather as gather_report
-from justify.audit import write as write_report_file
-from justify.check_formats import FORMATS, output_target, render, write_report
+from justify.choices import (
+    CHECK_FORMATS,
+    ENGINES,
+    EXPORT_FORMATS,
+    FAIL_ON,
+    OUTPUT_FORMATS,
+    REPORT_FORMATS,
+)
 from justify.cli._shell import cli, current_config, shared_options
-from justify.graphs import copy_store, repair_store
-from justify.graphs import export as run_export
-from justify.graphs import status as run_status
-from justify.judgement import check as run_check
-from justify.scaffold import init as run_init
-from justify.serve import start_app
-from justify.store import EXPORT_FORMATS
 
 
 @cli.command()
@@ -39,6 +30,8 @@ def init(directory: Path) -> None:
       justify init
       justify load && justify query requirements
     """
+    from justify.scaffold import init as run_init
+
     result = run_init(directory)
     for path in result.created:
         click.echo(f"wrote {path}")
@@ -63,6 +56,8 @@ def load(paths: tuple[Path, ...], dry_run: bool) -> None:
       justify load requirements/performance.yaml requirements/governance.yaml
       justify load --dry-run
     """
+    from justify._load import load as run_load
+
     click.echo(str(run_load(list(paths) or None, dry_run=dry_run, config=current_config())))
 
 
@@ -90,7 +85,7 @@ def _parse_params(
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(list(FORMATS)),
+    type=click.Choice(CHECK_FORMATS),
     default="text",
     show_default=True,
     help="Report format on standard output.",
@@ -149,6 +144,9 @@ def check(
       justify check -o check.sarif -o junit.xml -o summary.md --format github
       justify check --engine pyshacl
     """
+    from justify.check_formats import output_target, render, write_report
+    from justify.judgement import check as run_check
+
     targets = [output_target(spec) for spec in outputs]  # bad names fail before the work
     config = current_config()
     report = run_check(
@@ -177,6 +175,9 @@ def history(requirement: str | None) -> None:
       justify history
       justify history REQ-REC-1
     """
+    from justify._history import history as run_history
+    from justify._query import text_table
+
     changes = run_history(requirement, config=current_config())
     if not changes:
         click.echo("no status changes recorded yet; `justify check` records them")
@@ -208,6 +209,8 @@ def trace(requirement: str) -> None:
     Example:
       justify trace REQ-REC-1
     """
+    from justify._trace import trace as run_trace
+
     click.echo("\n".join(run_trace(requirement, config=current_config()).render()))
 
 
@@ -251,6 +254,9 @@ def query(
       justify query 'SELECT ?id WHERE { ?r a jf:Requirement ; dcterms:identifier ?id }'
       justify query @my-query.rq --format json
     """
+    from justify._query import canned_queries, format_result, text_table
+    from justify._query import query as run_query
+
     if list_queries:
         rows = [
             [q.name, ", ".join(p for p, _ in q.parameters), q.title]
@@ -270,7 +276,7 @@ def query(
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(list(EXPORT_FORMATS)),
+    type=click.Choice(EXPORT_FORMATS),
     default="turtle",
     show_default=True,
     help="RDF format.",
@@ -294,6 +300,8 @@ def export(fmt: str, graph: str | None, output: Path | None) -> None:
       justify export --format nquads -o all.nq
       justify export --graph requirements --format jsonld
     """
+    from justify.graphs import export as run_export
+
     count = run_export(fmt, graph=graph, output=output, config=current_config())
     if output is not None:
         click.echo(f"wrote {count} statements to {output}")
@@ -314,6 +322,8 @@ def store_repair_command() -> None:
     Example:
       justify store repair
     """
+    from justify.graphs import repair_store
+
     config = current_config()
     name = repair_store(config=config)
     click.echo(f"the store at {config.store_location} now reads generation {name}")
@@ -337,6 +347,8 @@ def store_copy_command(source: str, target: str) -> None:
       justify store copy .justify http://127.0.0.1:8890/sparql-auth
       justify store copy http://127.0.0.1:8890/sparql-auth backup-store
     """
+    from justify.graphs import copy_store
+
     summary = copy_store(source, target, config=current_config(), echo=click.echo)
     total = sum(summary.graphs.values())
     click.echo(
@@ -356,6 +368,9 @@ def status() -> None:
     Example:
       justify status
     """
+    from justify._query import text_table
+    from justify.graphs import status as run_status
+
     config = current_config()
     graphs = run_status(config=config)
     click.echo(f"store: {config.store_location}")
@@ -405,6 +420,9 @@ def report(fmt: str, output: Path) -> None:
       justify report -o audit.html
       justify report --format markdown -o audit.md
     """
+    from justify.audit import gather as gather_report
+    from justify.audit import write as write_report_file
+
     config = current_config()
     audit = gather_report(config=config)
     write_report_file(audit, fmt, output)
@@ -426,6 +444,8 @@ def app(port: int | None) -> None:
       justify app
       justify app --port 8600
     """
+    from justify.serve import start_app
+
     config = current_config()
     chosen = port or int(config.number("app_port"))
     process = start_app(config, chosen)

@@ -6,17 +6,8 @@ from pathlib import Path
 
 import click
 
-from justify._demo import demo as run_demo
-from justify._load import load as run_load
-from justify._query import format_result
-from justify.audit import gather as gather_report
-from justify.audit import write as write_report_file
-from justify.check_formats import output_target, render, to_text, write_report
 from justify.cli._shell import cli
 from justify.config import Config
-from justify.errors import JustifyError
-from justify.graphs import copy_store
-from justify.urls import redact
 
 
 @cli.command()
@@ -32,6 +23,13 @@ def demo(directory: Path) -> None:
     Example:
       justify demo && cd justify-demo && justify status
     """
+    from justify._demo import demo as run_demo
+    from justify._query import format_result
+    from justify.audit import gather as gather_report
+    from justify.audit import write as write_report_file
+    from justify.check_formats import output_target, render, to_text, write_report
+    from justify.graphs import copy_store
+
     result = run_demo(directory, echo=click.echo)
     base = result.config.base_iri
     for title, answer in (
@@ -90,6 +88,10 @@ HOSTILE_FILES = {
 
 def _demo_guard_rails(directory: Path, config: Config) -> None:
     """The demo shows that hostile input is refused and secrets never printed."""
+    from justify._load import load as run_load
+    from justify.errors import JustifyError
+    from justify.urls import redact
+
     folder = directory / "untrusted"
     folder.mkdir(exist_ok=True)
     for name, text in HOSTILE_FILES.items():

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from justify._sync import sync as run_sync
+if TYPE_CHECKING:
+    from justify.importers import Importer
+
 from justify.cli._shell import cli, current_config, shared_options, show_warnings
-from justify.importers import Importer, broken_importers, registered_importers, run_import
 
 
 class ImportGroup(click.Group):
@@ -18,13 +19,19 @@ class ImportGroup(click.Group):
     declaration (options, help, examples), so a plug-in needs no change here."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        from justify.importers import registered_importers
+
         return list(registered_importers())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from justify.importers import registered_importers
+
         importer = registered_importers().get(cmd_name)
         return _import_command(importer) if importer else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from justify.importers import broken_importers
+
         super().format_commands(ctx, formatter)
         broken = broken_importers()
         if broken:
@@ -33,6 +40,8 @@ class ImportGroup(click.Group):
 
 
 def _import_command(importer: Importer) -> click.Command:
+    from justify.importers import run_import
+
     def run(full: bool, **options: Any) -> None:
         summary = run_import(importer.name, full=full, config=current_config(), **options)
         click.echo(str(summary))
@@ -90,5 +99,7 @@ def sync(full: bool) -> None:
     Example:
       justify sync
     """
+    from justify._sync import sync as run_sync
+
     for summary in run_sync(full=full, config=current_config(), echo=click.echo):
         show_warnings(getattr(summary, "warnings", ()))

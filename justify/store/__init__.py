@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from justify.config import Config
 from justify.store.base import (
@@ -24,7 +25,9 @@ from justify.store.base import (
     Term,
 )
 from justify.store.embedded import EmbeddedStore
-from justify.store.server import ServerSettings, SparqlStore, is_server_location
+
+if TYPE_CHECKING:
+    from justify.store.server import ServerSettings, SparqlStore
 
 __all__ = [
     "BACKENDS",
@@ -39,6 +42,7 @@ __all__ = [
     "ServerSettings",
     "SparqlStore",
     "Term",
+    "is_server_location",
     "open_store",
 ]
 
@@ -53,7 +57,23 @@ class Backend:
     opens: Callable[[str, Config | None, bool], GraphStore]
 
 
+def __getattr__(name: str) -> Any:
+    # The server backend (and the HTTP client under it) loads when first named.
+    if name in ("ServerSettings", "SparqlStore"):
+        from justify.store import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'justify.store' has no attribute {name!r}")
+
+
+def is_server_location(location: str) -> bool:
+    """Whether a 'store' setting names a SPARQL server (a URL), not a folder."""
+    return location.startswith(("http://", "https://"))
+
+
 def _open_server(location: str, config: Config | None, read_only: bool) -> GraphStore:
+    from justify.store.server import ServerSettings, SparqlStore
+
     if config is None:
         return SparqlStore(ServerSettings(query_url=location), read_only=read_only)
     settings = ServerSettings(

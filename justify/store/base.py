@@ -34,18 +34,25 @@ from pyoxigraph import (
     serialize,
 )
 
+from justify import choices
 from justify.errors import QueryError, UsageError
 from justify.vocab import PREFIXES
 
 Term = object  # a pyoxigraph NamedNode, BlankNode, Literal or Triple
 
-EXPORT_FORMATS: dict[str, RdfFormat] = {
-    "turtle": RdfFormat.TURTLE,
-    "ntriples": RdfFormat.N_TRIPLES,
-    "nquads": RdfFormat.N_QUADS,
-    "trig": RdfFormat.TRIG,
-    "jsonld": RdfFormat.JSON_LD,
-}
+EXPORT_FORMATS: dict[str, RdfFormat] = dict(
+    zip(
+        choices.EXPORT_FORMATS,
+        (
+            RdfFormat.TURTLE,
+            RdfFormat.N_TRIPLES,
+            RdfFormat.N_QUADS,
+            RdfFormat.TRIG,
+            RdfFormat.JSON_LD,
+        ),
+        strict=True,
+    )
+)
 
 
 @dataclass

@@ -73,10 +73,6 @@ class ServerSettings:
     retries: int = 3  # attempts after a transient failure (refused connection, 502-504)
 
 
-def is_server_location(location: str) -> bool:
-    return location.startswith(("http://", "https://"))
-
-
 class _ServerAuth(HTTPDigestAuth):
     """HTTP basic or digest, whichever the server asks for in its challenge.
 
