@@ -1,6 +1,6 @@
-"""Time `justify import git` against its floor: `git log --all --numstat` with the
-same fields into /dev/null. Prints both and their ratio, then times an
-incremental import of 100 new commits.
+"""Time `justify import git` against its floor: justify's own `git log` pass
+(`git log --all -z --name-status -M` with the same fields) into /dev/null.
+Prints both and their ratio, then times an incremental import of 100 new commits.
 
 The repository (50,000 commits touching 5,000 files, made with git fast-import)
 is built once in --workdir and reused; or give --repo to use an existing one.
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import justify
-from justify.importers.git import LOG_FORMAT, import_git
+from justify.importers.git import LOG_ARGS, import_git
 
 
 def fast_import(repo: Path, commits: int, files: int, *, start: int = 0, parent: bool) -> None:
@@ -56,7 +56,7 @@ def floor(repo: Path) -> float:
     start = time.perf_counter()
     with open("/dev/null", "wb") as sink:
         subprocess.run(
-            ["git", "log", "--all", "--numstat", f"--format={LOG_FORMAT}"],
+            ["git", "log", *LOG_ARGS, "--all", "--"],
             cwd=repo,
             stdout=sink,
             check=True,
@@ -112,11 +112,11 @@ def main() -> None:
     incremental_s = time.perf_counter() - start
 
     print(f"commits: {count}, file changes: {full['file changes']}; graph: {size:,} triples")
-    print(f"floor (git log --all --numstat):   {floor_s:7.2f} s")
+    print(f"floor (git log --all -z --name-status -M): {floor_s:7.2f} s")
     print(f"justify import git, full:           {full_s:7.2f} s  ({full_s / floor_s:.2f}x floor)")
     print(
         f"justify import git, 100 new commits: {incremental_s:6.2f} s  "
-        f"[{incremental.commits} read, {incremental.added} added]"
+        f"[{incremental['commits']} read, {incremental['added']} added]"
     )
 
 

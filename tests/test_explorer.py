@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import justify
 from justify import explore
 from justify._demo import DemoResult
 from justify._load import load
@@ -332,7 +333,7 @@ def test_every_renderer_shows_the_same_judgement_of_the_demo(demo_ws: DemoResult
     markdown = run_justify("report", "--format", "markdown", "-o", "same.md", cwd=root)
     assert markdown.returncode == 0, markdown.stderr
     text = (root / "same.md").read_text(encoding="utf-8")
-    history = {c.requirement: c.status for c in explore.history(None, store=store, base=base)}
+    history = {c.requirement: c.status for c in justify.history(None, store=store, base=base)}
     for req in report["requirements"]:
         rid, status = req["id"], req["status"]
         traced = run_justify("trace", rid, cwd=root).stdout

@@ -20,14 +20,14 @@ from justify.config import Config, Setting
 from justify.errors import UsageError
 from justify.importers._orchestrator import run_import
 from justify.importers._protocol import Importer, ImportOption, ImportRun, ImportSummary
-from justify.importers.git._repo import LOG_FORMAT, TRAILER, GitRepo, requirement_changes
+from justify.importers.git._repo import LOG_ARGS, LOG_FORMAT, TRAILER, GitRepo, requirement_changes
 from justify.importers.git._triples import GitText
 from justify.ntriples import literal
 from justify.requirements import find_requirement_files
 from justify.store import GraphStore
 from justify.vocab import JF, RDFS
 
-__all__ = ["LOG_FORMAT", "TRAILER", "GitImporter", "import_git"]
+__all__ = ["LOG_ARGS", "LOG_FORMAT", "TRAILER", "GitImporter", "import_git"]
 
 # ------------------------------------------------------------------- import
 
