@@ -600,10 +600,10 @@ def test_messages_name_the_requirement_and_what_to_do(tmp_path: Path) -> None:
     )
 
 
-def test_demo_check_reports_the_planted_problems(tmp_path: Path) -> None:
-    from justify._demo import demo
+def test_demo_check_reports_the_planted_problems(tmp_path: Path, demo_template) -> None:
+    from tests.explorer_env import copy_demo
 
-    result = demo(tmp_path / "ws")
+    result = copy_demo(demo_template, tmp_path / "ws")
     report = check(config=result.config)
     assert report.statuses == {
         "REQ-DATA-1": "unjustified",
