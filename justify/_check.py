@@ -15,12 +15,14 @@ results into the judgement and records it.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph
 import rdflib
@@ -371,9 +373,51 @@ def run_pyshacl(
     return _pyshacl_results(data, shapes, shapes, advanced=True)
 
 
+_PREFIX_LINE = re.compile(r"\s*PREFIX\s", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)
+def _translated(text: str, base: str | None, namespaces: tuple[tuple[str, Any], ...]) -> Any:
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    return translateQuery(parseQuery(text), base, dict(namespaces) or None)
+
+
+@functools.cache
+def _parse_each_query_once() -> None:
+    """pySHACL hands rdflib the same SPARQL text of a constraint again and again, and
+    rdflib parses it every time: pyparsing took 80% of a reference check. rdflib can
+    run a translated query any number of times (that is what ``prepareQuery`` is for),
+    so its processor is given the translation of each text, made once per process."""
+    from rdflib.plugins.sparql.processor import SPARQLProcessor
+
+    parse_every_time = SPARQLProcessor.query
+
+    def query(
+        self: SPARQLProcessor,
+        strOrQuery: Any,
+        initBindings: Any = None,
+        initNs: Any = None,
+        base: str | None = None,
+        DEBUG: bool = False,
+    ) -> Any:
+        if isinstance(strOrQuery, str):
+            # pySHACL writes the PREFIX lines in set order, which varies from call
+            # to call: in sorted order, one text is one key.
+            lines = strOrQuery.split("\n")
+            cut = next((i for i, line in enumerate(lines) if not _PREFIX_LINE.match(line)), 0)
+            text = "\n".join(sorted(lines[:cut]) + lines[cut:])
+            strOrQuery = _translated(text, base, tuple(sorted((initNs or {}).items())))
+        return parse_every_time(self, strOrQuery, initBindings, initNs, base, DEBUG)
+
+    SPARQLProcessor.query = query  # type: ignore[method-assign]
+
+
 def _pyshacl_results(
     data: rdflib.Graph, shapes: rdflib.Graph, all_shapes: rdflib.Graph, *, advanced: bool
 ) -> list[CheckResult]:
+    _parse_each_query_once()
     try:
         _, report, _ = validate(
             data, shacl_graph=shapes, inference="none", abort_on_first=False, advanced=advanced
