@@ -65,20 +65,17 @@ class GitText:
         add(node, P.endedAtTime, _time(c.commit_time))
         author = self.person(*c.author)
         committer = self.person(*c.committer)
+        # What the ontology entails is not repeated (a third of a commit's triples):
+        # jf:author and jf:committer are prov:wasAssociatedWith, jf:parentCommit is
+        # prov:wasInformedBy, and what jf:hasFileChange points at is a jf:FileChange.
         add(node, J.author, author)
         add(node, J.committer, committer)
-        add(node, P.wasAssociatedWith, author)
-        if committer != author:
-            add(node, P.wasAssociatedWith, committer)
         add(node, J.inRepository, self.repo)
         for parent in c.parents:
-            p = self.commit_iri(parent)
-            add(node, J.parentCommit, p)
-            add(node, P.wasInformedBy, p)
+            add(node, J.parentCommit, self.commit_iri(parent))
         for n, (kind, path, previous) in enumerate(c.changes, 1):
             change = f"{node[:-1]}/change/{n}>"
             add(node, J.hasFileChange, change)
-            add(change, TYPE, J.FileChange)
             add(change, J.changeType, literal(kind))
             add(change, J.path, literal(path))
             if previous is not None:
