@@ -43,6 +43,9 @@ RUN_OWNS = "jf:hasMeasurement/jf:historyPoint?|jf:hasParameter|jf:hasTag|prov:qu
 MODEL_OWNS = "jf:hasMeasurement|jf:hasParameter|jf:hasTag"
 # Read whole by every import.
 REREAD = (JF.Experiment, JF.Model, JF.RegisteredModel, JF.ModelVersion)
+# Runs handed to the store at once: Oxigraph's bulk loader holds what one call gets
+# in memory, so small chunks keep the peak low while the next runs are read.
+_RUNS_PER_CHUNK = 50
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ class MlflowImporter(Importer):
         text = GraphText(run.minter, run.graph.value.rsplit("/", 1)[-1], index)
         seen: list[_Seen] = []
         for page in reader.runs(ids, since_ms=since_ms, running=running) if ids else ():
-            for r in page:
+            for n, r in enumerate(page, 1):
                 text.run(r)
                 seen.append(
                     _Seen(
@@ -129,6 +132,8 @@ class MlflowImporter(Importer):
                         frozenset(r.data.metrics),
                     )
                 )
+                if n % _RUNS_PER_CHUNK == 0:
+                    yield text.out.take()
             yield text.out.take()
 
         deleted = reader.deleted_run_ids(ids) if ids and not run.full else set()
