@@ -26,6 +26,7 @@ from justify._query import query
 from justify._sync import Summary, sync
 from justify.config import Config, load_config
 from justify.errors import UsageError
+from justify.importers import registered_importers
 from justify.importers.mlflow import quiet_mlflow
 from justify.judgement import Judgement, check
 from justify.store import QueryResult
@@ -190,6 +191,8 @@ def demo(
     say(f"logged runs {', '.join(runs)}; registered {MODEL} with alias champion")
     tighten_precision(root)
     say("a reviewer then tightened REQ-PREC-1 to 0.90 (its evidence is now older than it)")
+    found = ", ".join(registered_importers())
+    say(f"$ justify sync   (importers, in order: {found}; a plug-in package adds more)")
     synced = sync(config=config, progress=progress, echo=say)
     judgement = check(config=config)  # recorded, as CI would: the queries below read it
     return DemoResult(
