@@ -78,3 +78,11 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     servers, browsers and CLI processes it started (2 cores: 7.1 min with 3 workers,
     8.0 min with 2)."""
     return (os.cpu_count() or 1) + 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files whose tests start servers, browsers or whole demos run first: with one
+    file per worker, a long file started last would leave the other workers idle."""
+    heavy = {"slow", "server", "browser"}
+    weighty = {item.path for item in items if any(m.name in heavy for m in item.iter_markers())}
+    items.sort(key=lambda item: item.path not in weighty)  # stable: order kept within

@@ -29,6 +29,8 @@ from justify.importers import ImportSummary
 from justify.importers.mlflow import import_mlflow
 from justify.store import EmbeddedStore
 
+pytestmark = pytest.mark.slow  # real mlflow servers, with and without authentication
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds the wheel and runs the demo from it
+
 REPO = Path(__file__).resolve().parent.parent
 
 
