@@ -16,33 +16,31 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
-import os
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 from pyoxigraph import (
-    BlankNode,
-    Literal,
     NamedNode,
     Quad,
-    QueryBoolean,
-    QueryTriples,
-    RdfFormat,
-    Store,
     Triple,
-    parse,
 )
-from requests.auth import HTTPDigestAuth, _basic_auth_str
 
-from justify.errors import QueryError, StoreError, UsageError
-from justify.store.base import GraphStore, GraphWriter, MemoryStore, QueryResult, Term
+from justify.errors import QueryError, StoreError
+from justify.store._answers import (
+    RDF_ACCEPT,
+    _check_not_cut,
+    _parse_triples,
+    _query_form,
+    _term,
+)
+from justify.store._http import ServerSettings, _Http
+from justify.store.base import GraphStore, GraphWriter, MemoryStore, QueryResult
 from justify.urls import strip_credentials
+
+__all__ = ["REGISTRY", "STAGING_LOG", "STAGING_PREFIX", "ServerSettings", "SparqlStore"]
 
 REGISTRY = NamedNode("urn:justify:store")
 STAGING_PREFIX = "urn:justify:staging:"
@@ -53,168 +51,8 @@ _JF_VERSION = "urn:justify:store#version"
 _JF_STARTED = "urn:justify:store#started"
 _STALE_STAGING_S = 24 * 3600
 
+
 # Credentials come from the environment only, never from a file or a URL.
-ENV_USER = "JUSTIFY_STORE_USER"
-ENV_PASSWORD = "JUSTIFY_STORE_PASSWORD"
-ENV_TOKEN = "JUSTIFY_STORE_TOKEN"
-
-_TRANSIENT = {429, 502, 503, 504}
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    """Where a server answers and how hard justify may push it."""
-
-    query_url: str
-    update_url: str | None = None  # default: the query URL (most servers take both)
-    graph_store_url: str | None = None  # SPARQL 1.1 Graph Store Protocol, for bulk I/O
-    timeout: float = 120.0  # seconds one request may take
-    batch_size: int = 20_000  # triples per write request
-    retries: int = 3  # attempts after a transient failure (refused connection, 502-504)
-
-
-class _ServerAuth(HTTPDigestAuth):
-    """HTTP basic or digest, whichever the server asks for in its challenge.
-
-    requests' digest handler answers a Digest challenge (Virtuoso's /sparql-auth
-    sends one); a Basic challenge is answered here, and basic is then sent at once.
-    """
-
-    def __init__(self, username: str, password: str) -> None:
-        super().__init__(username, password)
-        self.basic = False
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self.basic:
-            r.headers["Authorization"] = _basic_auth_str(self.username, self.password)
-            return r
-        r = super().__call__(r)
-        r.register_hook("response", self._answer_basic)
-        return r
-
-    def _answer_basic(self, r: requests.Response, **kwargs: Any) -> requests.Response:
-        challenge = r.headers.get("www-authenticate", "").lower()
-        if r.status_code != 401 or not challenge.startswith("basic") or self.basic:
-            return r
-        self.basic = True
-        r.content  # noqa: B018 - read the body so the connection can be reused
-        r.close()
-        again = r.request.copy()
-        again.headers["Authorization"] = _basic_auth_str(self.username, self.password)
-        answer = r.connection.send(again, **kwargs)
-        answer.history.append(r)
-        answer.request = again
-        return answer
-
-
-class _Http:
-    """One session to the server: credentials, time limits, retries and error text."""
-
-    def __init__(self, settings: ServerSettings, environ: dict[str, str] | None = None) -> None:
-        env = os.environ if environ is None else environ
-        for url in (settings.query_url, settings.update_url, settings.graph_store_url):
-            if url and strip_credentials(url) != url:
-                raise UsageError(
-                    f"the store URL {strip_credentials(url)} carries credentials",
-                    hint=f"remove them from the URL and set {ENV_USER} and {ENV_PASSWORD} "
-                    f"(or {ENV_TOKEN}) in the environment",
-                )
-        self.settings = settings
-        self.session = requests.Session()
-        self.auth: requests.auth.AuthBase | None = None
-        if env.get(ENV_TOKEN):
-            self.session.headers["Authorization"] = f"Bearer {env[ENV_TOKEN]}"
-        elif env.get(ENV_USER):
-            self.auth = _ServerAuth(env[ENV_USER], env.get(ENV_PASSWORD, ""))
-        self.session.headers["User-Agent"] = "justify"
-
-    def send(
-        self,
-        url: str,
-        *,
-        what: str,
-        method: str = "POST",
-        data: Any = None,
-        params: Any = None,
-        headers: dict[str, str] | None = None,
-        query: bool = False,
-        missing_ok: bool = False,
-    ) -> requests.Response:
-        """One request, retried on transient failures; errors become StoreError or QueryError."""
-        s = self.settings
-        for attempt in range(s.retries + 1):
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    data=data,
-                    params=params,
-                    headers=headers,
-                    timeout=s.timeout,
-                    auth=self.auth,
-                )
-            except requests.Timeout as exc:
-                raise StoreError(
-                    f"the SPARQL server at {url} did not answer within {s.timeout:g} s ({what})",
-                    hint="raise the store_timeout setting, or check the server's load",
-                ) from exc
-            except requests.RequestException as exc:
-                if attempt < s.retries:
-                    time.sleep(0.5 * 2**attempt)
-                    continue
-                raise StoreError(
-                    f"cannot reach the SPARQL server at {url} ({what}): {_reason(exc)}",
-                    hint="check that the server runs and that the 'store' setting names it",
-                ) from exc
-            if response.status_code in _TRANSIENT and attempt < s.retries:
-                time.sleep(0.5 * 2**attempt)
-                continue
-            if not (missing_ok and response.status_code == 404):
-                _raise_for(response, url, what, query=query)
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    match = re.search(
-        r"\[Errno -?\d+\] ([^'\")]+)|(Connection refused|Connection reset[^'\")]*)", text
-    )
-    if match:
-        return (match.group(1) or match.group(2)).strip()
-    return type(exc).__name__
-
-
-def _raise_for(response: requests.Response, url: str, what: str, *, query: bool) -> None:
-    code = response.status_code
-    if code < 300:
-        return
-    body = " ".join(response.text.split())[:400]
-    if code in (401, 403):
-        raise StoreError(
-            f"the SPARQL server at {url} refused the credentials (HTTP {code}) to {what}",
-            hint=f"set {ENV_USER} and {ENV_PASSWORD}, or {ENV_TOKEN}, to an account "
-            "allowed to read and update the store",
-        )
-    if code == 404:
-        raise StoreError(
-            f"no SPARQL endpoint at {url} (HTTP 404)",
-            hint="check the store URL settings (store, store_update_url, store_graph_store_url)",
-        )
-    if query and code < 500:
-        raise QueryError(f"the SPARQL server at {url} rejected the query (HTTP {code}): {body}")
-    hint = "see the server's log; the store keeps its previous graphs"
-    if "SR325" in body:  # Virtuoso: one transaction may not log more than this
-        hint = (
-            "the update is larger than the server takes in one transaction: raise "
-            "TransactionAfterImageLimit in the [Parameters] of virtuoso.ini; "
-            "the store keeps its previous graphs"
-        )
-    raise StoreError(
-        f"the SPARQL server at {url} failed to {what} (HTTP {code}): {body}", hint=hint
-    )
-
-
 class SparqlStore(GraphStore):
     """A graph store on a SPARQL 1.1 Query / Update (and optional Graph Store) server."""
 
@@ -511,104 +349,3 @@ class _SparqlWriter(GraphWriter):
             started = row["started"]["value"]
             if started.isdigit() and now - int(started) > _STALE_STAGING_S:
                 self._drop_staging(row["g"]["value"])
-
-
-# ----------------------------------------------------------------- helpers
-
-_PROBE = Store()
-
-
-def _query_form(sparql: str) -> str:
-    """'select', 'ask' or 'graph', read by parsing the query (a syntax error is ours to
-    report, the same way on every server)."""
-    try:
-        answer = _PROBE.query(sparql)
-    except SyntaxError as exc:
-        raise QueryError(f"SPARQL syntax error: {exc}") from exc
-    if isinstance(answer, QueryBoolean):
-        return "ask"
-    if isinstance(answer, QueryTriples):
-        return "graph"
-    return "select"
-
-
-def _check_not_cut(response: requests.Response, location: str) -> None:
-    # Virtuoso cuts answers at ResultSetMaxRows and says so in this header.
-    cap = response.headers.get("X-SPARQL-MaxRows")
-    if cap:
-        raise StoreError(
-            f"the SPARQL server at {location} cut an answer at {cap} rows",
-            hint="raise the server's result limit (Virtuoso: ResultSetMaxRows in the "
-            "[SPARQL] section of virtuoso.ini); justify needs whole answers",
-        )
-
-
-# Turtle first: Virtuoso writes doubles with all their digits only in Turtle (in
-# N-Triples, RDF/XML and result sets it rounds them to 6 significant digits), but
-# as bare numerals, which Turtle reads as xsd:decimal. justify writes no decimals
-# (metrics and thresholds are doubles), so a decimal in Turtle is such a double.
-RDF_ACCEPT = "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.5"
-_XSD_DOUBLE = NamedNode("http://www.w3.org/2001/XMLSchema#double")
-_XSD_DECIMAL = NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
-
-
-def _parse_triples(response: requests.Response, url: str) -> list[Triple]:
-    kind = response.headers.get("Content-Type", "").split(";")[0].strip()
-    fmt = {
-        "text/turtle": RdfFormat.TURTLE,
-        "application/rdf+xml": RdfFormat.RDF_XML,
-    }.get(kind, RdfFormat.N_TRIPLES)
-    try:
-        doubles = {_XSD_DOUBLE, _XSD_DECIMAL} if fmt == RdfFormat.TURTLE else {_XSD_DOUBLE}
-        return [_canonical(q.triple, doubles) for q in parse(response.content, format=fmt)]
-    except SyntaxError as exc:
-        raise StoreError(
-            f"the SPARQL server at {url} sent RDF justify cannot read ({kind}): {exc}"
-        ) from exc
-
-
-def _canonical(t: Triple, doubles: set[NamedNode]) -> Triple:
-    o = t.object
-    if isinstance(o, Literal):
-        same = _canonical_literal(o, doubles)
-        if same is not o:
-            return Triple(t.subject, t.predicate, same)
-    return t
-
-
-def _canonical_literal(o: Literal, doubles: set[NamedNode]) -> Literal:
-    """Numbers and times back in the shortest form that keeps their value, as the
-    importers write them: servers print them their own way (0.13218399999999999594
-    for 0.132184, 10:00:31.580Z for 10:00:31.58Z)."""
-    if o.datatype in doubles:
-        with contextlib.suppress(ValueError):
-            value = float(o.value)
-            if math.isfinite(value):
-                return Literal(repr(value), datatype=_XSD_DOUBLE)
-    elif o.datatype == _XSD_DATETIME and (m := _FRACTION.match(o.value)):
-        fraction = m.group(2).rstrip("0")
-        trimmed = m.group(1) + ("." + fraction if fraction else "") + (m.group(3) or "")
-        if trimmed != o.value:
-            return Literal(trimmed, datatype=_XSD_DATETIME)
-    return o
-
-
-_XSD_DATETIME = NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
-_FRACTION = re.compile(r"^(.*T\d{2}:\d{2}:\d{2})\.(\d+)(Z|[+-]\d{2}:\d{2})?$")
-
-
-def _term(binding: dict[str, str] | None) -> Term | None:
-    if binding is None:
-        return None
-    kind, value = binding["type"], binding["value"]
-    if kind == "uri":
-        return NamedNode(value)
-    if kind == "bnode":
-        return BlankNode(value)
-    lang = binding.get("xml:lang")
-    if lang:
-        return Literal(value, language=lang)
-    datatype = binding.get("datatype")
-    if not datatype:
-        return Literal(value)
-    return _canonical_literal(Literal(value, datatype=NamedNode(datatype)), set())
