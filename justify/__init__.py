@@ -20,7 +20,7 @@ _HOMES = {
     "CannedQuery": "justify._query",
     "Change": "justify._history",
     "CheckReport": "justify.judgement",
-    "CheckResult": "justify._check",
+    "CheckResult": "justify.shacl",
     "Config": "justify.config",
     "ConfigError": "justify.errors",
     "CopySummary": "justify.graphs",
@@ -50,7 +50,7 @@ _HOMES = {
     "RequirementFileError": "justify.errors",
     "RequirementStatus": "justify.judgement",
     "RequirementView": "justify.explore",
-    "RuleInfo": "justify._check",
+    "RuleInfo": "justify.shacl",
     "ServerSettings": "justify.store",
     "Setting": "justify.config",
     "ShapeError": "justify.errors",
@@ -87,7 +87,6 @@ _HOMES = {
 }
 
 if _typing.TYPE_CHECKING:
-    from justify._check import CheckResult, RuleInfo
     from justify._demo import DemoResult, demo
     from justify._history import Change, history
     from justify._load import LoadSummary, load
@@ -133,6 +132,7 @@ if _typing.TYPE_CHECKING:
     from justify.requirements import Attestation, Criterion, Requirement, read_requirements
     from justify.scaffold import InitResult, init
     from justify.serve import app
+    from justify.shacl import CheckResult, RuleInfo
     from justify.store import (
         EmbeddedStore,
         GraphStore,

@@ -10,10 +10,10 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from justify import __version__
-from justify._check import CheckResult
 from justify.choices import CHECK_FORMATS
 from justify.errors import UsageError
 from justify.judgement import CheckReport, CriterionVerdict, ShipVerdict
+from justify.shacl import CheckResult
 
 SUMMARY_STATUSES = ("justified", "failing", "unjustified", "stale", "draft")
 JSON_SCHEMA_VERSION = 2

@@ -5,7 +5,7 @@ the value it is judged on, the dataset that value was measured on, the comparato
 the threshold and the verdict; for every model version: whether it may ship, and
 why. The shapes are the definition (``shapes/derivations.ttl`` derives evidence,
 scope and values; ``shapes/justification.ttl`` states the rules); the engines of
-:mod:`justify._check` run them on an in-memory copy of the graph; this module turns
+:mod:`justify.shacl` run them on an in-memory copy of the graph; this module turns
 their results into a typed :class:`Judgement`, records it in the store, and reads
 it back. ``check``, ``trace``, ``report``, ``history`` and the explorer only
 render a ``Judgement``: none of them picks evidence, compares a value or decides a
@@ -31,7 +31,13 @@ from typing import Any
 import rdflib
 from pyoxigraph import Literal, NamedNode, Triple
 
-from justify._check import (
+from justify._query import run_query, term
+from justify.choices import ENGINES, FAIL_ON
+from justify.config import Config, load_config
+from justify.errors import UsageError
+from justify.iris import CHECK_GRAPH, DERIVED_GRAPH, HISTORY_GRAPH, JUDGEMENT_GRAPHS, Minter
+from justify.provenance import now
+from justify.shacl import (
     CheckResult,
     RuleInfo,
     configure_rules,
@@ -41,12 +47,6 @@ from justify._check import (
     run_fast,
     run_pyshacl,
 )
-from justify._query import run_query, term
-from justify.choices import ENGINES, FAIL_ON
-from justify.config import Config, load_config
-from justify.errors import UsageError
-from justify.iris import CHECK_GRAPH, DERIVED_GRAPH, HISTORY_GRAPH, JUDGEMENT_GRAPHS, Minter
-from justify.provenance import now
 from justify.store import GraphStore, open_store
 from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS, SH
 
