@@ -123,21 +123,23 @@ class GraphText:
         add(node, TITLE, literal(e.name))
         add(node, LABEL, literal(f"experiment {e.name}"))
         add(node, J.lifecycleStage, literal(e.lifecycle_stage))
-        self._pairs(node, "tag", J.hasTag, J.Tag, e.tags or {})
+        self._pairs(node, "tag", J.hasTag, e.tags or {})
 
-    def _pairs(self, owner: str, kind: str, link: str, cls: str, pairs: dict[str, Any]) -> None:
+    # The classes of tags, parameters and measurements are not written: the ranges of
+    # jf:hasTag, jf:hasParameter, jf:hasMeasurement and jf:historyPoint give them, and
+    # they were a sixth of a run's triples.
+    def _pairs(self, owner: str, kind: str, link: str, pairs: dict[str, Any]) -> None:
         stem, raw = owner[:-1] + "/" + kind + "/", self.out.raw
         for key, value in pairs.items():
             node = stem + segment(key) + ">"
             raw(
-                f"{owner} {link} {node} .\n{node} {TYPE} {cls} .\n"
+                f"{owner} {link} {node} .\n"
                 f"{node} {J.key} {literal(key)} .\n"
                 f"{node} {J.textValue} {literal(MASK if is_secret_name(key) else str(value))} .\n"
             )
 
     def _measurement(self, node: str, metric: Any) -> None:
         text = (
-            f"{node} {TYPE} {J.Measurement} .\n"
             f"{node} {J.metricKey} {literal(metric.key)} .\n"
             f"{node} {J.value} {_double(metric.value)} .\n"
             f'{node} {J.step} "{int(metric.step)}"^^{XSD_INTEGER} .\n'
@@ -196,8 +198,8 @@ class GraphText:
             add(node, J.supports, self.requirement(rid))
             if rid not in self.index.ids:
                 self.unknown.setdefault(rid, set()).add(info.run_id)
-        self._pairs(node, "tag", J.hasTag, J.Tag, tags)
-        self._pairs(node, "param", J.hasParameter, J.ParameterSetting, data.params)
+        self._pairs(node, "tag", J.hasTag, tags)
+        self._pairs(node, "param", J.hasParameter, data.params)
         for n, dsi in enumerate(run.inputs.dataset_inputs if run.inputs else [], 1):
             dataset = self._dataset(dsi.dataset)
             usage = f"{node[:-1]}/input/{n}>"
@@ -235,8 +237,8 @@ class GraphText:
         if run:
             add(node, J.producedBy, run)
             add(node, P.wasGeneratedBy, run)
-        self._pairs(node, "param", J.hasParameter, J.ParameterSetting, model.params or {})
-        self._pairs(node, "tag", J.hasTag, J.Tag, model.tags or {})
+        self._pairs(node, "param", J.hasParameter, model.params or {})
+        self._pairs(node, "tag", J.hasTag, model.tags or {})
         for n, metric in enumerate(model.metrics or [], 1):
             m = f"{node[:-1]}/metric/{n}>"
             add(node, J.hasMeasurement, m)
@@ -274,7 +276,7 @@ class GraphText:
         add(node, TYPE, P.Collection)
         add(node, TITLE, literal(model.name))
         add(node, LABEL, literal(f"registered model {model.name}"))
-        self._pairs(node, "tag", J.hasTag, J.Tag, model.tags or {})
+        self._pairs(node, "tag", J.hasTag, model.tags or {})
 
     def version(self, v: Any, aliases: list[str]) -> None:
         add = self.out.add
@@ -297,7 +299,7 @@ class GraphText:
         model_id = getattr(v, "model_id", None) or _model_id_from_source(v.source)
         if model_id:
             add(node, J.loggedModel, self.iri("model", model_id))
-        self._pairs(node, "tag", J.hasTag, J.Tag, v.tags or {})
+        self._pairs(node, "tag", J.hasTag, v.tags or {})
 
 
 def _metric_objects(data: Any) -> list[Any]:
