@@ -5,14 +5,13 @@ installed into its own folder, which the justify processes below put on their pa
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import git, write
+from helpers import git, run_justify, write
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "justify-signoffs"
@@ -45,21 +44,13 @@ def plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def justify(plugin: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUSTIFY_", "MLFLOW_"))}
-    env["PYTHONPATH"] = str(plugin)
-    return subprocess.run(
-        [sys.executable, "-m", "justify", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    """``python -m justify`` with the installed plug-in on the path."""
+    return run_justify(*args, cwd=cwd, env={"PYTHONPATH": str(plugin)})
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # sync skips MLflow here
     write(tmp_path / "justify.toml", 'signoffs_file = "reviews/signoffs.jsonl"\n')
     write(tmp_path / "requirements" / "reqs.yaml", REQUIREMENTS)
     signoffs = [
@@ -100,14 +91,7 @@ def test_an_installed_plugin_is_a_command_with_its_options_and_settings(plugin, 
     settings = justify(plugin, "--help", cwd=project)
     assert re.search(r"signoffs_file\s+JUSTIFY_SIGNOFFS_FILE", settings.stdout)
     # Without the plug-in on the path, neither the command nor its setting exists.
-    bare = subprocess.run(
-        [sys.executable, "-m", "justify", "import", "signoffs"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-    )
+    bare = run_justify("import", "signoffs", cwd=project)
     assert bare.returncode == 2 and "No such command 'signoffs'" in bare.stderr
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from pyoxigraph import NamedNode, Triple
 
-from justify._query import run_query
+from justify._query import run_query, with_prefixes
 from justify.config import Config, load_config
 from justify.errors import JustifyError, SourceUnavailable, UsageError
 from justify.importers._protocol import Importer, ImportRun, ImportSummary, RequirementCatalogue
@@ -31,37 +31,36 @@ ENTRY_POINT_GROUP = "justify.importers"
 
 
 @functools.cache
-def registered_importers() -> dict[str, Importer]:
-    """Every registered importer by name, in ``justify sync`` order.
-
-    A plug-in that fails to load is left out; ``broken_importers`` says why.
-    """
+def _registry() -> tuple[dict[str, Importer], dict[str, str]]:
+    """The importers that load, by name in ``justify sync`` order, and those that do
+    not, with why: a broken plug-in must not break the other commands."""
     found: list[Importer] = []
+    broken: dict[str, str] = {}
     for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         try:
-            cls = entry.load()
-            importer = cls()
-        except Exception as exc:  # a broken plug-in must not break the other commands
-            _BROKEN[entry.name] = f"{entry.value}: {type(exc).__name__}: {exc}"
+            importer = entry.load()()
+        except Exception as exc:
+            broken[entry.name] = f"{entry.value}: {type(exc).__name__}: {exc}"
             continue
         if not isinstance(importer, Importer) or importer.name != entry.name:
-            _BROKEN[entry.name] = (
+            broken[entry.name] = (
                 f"{entry.value} is not a justify Importer named {entry.name!r} "
                 "(subclass justify.importers.Importer and set name)"
             )
             continue
         found.append(importer)
     found.sort(key=lambda i: (i.sync_order, i.name))
-    return {i.name: i for i in found}
+    return {i.name: i for i in found}, broken
 
 
-_BROKEN: dict[str, str] = {}
+def registered_importers() -> dict[str, Importer]:
+    """Every registered importer that loads, by name, in ``justify sync`` order."""
+    return _registry()[0]
 
 
 def broken_importers() -> dict[str, str]:
     """Registered importers that could not be loaded, and why."""
-    registered_importers()
-    return dict(_BROKEN)
+    return dict(_registry()[1])
 
 
 def get_importer(name: str) -> Importer:
@@ -160,8 +159,7 @@ def run_import(
 def _previous_import(store: GraphStore, graph: NamedNode) -> tuple[datetime | None, bool]:
     """The last import's watermark, and whether the graph holds an import at all."""
     rows = store.query(
-        "PREFIX jf: <https://w3id.org/justify/ns#> "
-        "SELECT ?t WHERE { ?i a jf:Import OPTIONAL { ?i jf:watermark ?t } }",
+        with_prefixes("SELECT ?t WHERE { ?i a jf:Import OPTIONAL { ?i jf:watermark ?t } }"),
         graphs=[graph.value],
     ).values()
     if not rows:
