@@ -72,6 +72,7 @@ _HOMES = {
     "import_mlflow": "justify.importers.mlflow",
     "init": "justify.scaffold",
     "judge": "justify.judgement",
+    "judge_files": "justify.judgement",
     "load": "justify._load",
     "load_config": "justify.config",
     "open_store": "justify.store",
@@ -127,6 +128,7 @@ if _typing.TYPE_CHECKING:
         ShipVerdict,
         check,
         judge,
+        judge_files,
     )
     from justify.progress import Progress
     from justify.requirements import Attestation, Criterion, Requirement, read_requirements
@@ -219,6 +221,7 @@ __all__ = [
     "import_mlflow",
     "init",
     "judge",
+    "judge_files",
     "load",
     "load_config",
     "open_store",

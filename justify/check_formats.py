@@ -24,6 +24,13 @@ def _plural(n: int, noun: str) -> str:
 
 
 def summary_line(report: CheckReport) -> str:
+    if not report.requirements and not report.models and report.results:
+        # `check --data --shapes`: results of shapes, no requirement to count.
+        return (
+            f"{_plural(len({r.focus for r in report.results}), 'focus node')} with results: "
+            f"{_plural(report.count('violation'), 'violation')}, "
+            f"{_plural(report.count('warning'), 'warning')}, {report.count('info')} info"
+        )
     counts = {s: sum(1 for v in report.statuses.values() if v == s) for s in SUMMARY_STATUSES}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     ships = sum(1 for m in report.models if m.may_ship)
@@ -114,6 +121,7 @@ def to_json(report: CheckReport) -> str:
                 "path": r.path,
                 "value": r.value,
                 "source_shape": r.shape,
+                "component": r.component,
                 "message": r.message,
                 "file": req.file if req else None,
                 "line": req.line if req else None,
@@ -260,6 +268,18 @@ def to_sarif(report: CheckReport) -> str:
             "ruleId": r.rule,
             "level": _SARIF_LEVEL.get(r.severity, "error"),
             "message": {"text": r.message},
+            # The SHACL validation result itself, for tools that read more than text.
+            "properties": {
+                key: value
+                for key, value in (
+                    ("focusNode", r.focus),
+                    ("resultPath", r.path),
+                    ("value", r.value),
+                    ("sourceShape", r.source_shape or r.shape),
+                    ("sourceConstraintComponent", r.component),
+                )
+                if value is not None
+            },
         }
         if file:
             result["locations"] = [

@@ -24,8 +24,9 @@ import functools
 import hashlib
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import rdflib
@@ -41,6 +42,7 @@ from justify.shacl import (
     CheckResult,
     RuleInfo,
     configure_rules,
+    dataset_of,
     derive,
     load_shapes,
     rule_infos,
@@ -257,6 +259,7 @@ def judge(
     fail_on: str | None = None,
     config: Config | None = None,
     store: GraphStore | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> Judgement:
     """Judge every requirement and model version, in memory: nothing is written.
 
@@ -274,13 +277,14 @@ def judge(
     workspace = store.snapshot(input_graphs(store, minter))
     derived = minter.graph(DERIVED_GRAPH)
     try:
-        if engine == "fast":
-            results = run_fast(workspace, shapes, derived)
-        else:
-            results = run_pyshacl(workspace, shapes, derived)
-            # The renderers read the derivations too: the fast engine's rules give them
-            # (the engine comparison proves both derive the same).
-            derive(workspace, shapes, derived)
+        with dataset_of(workspace.store, shapes) as dataset:
+            if engine == "fast":
+                results = run_fast(dataset, shapes, derived, say=say)
+            else:
+                results = run_pyshacl(dataset.store, list(dataset.data), shapes)
+                # The renderers read the derivations too: the fast engine's rules give
+                # them (the engine comparison proves both derive the same).
+                derive(dataset, shapes, derived)
         judgement = _assemble(
             workspace, results, engine=engine, fail_on=fail_on, severities=severities,
             disabled=disabled,
@@ -288,10 +292,37 @@ def judge(
         judgement.derived = [q.triple for q in workspace.quads(derived)]
     finally:
         workspace.close()
-    judgement.rules = {**rule_infos(shapes), **({} if "JF-PARENT" in disabled else {
-        "JF-PARENT": PARENT_RULE})}  # fmt: skip
+    parent = {} if "JF-PARENT" in disabled else {"JF-PARENT": PARENT_RULE}
+    judgement.rules = {**rule_infos(shapes, judgement.results), **parent}
     judgement.fingerprint = print_
     return judgement
+
+
+def judge_files(
+    data: Sequence[Path],
+    shapes: Sequence[Path],
+    *,
+    engine: str = "fast",
+    fail_on: str = "violation",
+    say: Callable[[str], None] | None = None,
+) -> Judgement:
+    """``justify check --data --shapes``: RDF files validated with the given shapes
+    only, without a store or a configuration; a judgement with results and no
+    requirement or model version, which every check output renders."""
+    from justify.shacl._files import load_shape_paths, validate_files
+
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}", hint="use one of: " + ", ".join(ENGINES))
+    fail_on = _check_fail_on(fail_on)
+    graph = load_shape_paths(shapes)
+    results = validate_files(data, graph, engine=engine, say=say)
+    return Judgement(
+        results=results,
+        engine=engine,
+        rules=rule_infos(graph, results),
+        fail_on=fail_on,
+        judged_at=now().isoformat(timespec="seconds").replace("+00:00", "Z"),
+    )
 
 
 def check(
@@ -302,6 +333,7 @@ def check(
     allow_empty: bool = False,
     config: Config | None = None,
     store: GraphStore | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> Judgement:
     """``justify check``: judge, and (``record``) keep the judgement and the status
     changes in the store.
@@ -326,7 +358,7 @@ def check(
                 f"no requirement in the store at {store.location}; nothing would be checked",
                 hint="run `justify load` (or `justify sync`) first, or pass --allow-empty",
             )
-    judgement = judge(engine=engine, fail_on=fail_on, config=config, store=store)
+    judgement = judge(engine=engine, fail_on=fail_on, config=config, store=store, say=say)
     if record:
         from justify._history import record as record_judgement  # history renders judgements
 

@@ -17,6 +17,7 @@ from justify.choices import (
     REPORT_FORMATS,
 )
 from justify.cli._shell import cli, current_config, shared_options
+from justify.errors import UsageError
 
 
 @cli.command()
@@ -119,6 +120,30 @@ def _parse_params(
     is_flag=True,
     help="Pass (exit 0) without a configuration or without requirements, instead of exiting 2.",
 )
+@click.option(
+    "--data",
+    "data_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Validate this RDF file instead of the store (repeatable; the format comes from "
+    "the extension: .ttl .nt .nq .trig .jsonld .rdf); needs --shapes.",
+)
+@click.option(
+    "--shapes",
+    "shape_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="With --data: the shape files or folders to validate with (only these, not "
+    "justify's own).",
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Say which shapes the fast engine hands to pySHACL, and why.",
+)
 @shared_options
 def check(
     engine: str,
@@ -127,6 +152,9 @@ def check(
     keep_history: bool,
     fail_on: str | None,
     allow_empty: bool,
+    data_files: tuple[Path, ...],
+    shape_paths: tuple[Path, ...],
+    verbose: bool,
 ) -> None:
     """Check that every requirement is justified by current, sufficient evidence, and
     whether each model version may ship.
@@ -143,11 +171,27 @@ def check(
       justify check --format json --fail-on warning
       justify check -o check.sarif -o junit.xml -o summary.md --format github
       justify check --engine pyshacl
+      justify check --data graph.ttl --shapes my-shapes.ttl --format json
     """
     from justify.check_formats import output_target, render, write_report
     from justify.judgement import check as run_check
+    from justify.judgement import judge_files
 
     targets = [output_target(spec) for spec in outputs]  # bad names fail before the work
+    say = (lambda text: click.echo(text, err=True)) if verbose else None
+    if data_files or shape_paths:
+        if not data_files or not shape_paths:
+            raise UsageError(
+                "--data and --shapes go together",
+                hint="justify check --data FILE --shapes FILE_OR_FOLDER",
+            )
+        report = judge_files(
+            data_files, shape_paths, engine=engine, fail_on=fail_on or "violation", say=say
+        )
+        for out_fmt, path in targets:
+            write_report(render(report, out_fmt), Path(path))
+        click.echo(render(report, fmt))
+        click.get_current_context().exit(report.exit_code())
     config = current_config()
     report = run_check(
         engine=engine,
@@ -155,6 +199,7 @@ def check(
         record=keep_history,
         allow_empty=allow_empty,
         config=config,
+        say=say,
     )
     for out_fmt, path in targets:
         write_report(render(report, out_fmt), Path(path))

@@ -1,19 +1,20 @@
 """The check engines: SHACL shapes run over a copy of the graph.
 
-Two engines give the same results. ``pyshacl`` is the reference: the graph is
+Two engines give the same results. ``pyshacl`` is the reference: the data is
 converted to rdflib, pySHACL applies the SHACL rules (the derivations) in their
-``sh:order`` and validates. ``fast`` runs each SPARQL rule once as a CONSTRUCT,
-in order, adding what it derives to the graph ``graph/derived`` of the copy, then
-runs each SPARQL constraint once as a query for every focus node at the same time
-(instead of once per focus node); shapes with core constraints go through
-pySHACL, on the triples of their focus nodes only when their paths allow it.
+``sh:order`` and validates. ``fast`` applies the SPARQL rules itself, in order, each
+reading what the previous ones derived; then runs on Oxigraph every shape whose
+constraints it translates exactly (targets of every kind, SPARQL-based constraints
+with SHACL's pre-binding, the value-level core constraints), and hands every other
+shape to pySHACL with all the data (``_model`` decides which, in one place).
 
-Both engines work on a :class:`MemoryStore` that holds the graphs a judgement reads,
-so neither ever writes to the user's store; :mod:`justify.judgement` turns their
-results into the judgement and records it.
+Both engines work on a copy that holds the graphs a judgement reads, so neither
+ever writes to the user's store; :mod:`justify.judgement` turns their results into
+the judgement and records it, :mod:`justify.shacl._files` validates files.
 """
 
-from justify.shacl._fast import SparqlRule, derivation_rules, derive, run_fast, sparql_rules
+from justify.shacl._fast import derive, run_fast
+from justify.shacl._native import Dataset, dataset_of
 from justify.shacl._reference import run_pyshacl
 from justify.shacl._shapes import (
     JFS,
@@ -29,14 +30,13 @@ __all__ = [
     "JFS",
     "SEVERITIES",
     "CheckResult",
+    "Dataset",
     "RuleInfo",
-    "SparqlRule",
     "configure_rules",
-    "derivation_rules",
+    "dataset_of",
     "derive",
     "load_shapes",
     "rule_infos",
     "run_fast",
     "run_pyshacl",
-    "sparql_rules",
 ]

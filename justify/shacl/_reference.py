@@ -6,24 +6,26 @@ import functools
 import re
 from typing import Any
 
-import pyoxigraph
+import pyoxigraph as ox
 import rdflib
 from pyshacl import validate
 from rdflib.namespace import RDF, SH
 
 from justify.errors import ShapeError
 from justify.rdfconv import to_rdflib_graph
-from justify.shacl._shapes import JFS, SEVERITIES, CheckResult, _sorted
-from justify.store import GraphStore
+from justify.shacl._messages import choose, default_message
+from justify.shacl._model import shape_nodes
+from justify.shacl._shapes import JFS, SEVERITIES, CheckResult, _sorted, lexical
+from justify.shacl._sparql import PARSING
 
 
 def run_pyshacl(
-    workspace: GraphStore, shapes: rdflib.Graph, derived: pyoxigraph.NamedNode
+    store: ox.Store, data: list[ox.NamedNode], shapes: rdflib.Graph
 ) -> list[CheckResult]:
     """The reference: pySHACL derives (SHACL rules) and validates by itself, on the
-    graph without what the fast engine derived."""
-    data = to_rdflib_graph(q for q in workspace.quads() if q.graph_name != derived)
-    return _pyshacl_results(data, shapes, shapes, advanced=True)
+    data graphs ``data`` of ``store``."""
+    graph = to_rdflib_graph(q for g in data for q in store.quads_for_pattern(None, None, None, g))
+    return pyshacl_results(graph, shapes, shapes, advanced=True)
 
 
 _PREFIX_LINE = re.compile(r"\s*PREFIX\s", re.IGNORECASE)
@@ -34,7 +36,9 @@ def _translated(text: str, base: str | None, namespaces: tuple[tuple[str, Any], 
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
 
-    return translateQuery(parseQuery(text), base, dict(namespaces) or None)
+    with PARSING:  # the fast engine parses in other threads: pyparsing is not thread-safe
+        parsed = parseQuery(text)
+    return translateQuery(parsed, base, dict(namespaces) or None)
 
 
 @functools.cache
@@ -67,21 +71,97 @@ def _parse_each_query_once() -> None:
     SPARQLProcessor.query = query  # type: ignore[method-assign]
 
 
-def _pyshacl_results(
+def _template(text: str) -> re.Pattern[str]:
+    """A message template as a pattern its filled forms match."""
+    parts = re.split(r"\{[?$][A-Za-z_][A-Za-z0-9_]*\}", text)
+    return re.compile("(?s)" + ".*".join(re.escape(p) for p in parts))
+
+
+def _message(
+    shapes: rdflib.Graph,
+    shape: rdflib.term.Node,
+    constraint: rdflib.term.Node | None,
+    component: rdflib.term.Node,
+    value: str | None,
+    given: list[str],
+) -> str:
+    """The message the fast engine would give, picked from pySHACL's: pySHACL reports
+    every message of the shape and of the constraint, filled; both engines show one,
+    chosen by the same rule (see ``_messages``)."""
+    templates = (
+        [m for m in shapes.objects(constraint, SH.message) if isinstance(m, rdflib.Literal)]
+        if constraint is not None
+        else []
+    )
+    templates = templates or [
+        m for m in shapes.objects(shape, SH.message) if isinstance(m, rdflib.Literal)
+    ]
+    if not templates:
+        if component == SH.SPARQLConstraintComponent and given:
+            return sorted(given)[0]  # the query's own ?message
+        return default_message(shapes, shape, component, value)
+    wanted = _template(choose(templates))
+    matching = sorted(m for m in given if wanted.fullmatch(m))
+    return matching[0] if matching else choose(templates)
+
+
+_NAMED = "urn:justify:shape-node:"
+
+
+def _named(graph: rdflib.Graph) -> rdflib.Graph:
+    """The shapes with each blank node named: pySHACL reports blank-node shapes by
+    copies with new ids, which name nothing in the shapes; a named node it reports
+    as it is, so results map back to their shapes (and their rule ids)."""
+    named = rdflib.Graph()
+    for prefix, namespace in graph.namespaces():
+        named.bind(prefix, namespace, override=False)
+    # Only shapes and SPARQL constraints: list cells and paths stay blank nodes, as
+    # pySHACL expects them.
+    renamed = {n for n in shape_nodes(graph) if isinstance(n, rdflib.BNode)}
+    renamed |= {n for n in graph.objects(None, SH.sparql) if isinstance(n, rdflib.BNode)}
+
+    def name(node: rdflib.term.Node) -> rdflib.term.Node:
+        return rdflib.URIRef(_NAMED + str(node)) if node in renamed else node
+
+    for s, p, o in graph:
+        named.add((name(s), p, name(o)))
+    return named
+
+
+def _iri(node: rdflib.term.Node | None) -> str | None:
+    """A shape's IRI; None for a blank node (named only for pySHACL)."""
+    if isinstance(node, rdflib.URIRef) and not str(node).startswith(_NAMED):
+        return str(node)
+    return None
+
+
+def pyshacl_results(
     data: rdflib.Graph, shapes: rdflib.Graph, all_shapes: rdflib.Graph, *, advanced: bool
 ) -> list[CheckResult]:
     _parse_each_query_once()
+    same = shapes is all_shapes
+    shapes = _named(shapes)
+    all_shapes = shapes if same else _named(all_shapes)
     try:
         _, report, _ = validate(
             data, shacl_graph=shapes, inference="none", abort_on_first=False, advanced=advanced
         )
     except Exception as exc:  # pySHACL rejects a shape with its own error types
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         raise ShapeError(
-            f"pySHACL cannot run the shapes: {exc}",
+            f"pySHACL cannot run the shapes: {message}",
             hint="fix the shape it names (see the SHACL specification), or run --engine fast",
         ) from exc
+    if not isinstance(report, rdflib.Graph):  # pySHACL's ValidationFailure
+        raise ShapeError(
+            f"pySHACL cannot run the shapes: {getattr(report, 'message', report)}",
+            hint="fix the shape it names (see the SHACL specification)",
+        )
     results = []
-    for node in report.subjects(RDF.type, SH.ValidationResult):
+    # Only the report's own results: those inside sh:detail explain a result of
+    # sh:node and the like, and are not results of their own.
+    top = report.value(predicate=RDF.type, object=SH.ValidationReport)
+    for node in report.objects(top, SH.result):
         shape = report.value(node, SH.sourceShape)
         rule = all_shapes.value(shape, JFS.ruleId)
         owner = shape
@@ -91,16 +171,29 @@ def _pyshacl_results(
             owner = parent if parent is not None else shape
         value = report.value(node, SH.value)
         path = report.value(node, SH.resultPath)
+        component = report.value(node, SH.sourceConstraintComponent)
+        given = [str(m) for m in report.objects(node, SH.resultMessage)]
         results.append(
             CheckResult(
-                rule=str(rule or shape),
-                focus=str(report.value(node, SH.focusNode)),
-                severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "violation"),
-                message=str(report.value(node, SH.resultMessage) or ""),
-                value=str(value) if value is not None else None,
+                rule=str(rule) if rule is not None else str(owner).removeprefix(_NAMED),
+                focus=lexical(report.value(node, SH.focusNode)),
+                severity=SEVERITIES.get(
+                    rdflib.URIRef(str(report.value(node, SH.resultSeverity))), "violation"
+                ),
+                message=_message(
+                    all_shapes,
+                    shape if shape is not None else rdflib.BNode(),
+                    report.value(node, SH.sourceConstraint),
+                    component if component is not None else SH.ConstraintComponent,
+                    lexical(value) if value is not None else None,
+                    given,
+                ),
+                value=lexical(value) if value is not None else None,
                 path=str(path) if isinstance(path, rdflib.URIRef) else None,
-                shape=str(owner) if isinstance(owner, rdflib.URIRef) else None,
+                shape=_iri(owner),
                 value_is_iri=isinstance(value, rdflib.URIRef),
+                source_shape=_iri(shape),
+                component=str(component) if component is not None else None,
             )
         )
     return _sorted(results)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from rdflib.namespace import RDFS, SH
 
 from justify._query import refuse_service
 from justify.errors import QueryError, ShapeError, UsageError
+from justify.rdfconv import parse_file, to_rdflib
 from justify.resources import shapes_folder
 
 JFS = rdflib.Namespace("https://w3id.org/justify/shapes#")
@@ -30,6 +32,25 @@ class CheckResult:
     path: str | None = None
     shape: str | None = None
     value_is_iri: bool = False
+    # The shape that produced the result (a property shape; None when it is a blank
+    # node, which has no lasting name) and its SHACL constraint component, as in a
+    # SHACL validation report.
+    source_shape: str | None = None
+    component: str | None = None
+
+
+def lexical(term: object) -> str:
+    """A term of either library as results show it: the IRI, the lexical form of a
+    literal, or ``_:id`` for a blank node."""
+    if term is None:
+        return ""
+    if isinstance(term, rdflib.BNode | pyoxigraph.BlankNode):
+        return f"_:{term if isinstance(term, rdflib.BNode) else term.value}"
+    return (
+        str(getattr(term, "value", term))
+        if isinstance(term, pyoxigraph.Literal | pyoxigraph.NamedNode)
+        else str(term)
+    )
 
 
 @dataclass(frozen=True)
@@ -42,9 +63,17 @@ class RuleInfo:
     severity: str
 
 
-def rule_infos(shapes: rdflib.Graph) -> dict[str, RuleInfo]:
+def rule_infos(shapes: rdflib.Graph, results: Iterable[CheckResult] = ()) -> dict[str, RuleInfo]:
+    """The rules (jfs:ruleId) of the shapes, and, for results of shapes without a
+    rule id, those shapes: every result names a rule that reports describe."""
     infos = {}
-    for shape, rule in shapes.subject_objects(JFS.ruleId):
+    pairs = list(shapes.subject_objects(JFS.ruleId))
+    named = {str(rule) for _, rule in pairs}
+    for r in results:
+        if r.rule not in named and r.shape is not None:
+            pairs.append((rdflib.URIRef(r.shape), rdflib.Literal(r.rule)))
+            named.add(r.rule)
+    for shape, rule in pairs:
         infos[str(rule)] = RuleInfo(
             id=str(rule),
             label=str(shapes.value(shape, RDFS.label) or rule),
@@ -72,6 +101,26 @@ def _no_service(text: str, shape: rdflib.term.Node) -> str:
     return text
 
 
+def parse_shape_file(graph: rdflib.Graph, path: Path, fmt: pyoxigraph.RdfFormat) -> None:
+    """Add a shape file to ``graph``; a malformed file names its line."""
+    # pyoxigraph parses: its errors name the line and column, and it keeps lexical forms.
+    hint = "fix the shape file at that line; no shapes run until then"
+    for q in parse_file(path, fmt, error=ShapeError, hint=hint):
+        graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    for prefix, namespace in _declared_prefixes(path):
+        graph.bind(prefix, namespace, override=False)
+
+
+def _declared_prefixes(path: Path) -> list[tuple[str, str]]:
+    """The @prefix lines of a Turtle file, so that messages can write names short."""
+    found = re.findall(
+        r"^\s*@?prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>",
+        path.read_text(encoding="utf-8", errors="replace"),
+        re.M | re.I,
+    )
+    return [(p, ns) for p, ns in found]
+
+
 def load_shapes(extra_folders: Iterable[Path] = ()) -> rdflib.Graph:
     """The built-in shapes and the project's own; a malformed file names its line."""
     graph = rdflib.Graph()
@@ -79,17 +128,7 @@ def load_shapes(extra_folders: Iterable[Path] = ()) -> rdflib.Graph:
         if not folder.is_dir():
             raise UsageError(f"{folder}: no such shape folder", hint="fix the 'shapes' setting")
         for path in sorted(folder.glob("*.ttl")):
-            try:  # pyoxigraph first: its errors name the line and column
-                list(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.TURTLE))
-            except SyntaxError as exc:
-                line = exc.lineno or 1
-                raise ShapeError(
-                    f"{path}:{line}: not valid Turtle: {exc.msg}",
-                    hint="fix the shape file at that line; no shapes run until then",
-                ) from exc
-            except OSError as exc:
-                raise ShapeError(f"{path}: cannot read the shape file: {exc}") from exc
-            graph.parse(path, format="turtle")
+            parse_shape_file(graph, path, pyoxigraph.RdfFormat.TURTLE)
     for predicate in (SH.select, SH.construct, SH.ask):
         for node, text in graph.subject_objects(predicate):
             _no_service(str(text), graph.value(None, SH.sparql, node) or node)

@@ -1,0 +1,171 @@
+"""What the W3C suite does not cover: SHACL-AF rules in order, SPARQL-based targets,
+?failure, messages, severities, and what the fast engine says it hands to pySHACL.
+Each case runs `check --data --shapes` on both engines, which must agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from justify.errors import ShapeError
+from justify.judgement import judge_files
+from justify.shacl import CheckResult
+from tests.helpers import run_justify, write
+
+PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix ex: <http://example.org/> .
+ex: sh:declare [ sh:prefix "ex" ; sh:namespace "http://example.org/"^^xsd:anyURI ] .
+"""
+
+DATA = (
+    PREFIXES
+    + """
+ex:Dog rdfs:subClassOf ex:Animal .
+ex:rex a ex:Dog ; ex:name "Rex" ; ex:age 3 ; ex:friend ex:tom .
+ex:tom a ex:Animal ; ex:age "old" .
+ex:bob a ex:Person .
+"""
+)
+
+
+def both(tmp_path: Path, shapes: str, data: str = DATA) -> list[CheckResult]:
+    data_file = write(tmp_path / "data.ttl", data)
+    shape_file = write(tmp_path / "shapes.ttl", PREFIXES + shapes)
+    fast = judge_files([data_file], [shape_file], engine="fast").results
+    reference = judge_files([data_file], [shape_file], engine="pyshacl").results
+    assert fast == reference
+    return fast
+
+
+def short(results: list[CheckResult]) -> set[tuple[str, str, str]]:
+    return {(r.focus.rsplit("/", 1)[-1], r.severity, r.message) for r in results}
+
+
+def test_rules_run_in_order_each_reading_the_previous(tmp_path: Path) -> None:
+    # Rule 2 reads what rule 1 derived; a constraint reads what rule 2 derived.
+    shapes = """
+    ex:First a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order 1 ;
+        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ;
+                  sh:construct "CONSTRUCT { $this ex:known true } WHERE { $this ex:name ?n }" ] .
+    ex:Second a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order 2 ;
+        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ;
+                  sh:construct '''CONSTRUCT { ?f ex:knownFriend true }
+                                  WHERE { $this ex:known true ; ex:friend ?f }''' ] .
+    ex:Check a sh:NodeShape ; sh:targetClass ex:Animal ;
+        sh:sparql [ sh:prefixes ex: ; sh:message "friend of a known animal" ;
+                    sh:select "SELECT $this WHERE { $this ex:knownFriend true }" ] .
+    """
+    assert short(both(tmp_path, shapes)) == {("tom", "violation", "friend of a known animal")}
+
+
+def test_class_targets_reach_subclasses_and_severity_and_language_hold(tmp_path: Path) -> None:
+    shapes = """
+    ex:Named a sh:NodeShape ; sh:targetClass ex:Animal ;
+        sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:severity sh:Info ;
+                      sh:message "no name"@en, "sans nom"@fr ] ;
+        sh:property [ sh:path ex:age ; sh:maxCount 0 ; sh:message "age given" ] .
+    """
+    # rex is an ex:Dog, a subclass of ex:Animal: a target too.
+    assert short(both(tmp_path, shapes)) == {
+        ("tom", "info", "no name"),
+        ("tom", "violation", "age given"),
+        ("rex", "violation", "age given"),
+    }
+
+
+def test_sparql_target_on_the_fast_engine(tmp_path: Path) -> None:
+    shapes = """
+    ex:Young a sh:NodeShape ;
+        sh:target [ a sh:SPARQLTarget ; sh:prefixes ex: ;
+                    sh:select "SELECT ?this WHERE { ?this ex:age ?a FILTER (isNumeric(?a)) }" ] ;
+        sh:property [ sh:path ex:friend ; sh:maxCount 0 ; sh:message "too young for friends" ] .
+    """
+    data = write(tmp_path / "d.ttl", DATA)
+    shape_file = write(tmp_path / "s.ttl", PREFIXES + shapes)
+    results = judge_files([data], [shape_file], engine="fast").results
+    assert short(results) == {("rex", "violation", "too young for friends")}
+
+
+def test_a_query_that_looks_at_other_nodes_sees_all_the_data(tmp_path: Path) -> None:
+    # Core and SPARQL constraints on one shape: the query reads nodes other than
+    # the focus node (the old engine narrowed the data to the focus nodes' triples).
+    shapes = """
+    ex:Ages a sh:NodeShape ; sh:targetClass ex:Dog ;
+        sh:property [ sh:path ex:age ; sh:datatype xsd:integer ] ;
+        sh:sparql [ sh:prefixes ex: ; sh:message "a friend of {$this} has age {?age}" ;
+                    sh:select '''SELECT $this ?age WHERE {
+                        $this ex:friend ?f . ?f ex:age ?age FILTER (!isNumeric(?age)) }''' ] .
+    """
+    assert short(both(tmp_path, shapes)) == {
+        ("rex", "violation", "a friend of http://example.org/rex has age old")
+    }
+
+
+def test_default_messages_are_the_same_on_both_engines(tmp_path: Path) -> None:
+    shapes = """
+    ex:Ages a sh:NodeShape ; sh:targetClass ex:Animal ;
+        sh:property [ sh:path ex:age ; sh:datatype xsd:integer ] ;
+        sh:property [ sh:path ex:color ; sh:minCount 1 ] .
+    """
+    assert short(both(tmp_path, shapes)) == {
+        ("tom", "violation", "Datatype: value old is not a well-formed xsd:integer"),
+        ("tom", "violation", "MinCount: has fewer than 1 values"),
+        ("rex", "violation", "MinCount: has fewer than 1 values"),
+    }
+
+
+def test_failure_ends_the_check_with_a_shape_error(tmp_path: Path) -> None:
+    shapes = """
+    ex:Broken a sh:NodeShape ; sh:targetClass ex:Animal ;
+        sh:sparql [ sh:prefixes ex: ;
+                    sh:select '''SELECT $this ?failure WHERE {
+                        $this ex:age ?a BIND (true AS ?failure) }''' ] .
+    """
+    data = write(tmp_path / "d.ttl", DATA)
+    shape_file = write(tmp_path / "s.ttl", PREFIXES + shapes)
+    with pytest.raises(ShapeError, match="failure"):
+        judge_files([data], [shape_file], engine="fast")
+    cli = run_justify("check", "--data", str(data), "--shapes", str(shape_file), cwd=tmp_path)
+    assert cli.returncode == 2 and "failure" in cli.stderr and "Traceback" not in cli.stderr
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("SELECT $this WHERE { SERVICE <http://127.0.0.1:9/sparql> { $this ?p ?o } }", "SERVICE"),
+        ("SELECT $this WHERE { $this a undeclared:Thing }", "undeclared:"),
+    ],
+)
+def test_shapes_never_reach_the_network_nor_guess_prefixes(
+    tmp_path: Path, query: str, named: str
+) -> None:
+    shapes = f"""
+    ex:S a sh:NodeShape ; sh:targetClass ex:Animal ;
+        sh:sparql [ sh:prefixes ex: ; sh:select "{query}" ] .
+    """
+    data = write(tmp_path / "d.ttl", DATA)
+    shape_file = write(tmp_path / "s.ttl", PREFIXES + shapes)
+    cli = run_justify("check", "--data", str(data), "--shapes", str(shape_file), cwd=tmp_path)
+    assert cli.returncode == 2, cli.stdout
+    assert named in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_verbose_says_what_goes_to_pyshacl(tmp_path: Path) -> None:
+    shapes = """
+    ex:Closed a sh:NodeShape ; sh:targetClass ex:Person ; sh:closed true ;
+        sh:ignoredProperties ( <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> ) .
+    ex:Named a sh:NodeShape ; sh:targetClass ex:Person ;
+        sh:property [ sh:path ex:name ; sh:minCount 1 ] .
+    """
+    data = write(tmp_path / "d.ttl", DATA)
+    shape_file = write(tmp_path / "s.ttl", PREFIXES + shapes)
+    cli = run_justify(
+        "check", "--data", str(data), "--shapes", str(shape_file), "-v", "--format", "json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert cli.returncode == 1, cli.stderr
+    assert "<http://example.org/Closed> runs through pySHACL (sh:closed" in cli.stderr
+    assert "Named" not in cli.stderr
