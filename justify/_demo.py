@@ -26,9 +26,10 @@ from justify._query import query
 from justify._sync import Summary, sync
 from justify.config import Config, load_config
 from justify.errors import UsageError
+from justify.graphs import export
 from justify.importers import registered_importers
 from justify.importers.mlflow import quiet_mlflow
-from justify.judgement import Judgement, check
+from justify.judgement import Judgement, check, judge_files
 from justify.store import QueryResult
 
 MARKER = ".justify-demo"
@@ -61,6 +62,8 @@ class DemoResult:
     unjustified: QueryResult
     judgement: Judgement
     runs: dict[str, str] = field(default_factory=dict)
+    # The team's own shapes (team-shapes/) tried on the exported requirements.
+    team_check: Judgement | None = None
 
 
 def _copy_tree(source: Traversable, target: Path) -> None:
@@ -195,6 +198,10 @@ def demo(
     say(f"$ justify sync   (importers, in order: {found}; a plug-in package adds more)")
     synced = sync(config=config, progress=progress, echo=say)
     judgement = check(config=config)  # recorded, as CI would: the queries below read it
+    exported = root / "reports" / "requirements.ttl"
+    exported.parent.mkdir(exist_ok=True)
+    export("turtle", graph="requirements", output=exported, config=config)
+    team_check = judge_files([exported], [root / "team-shapes"])
     return DemoResult(
         directory=root,
         config=config,
@@ -204,4 +211,5 @@ def demo(
         unjustified=query("unjustified", config=config),
         judgement=judgement,
         runs=runs,
+        team_check=team_check,
     )

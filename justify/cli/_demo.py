@@ -53,6 +53,14 @@ def demo(directory: Path) -> None:
         f"(justify check exits {report.exit_code()} here: the planted problems fail it; "
         f"reports written to {directory}/reports/)"
     )
+    if result.team_check is not None:
+        click.echo("\n$ justify export --graph requirements -o reports/requirements.ttl")
+        click.echo("$ justify check --data reports/requirements.ttl --shapes team-shapes/")
+        click.echo(to_text(result.team_check))
+        click.echo(
+            "(the team's own SHACL shapes, tried on a file before they join the "
+            "project's `shapes` setting; any RDF file and shapes work the same way)"
+        )
     audit = gather_report(config=result.config)
     for fmt, name in (("html", "reports/audit.html"), ("markdown", "reports/audit.md")):
         write_report_file(audit, fmt, result.directory / name)
