@@ -50,6 +50,8 @@ def start_app(config: Config, port: int, *, quiet: bool = False) -> subprocess.P
         "--server.headless=true",
         "--browser.gatherUsageStats=false",
         "--server.fileWatcherType=none",
+        # A read-only viewer: no "Deploy" button, no developer menu.
+        "--client.toolbarMode=viewer",
     ]
     output = subprocess.DEVNULL if quiet else None
     return subprocess.Popen(command, cwd=config.root, env=env, stdout=output, stderr=output)

@@ -114,6 +114,11 @@ def test_overview_in_a_real_browser(app_url: str, browser: webdriver.Chrome) -> 
     browser.get(app_url + "/")
     body = wait_for_text(browser, "Justification overview", "REQ-FAIR-1", "REQ-DATA-1")
     assert "REQ-PREC-1" in body and "unjustified" in body and "stale" in body
+    # A read-only viewer: no Deploy button; page icons drawn from Streamlit's own
+    # Material font, not emoji (Debian's Chromium has no emoji font).
+    assert "Deploy" not in body
+    icons = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] span')
+    assert "home" in [i.text for i in icons]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "overview.png"))
 

@@ -49,6 +49,12 @@ def test_overview_shows_counts_and_the_planted_problems_first() -> None:
     assert text.index("REQ-FAIR-1:") < text.index("REQ-PREC-1 changed in commit")
     sources = frame(at, 2)
     assert set(sources["source"]) == {"requirements", "mlflow", "git", "check"}
+    # Counts are counts: no delta (an arrow reads as a trend), the share beside them.
+    assert all(not m.delta for m in at.metric)
+    assert "17% of 6" in [c.value for c in at.caption]
+    # Zeros are 0 in the by-kind and by-model tables, not empty cells.
+    for table in (frame(at, 0), frame(at, 1)):
+        assert not table.isnull().to_numpy().any()
 
 
 def test_requirements_table_filters_and_downloads() -> None:

@@ -5,6 +5,12 @@ import streamlit as st
 from justify import app_data
 from justify.explore import SHOWN_STATUSES
 
+
+def _zeros(counts: dict[str, int]) -> dict[str, int]:
+    """Every status as a column, 0 where none (not an empty cell that reads None)."""
+    return {status: counts.get(status, 0) for status in SHOWN_STATUSES}
+
+
 st.title("Justification overview")
 with st.spinner("Reading the graph…"):
     view = app_data.overview()
@@ -42,17 +48,20 @@ else:
 columns = st.columns(len(SHOWN_STATUSES))
 for column, status in zip(columns, SHOWN_STATUSES, strict=True):
     count = view.counts.get(status, 0)
-    column.metric(status, count, f"{count / total:.0%} of {total}", delta_color="off")
+    # A count and its share, not a delta: an arrow would read as a trend.
+    column.metric(status, count, border=True)
+    column.caption(f"{count / total:.0%} of {total}")
 
 st.subheader("Worst problems first")
 if view.problems:
     for problem in view.problems[:30]:
-        icon = "🔴" if problem.severity == "violation" else "🟠"
+        icon = ":material/error:" if problem.severity == "violation" else ":material/warning:"
         with st.container(border=True):
             left, right = st.columns([1, 4])
             left.page_link(
                 "pages/requirement.py",
-                label=f"{icon} {problem.requirement}",
+                label=problem.requirement,
+                icon=icon,
                 query_params={"id": problem.requirement},
             )
             left.caption(f"{problem.status} · {problem.rule}")
@@ -69,14 +78,16 @@ left, right = st.columns(2)
 with left:
     st.subheader("By kind")
     st.dataframe(
-        [{"kind": kind, **counts} for kind, counts in sorted(view.by_kind.items())],
+        [{"kind": kind, **_zeros(counts)} for kind, counts in sorted(view.by_kind.items())],
         hide_index=True,
+        width="stretch",
     )
 with right:
     st.subheader("By model")
     st.dataframe(
-        [{"model": model, **counts} for model, counts in sorted(view.by_model.items())],
+        [{"model": model, **_zeros(counts)} for model, counts in sorted(view.by_model.items())],
         hide_index=True,
+        width="stretch",
     )
 
 st.subheader("Sources and checks")

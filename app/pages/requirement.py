@@ -55,8 +55,12 @@ if head["changedSha"]:
 st.subheader("Check results")
 if view.results:
     for result in view.results:
-        icon = "🔴" if result["severity"] == "violation" else "🟠"
-        st.text(f"{icon} {result['rule']} ({result['severity']}): {result['message']}")
+        colour = "red" if result["severity"] == "violation" else "orange"
+        icon = ":material/error:" if result["severity"] == "violation" else ":material/warning:"
+        # The badge is Markdown justify writes (a fixed word); rule ids and messages are
+        # user text, never rendered as Markdown.
+        st.markdown(f":{colour}-badge[{icon} {result['severity']}]")
+        st.text(f"{result['rule']}: {result['message']}")
 elif status in ("justified",):
     st.success("Every rule passes for this requirement in the last check.")
 else:
