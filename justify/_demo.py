@@ -83,9 +83,9 @@ def build_workspace(directory: str | Path) -> Path:
             f"{root} exists and is not a justify demo workspace; the demo will not write into it",
             hint="give another folder: justify demo DIRECTORY",
         )
-    # The demo's own files, made fresh each time; the MLflow store is kept, so a
-    # second demo adds runs and a new champion version to it.
-    for name in ("requirements", ".justify", ".git", "train.py"):
+    # The demo's own files and what it wrote, made fresh each time; the MLflow store
+    # is kept, so a second demo adds runs and a new champion version to it.
+    for name in ("requirements", "team-shapes", "reports", ".justify", ".git", "train.py"):
         path = root / name
         if path.is_dir():
             shutil.rmtree(path)

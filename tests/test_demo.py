@@ -89,6 +89,8 @@ def test_demo_workspace_is_a_git_repository_with_a_trailer(demo_result) -> None:
 
 
 def test_demo_can_run_again_in_the_same_folder(demo_result) -> None:
+    import subprocess
+
     from mlflow import MlflowClient
 
     again = demo(demo_result.directory)
@@ -97,6 +99,12 @@ def test_demo_can_run_again_in_the_same_folder(demo_result) -> None:
     client = MlflowClient(f"sqlite:///{demo_result.directory / 'mlflow.db'}")
     champion = client.get_model_version_by_alias("screening-model", "champion")
     assert (str(champion.version), champion.run_id) == ("2", again.runs["candidate"])
+    # A fresh start: what the first run wrote (reports, the store) is not committed.
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=demo_result.directory, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not [path for path in tracked if path.startswith(("reports/", ".justify/"))]
+    assert "team-shapes/team.ttl" in tracked
 
 
 def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:

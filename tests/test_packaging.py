@@ -4,6 +4,7 @@ from any folder."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import zipfile
@@ -123,6 +124,15 @@ def test_installed_wheel_runs_help_init_and_demo_from_any_folder(
     assert "untrusted/python-tag.yaml:3: YAML tag 'python/object/apply" in demo.stdout
     assert "as: http://***@mlflow.internal:5000/?token=***" in demo.stdout
     assert "s3cret" not in demo.stdout
+    # Its last line's command works exactly as printed (justify may be only in a venv).
+    line = next(t for t in demo.stdout.splitlines() if t.startswith("Explore it: cd "))
+    folder, _, command = line.removeprefix("Explore it: cd ").partition(" && ")
+    program = shlex.split(command.split(" app ")[0])
+    printed = subprocess.run(
+        [*program, "status"], cwd=folder, capture_output=True, text=True, check=False
+    )
+    assert printed.returncode == 0, (line, printed.stderr)
+    assert "requirements" in printed.stdout
     # ... and keeps a copy of the graph as audited, which the CLI reads like any store.
     copy = _run(
         installed, "--store", str(reports / "audited-store"), "status", cwd=tmp_path / "demo"

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
 
 from justify.cli._shell import cli
 from justify.config import Config
+
+
+def _own_command(folder: Path) -> str:
+    """How to run this very justify from ``folder``: the command as printed works
+    after the README's first command, where justify is only in .venv/bin."""
+    script = Path(sys.executable).parent / "justify"
+    if script.exists():
+        return os.path.relpath(script, folder)
+    return f"{os.path.relpath(sys.executable, folder)} -m justify"
 
 
 @cli.command()
@@ -76,7 +87,8 @@ def demo(directory: Path) -> None:
     _demo_guard_rails(result.directory, result.config)
     port = int(result.config.number("app_port"))
     click.echo(
-        f"\nExplore it: cd {directory} && justify app   (then open http://127.0.0.1:{port}/)"
+        f"\nExplore it: cd {directory} && {_own_command(result.directory)} app   "
+        f"(then open http://127.0.0.1:{port}/)"
         "\nOr on the command line: justify status, justify trace REQ-PREC-1, "
         "justify query trace --param id=REQ-REC-1"
         "\nShare it: justify store copy .justify http://HOST:PORT/sparql moves the graph "
