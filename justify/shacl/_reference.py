@@ -14,7 +14,6 @@ from rdflib.namespace import RDF, SH
 from justify.errors import ShapeError
 from justify.rdfconv import to_rdflib_graph
 from justify.shacl._messages import choose, default_message
-from justify.shacl._model import shape_nodes
 from justify.shacl._shapes import JFS, SEVERITIES, CheckResult, _sorted, lexical
 from justify.shacl._sparql import PARSING
 
@@ -105,43 +104,15 @@ def _message(
     return matching[0] if matching else choose(templates)
 
 
-_NAMED = "urn:justify:shape-node:"
-
-
-def _named(graph: rdflib.Graph) -> rdflib.Graph:
-    """The shapes with each blank node named: pySHACL reports blank-node shapes by
-    copies with new ids, which name nothing in the shapes; a named node it reports
-    as it is, so results map back to their shapes (and their rule ids)."""
-    named = rdflib.Graph()
-    for prefix, namespace in graph.namespaces():
-        named.bind(prefix, namespace, override=False)
-    # Only shapes and SPARQL constraints: list cells and paths stay blank nodes, as
-    # pySHACL expects them.
-    renamed = {n for n in shape_nodes(graph) if isinstance(n, rdflib.BNode)}
-    renamed |= {n for n in graph.objects(None, SH.sparql) if isinstance(n, rdflib.BNode)}
-
-    def name(node: rdflib.term.Node) -> rdflib.term.Node:
-        return rdflib.URIRef(_NAMED + str(node)) if node in renamed else node
-
-    for s, p, o in graph:
-        named.add((name(s), p, name(o)))
-    return named
-
-
 def _iri(node: rdflib.term.Node | None) -> str | None:
-    """A shape's IRI; None for a blank node (named only for pySHACL)."""
-    if isinstance(node, rdflib.URIRef) and not str(node).startswith(_NAMED):
-        return str(node)
-    return None
+    """A shape's IRI; None for a blank node, which has no lasting name."""
+    return str(node) if isinstance(node, rdflib.URIRef) else None
 
 
 def pyshacl_results(
     data: rdflib.Graph, shapes: rdflib.Graph, all_shapes: rdflib.Graph, *, advanced: bool
 ) -> list[CheckResult]:
     _parse_each_query_once()
-    same = shapes is all_shapes
-    shapes = _named(shapes)
-    all_shapes = shapes if same else _named(all_shapes)
     try:
         _, report, _ = validate(
             data, shacl_graph=shapes, inference="none", abort_on_first=False, advanced=advanced
@@ -175,7 +146,7 @@ def pyshacl_results(
         given = [str(m) for m in report.objects(node, SH.resultMessage)]
         results.append(
             CheckResult(
-                rule=str(rule) if rule is not None else str(owner).removeprefix(_NAMED),
+                rule=str(rule) if rule is not None else str(owner),
                 focus=lexical(report.value(node, SH.focusNode)),
                 severity=SEVERITIES.get(
                     rdflib.URIRef(str(report.value(node, SH.resultSeverity))), "violation"
