@@ -169,3 +169,38 @@ def test_verbose_says_what_goes_to_pyshacl(tmp_path: Path) -> None:
     assert cli.returncode == 1, cli.stderr
     assert "<http://example.org/Closed> runs through pySHACL (sh:closed" in cli.stderr
     assert "Named" not in cli.stderr
+
+
+QUERIES = [
+    "SELECT $this WHERE { FILTER ($this = <http://a>) }",
+    "SELECT $this WHERE { { FILTER ($this = <http://a>) } }",
+    "SELECT $this WHERE { OPTIONAL { ?x <http://p> ?y FILTER (?y = $this) } }",
+    "SELECT $this WHERE { $this <http://p> ?x FILTER NOT EXISTS { ?x <http://q> $this } }",
+    "SELECT $this WHERE { { $this <http://p> ?x } UNION { ?x <http://q> $this } }",
+    "SELECT $this WHERE { { ?x <http://p> ?y } UNION { ?x <http://q> ?y FILTER (?y = $this) } }",
+    "SELECT $this WHERE { BIND ($this AS ?that) }",
+    "SELECT $this WHERE { GRAPH ?g { BIND ($this AS ?that) } }",
+    "CONSTRUCT { $this <http://p> ?x } WHERE { $this <http://q> ?x }",
+    "CONSTRUCT { ?x <http://p> $this } WHERE { { ?x <http://q> ?y FILTER (?y != $this) } }",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_the_quick_reading_never_batches_what_the_parse_would_not(query: str) -> None:
+    from justify.shacl._sparql import _plainly_batchable, analysed
+
+    if _plainly_batchable(query):
+        assert analysed(query, "test")
+
+
+def test_the_built_in_queries_mostly_read_quickly_and_agree_with_the_parse() -> None:
+    from rdflib.namespace import SH
+
+    from justify.shacl._sparql import _plainly_batchable, analysed
+
+    from justify.shacl import load_shapes
+
+    texts = [str(t) for p in (SH.select, SH.construct) for _, t in load_shapes().subject_objects(p)]
+    quick = [t for t in texts if _plainly_batchable(t)]
+    assert len(quick) >= len(texts) - 3
+    assert all(analysed(t, "built-in") for t in quick)

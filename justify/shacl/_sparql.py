@@ -141,12 +141,70 @@ def _in_scope(where: Any, var: rdflib.Variable) -> bool:
     return False
 
 
+_TOKEN = re.compile(
+    f"({_SKIP})|(\\{{|\\}}|\\(|\\))|\\b(SELECT|CONSTRUCT|WHERE|MINUS|VALUES|SERVICE|FILTER|BIND|"
+    "EXISTS)\\b|([$?]this\\b)",
+    re.IGNORECASE,
+)
+
+
+def _plainly_batchable(text: str) -> bool:
+    """A quick reading of the text, for the common case: no MINUS, VALUES, SERVICE or
+    sub-query, and $this in an expression only in the top-level group or in the
+    EXISTS bodies of its filters. True only when that is certain; otherwise the query
+    is parsed (pyparsing takes about 50 ms a query, most of a small check)."""
+    tokens = [m for m in _TOKEN.finditer(text) if m.group(1) is None]
+    words = [(m.group(3) or "").upper() for m in tokens]
+    if {"MINUS", "VALUES", "SERVICE"} & set(words) or words.count("SELECT") > 1:
+        return False
+    if "CONSTRUCT" in words:  # its template comes first: start at WHERE
+        if "WHERE" not in words:
+            return False
+        tokens = tokens[words.index("WHERE") :]
+    contexts: list[str] = []  # per open group: "top", "exists" (substituted), "nested"
+    parens = 0  # depth of the parentheses of the current FILTER or BIND expression
+    expression = False
+    after_exists = False
+    for m in tokens:
+        symbol, word, this = m.group(2), (m.group(3) or "").upper(), m.group(4)
+        if word in ("FILTER", "BIND"):
+            expression, parens = True, 0
+        elif word == "EXISTS":
+            after_exists = True
+        elif symbol == "{":
+            if not contexts:
+                contexts.append("top")
+            elif after_exists and contexts[-1] in ("top", "exists"):
+                contexts.append("exists")
+            else:
+                contexts.append("nested")
+            after_exists = False
+            expression = False
+        elif symbol == "}":
+            if not contexts:
+                return False
+            contexts.pop()
+        elif symbol == "(" and expression:
+            parens += 1
+        elif symbol == ")" and expression:
+            parens -= 1
+            expression = parens > 0
+        elif this and contexts and contexts[-1] == "nested" and expression:
+            return False
+    return not contexts
+
+
 def check_syntax(text: str, where: str) -> bool:
     """Refuse what SHACL-SPARQL forbids in the query of a constraint or a target
     (MINUS, VALUES, SERVICE, a sub-query that does not return ``$this``); return
     whether one query may serve every focus node at once: true when ``$this``
     appears outside the top-level group only in triple patterns, which a join with
     the focus nodes binds exactly as pre-binding would."""
+    return _plainly_batchable(text) or analysed(text, where)
+
+
+def analysed(text: str, where: str) -> bool:
+    """:func:`check_syntax` on the parsed query, every case."""
     parsed = _parse(text, where)
     query = parsed[1]
     for node in _walk(query):
