@@ -196,9 +196,8 @@ def test_the_quick_reading_never_batches_what_the_parse_would_not(query: str) ->
 def test_the_built_in_queries_mostly_read_quickly_and_agree_with_the_parse() -> None:
     from rdflib.namespace import SH
 
-    from justify.shacl._sparql import _plainly_batchable, analysed
-
     from justify.shacl import load_shapes
+    from justify.shacl._sparql import _plainly_batchable, analysed
 
     texts = [str(t) for p in (SH.select, SH.construct) for _, t in load_shapes().subject_objects(p)]
     quick = [t for t in texts if _plainly_batchable(t)]
