@@ -152,3 +152,13 @@ def console(sparql: str) -> QueryResult:
 def table(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
     """Rows reduced to ``columns``, in that order, for st.dataframe."""
     return [{c: row.get(c) for c in columns} for row in rows]
+
+
+def prefixed(iri: str) -> str:
+    """An IRI as the explorer shows it: a prefixed name (jf:, prov:, dcterms:) where a
+    known prefix fits, the project's own IRIs relative to its base."""
+    from pyoxigraph import NamedNode
+
+    from justify._query import term_text
+
+    return term_text(NamedNode(iri), compact=True, base=config().base_iri)

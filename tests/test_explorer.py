@@ -190,6 +190,9 @@ def test_graph_page_shows_a_bounded_neighbourhood_and_expands(demo_ws: DemoResul
     at = open_page("pages/graph.py", node=f"{base}requirement/REQ-REC-1")
     links = frame(at)
     assert "REQ-TOP-1" in set(links["object"])
+    # Predicates as prefixed names, not full IRIs.
+    assert "jf:parent" in set(links["predicate"])
+    assert not any(p.startswith("http") for p in links["predicate"])
     at.slider(key="limit").set_value(5).run()
     assert len(frame(at)) <= 10
     target = f"{base}requirement/REQ-TOP-1"

@@ -58,13 +58,13 @@ if hood.truncated:
 graph = nx.DiGraph()
 graph.add_nodes_from(hood.nodes)
 for s, p, o in hood.edges:
-    graph.add_edge(s, o, predicate=p.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
+    graph.add_edge(s, o, predicate=app_data.prefixed(p))
 positions = nx.spring_layout(graph, seed=7, k=1.2)
 nodes = pd.DataFrame(
     [
         {
             "iri": iri,
-            "label": label[:40],
+            "label": hood.caption(iri)[:48],
             "x": float(positions[iri][0]),
             "y": float(positions[iri][1]),
             "centre": iri == node,
@@ -80,22 +80,35 @@ edges = pd.DataFrame(
             "x2": float(positions[o][0]),
             "y2": float(positions[o][1]),
             "predicate": data["predicate"],
+            "mx": (float(positions[s][0]) + float(positions[o][0])) / 2,
+            "my": (float(positions[s][1]) + float(positions[o][1])) / 2,
         }
         for s, o, data in graph.edges(data=True)
     ]
 )
+# Room around the outermost nodes, so that no node or label is cut at the edge.
+xs, ys = nodes["x"], nodes["y"]
+pad_x = max(0.25, (xs.max() - xs.min()) * 0.15)
+pad_y = max(0.15, (ys.max() - ys.min()) * 0.1)
+x_scale = alt.Scale(domain=[xs.min() - pad_x, xs.max() + pad_x])
+y_scale = alt.Scale(domain=[ys.min() - pad_y, ys.max() + pad_y])
 pick = alt.selection_point(fields=["iri"], name="pick", on="click")
 axis = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
 lines = (
     alt.Chart(edges)
     .mark_rule(color="#b0bec5")
     .encode(
-        x=alt.X("x:Q", axis=axis),
-        y=alt.Y("y:Q", axis=axis),
+        x=alt.X("x:Q", axis=axis, scale=x_scale),
+        y=alt.Y("y:Q", axis=axis, scale=y_scale),
         x2="x2:Q",
         y2="y2:Q",
         tooltip=["predicate"],
     )
+)
+edge_labels = (
+    alt.Chart(edges)
+    .mark_text(fontSize=9, color="#546e7a")
+    .encode(x="mx:Q", y="my:Q", text="predicate")
 )
 points = (
     alt.Chart(nodes)
@@ -109,7 +122,7 @@ points = (
     .add_params(pick)
 )
 texts = alt.Chart(nodes).mark_text(dy=-14, fontSize=11).encode(x="x:Q", y="y:Q", text="label")
-chart = (lines + points + texts).properties(height=560).interactive()
+chart = (lines + edge_labels + points + texts).properties(height=560).interactive()
 st.altair_chart(chart, on_select=clicked, selection_mode="pick", key="chart", width="stretch")
 st.caption("Drag to pan, scroll to zoom, click a node to centre the graph on it.")
 
@@ -124,11 +137,18 @@ st.selectbox(
 st.markdown("**Links**")
 st.dataframe(
     [
-        {"subject": hood.nodes.get(s, s), "predicate": p, "object": hood.nodes.get(o, o)}
+        {
+            "subject": hood.nodes.get(s, s),
+            "predicate": app_data.prefixed(p),
+            "object": hood.nodes.get(o, o),
+        }
         for s, p, o in hood.edges
     ],
     hide_index=True,
 )
 if hood.literals:
     st.markdown("**Values**")
-    st.dataframe([{"predicate": p, "value": v} for p, v in hood.literals], hide_index=True)
+    st.dataframe(
+        [{"predicate": app_data.prefixed(p), "value": v} for p, v in hood.literals],
+        hide_index=True,
+    )

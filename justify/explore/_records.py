@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from justify._query import term, with_prefixes
+from justify._query import term, term_text, with_prefixes
 from justify.explore._common import Row, _rows
 from justify.store import GraphStore, QueryResult
 
@@ -185,6 +185,12 @@ class Neighbourhood:
     edges: list[tuple[str, str, str]]  # subject, predicate, object (IRIs)
     literals: list[tuple[str, str]]  # predicate, value of the centre
     truncated: bool
+    kinds: dict[str, str] = field(default_factory=dict)  # IRI -> its type, as jf:Commit
+
+    def caption(self, iri: str) -> str:
+        """A node's label with its type, so that two nodes labelled alike differ."""
+        label, kind = self.nodes.get(iri, iri), self.kinds.get(iri)
+        return f"{label} · {kind}" if kind else label
 
 
 def neighbourhood(store: GraphStore, iri: str, *, limit: int = 40) -> Neighbourhood:
@@ -213,7 +219,18 @@ def neighbourhood(store: GraphStore, iri: str, *, limit: int = 40) -> Neighbourh
     all_edges = outgoing + incoming
     ids = {iri} | {e[0] for e in all_edges} | {e[2] for e in all_edges}
     labels = labels_of(store, sorted(ids))
-    return Neighbourhood(iri, labels, all_edges, literals, truncated)
+    return Neighbourhood(iri, labels, all_edges, literals, truncated, kinds_of(store, sorted(ids)))
+
+
+def kinds_of(store: GraphStore, iris: list[str]) -> dict[str, str]:
+    """Each node's type as a prefixed name; justify's own type first (a commit is a
+    jf:Commit before it is a prov:Activity)."""
+    values = " ".join(term(i, iri=True) for i in iris)
+    answer = store_query(store, f"SELECT ?n ?t WHERE {{ VALUES ?n {{ {values} }} ?n a ?t }}")
+    kinds: dict[str, list[str]] = {}
+    for n, t in answer.rows:
+        kinds.setdefault(getattr(n, "value", ""), []).append(term_text(t, compact=True))
+    return {n: sorted(ts, key=lambda t: (not t.startswith("jf:"), t))[0] for n, ts in kinds.items()}
 
 
 def labels_of(store: GraphStore, iris: list[str]) -> dict[str, str]:
