@@ -183,6 +183,9 @@ def to_markdown(report: AuditReport) -> str:
         if evidence or support:
             out.append("")
             out += [f"- {_md(line)}" for line in evidence + support]
+        if view.annotations:
+            out += ["", "Annotations:", ""]
+            out += [f"- {_md(a['key'] or '')}: {_md(a['value'] or '')}" for a in view.annotations]
         if view.results:
             out += ["", "Check results:", ""]
             out += [
@@ -286,6 +289,12 @@ def to_html(report: AuditReport) -> str:
             lines = evidence_lines(view) + _support_lines(view)
             if lines:
                 parts.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>")
+            if view.annotations:
+                parts.append(
+                    "<p><b>Annotations</b></p><ul>"
+                    + "".join(f"<li>{e(a['key'])}: {e(a['value'])}</li>" for a in view.annotations)
+                    + "</ul>"
+                )
             if view.results:
                 parts.append(
                     "<p><b>Check results</b></p><ul>"

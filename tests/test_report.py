@@ -52,6 +52,8 @@ def test_html_report_is_one_self_contained_file_with_the_whole_story(
     )
     assert "screening-model version 1 @champion</b>: <span" in text
     assert "DO NOT SHIP" in text and "REQ-FAIR-1 JF-THRESHOLD" in text
+    # Fields a requirement file adds beyond the core ones are shown as annotations.
+    assert "<li>review_board: platform-guild</li>" in text
 
 
 def test_markdown_report(demo_ws: DemoResult, tmp_path: Path) -> None:
@@ -63,6 +65,7 @@ def test_markdown_report(demo_ws: DemoResult, tmp_path: Path) -> None:
     assert "| failing | 1 |" in text and "| stale | 2 |" in text
     assert "### REQ-FAIR-1: Equal recall across tumour sizes [failing]" in text
     assert "recall_gap_size <= 0.1 on test: not met (recall_gap_size = 0.13218390804597702" in text
+    assert "- review_board: platform-guild" in text  # annotations, as in the HTML
 
 
 def test_report_names_a_bad_format_and_an_unwritable_path(demo_ws: DemoResult) -> None:
