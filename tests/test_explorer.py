@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -97,6 +98,13 @@ def test_requirement_page_shows_checks_evidence_and_history() -> None:
     assert "candidate" in set(runs["run"]) and runs["current"].any()
     history = frame(at, 1)
     assert list(history["status"]) == ["failing"]
+    # The criterion's plot: dates on the time axis, the threshold line labelled, the
+    # current evidence set apart by shape and size.
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    layers = json.dumps(spec)
+    assert '"format": "%Y-%m-%d %H:%M"' in layers
+    assert '"text": {"field": "label"' in layers  # the threshold line's label
+    assert '"shape": {"field": "evidence"' in layers and "current evidence" in layers
 
 
 def test_requirement_page_diagram_and_plot_data(demo_ws: DemoResult) -> None:

@@ -98,23 +98,37 @@ if view.criteria:
             continue
         frame = pd.DataFrame(points)
         frame["ended"] = pd.to_datetime(frame["ended"], utc=True).dt.tz_localize(None)
+        # Dates as dates: runs that end seconds apart made Vega pick millisecond ticks.
+        time_axis = alt.Axis(format="%Y-%m-%d %H:%M", labelAngle=-30, tickCount=6)
         base = alt.Chart(frame).encode(
-            x=alt.X("ended:T", title="run ended"),
+            x=alt.X("ended:T", title="run ended", axis=time_axis),
             y=alt.Y("value:Q", title=key, scale=alt.Scale(zero=False)),
         )
         line = base.mark_line(color="#90a4ae")
-        dots = base.mark_point(filled=True, size=120).encode(
+        dots = base.mark_point(filled=True).encode(
             color=alt.Color("evidence:N", title=None),
+            # The current evidence stands out by shape and size, not by colour alone.
+            shape=alt.Shape("evidence:N", title=None),
+            size=alt.condition(
+                alt.datum.evidence == "current evidence", alt.value(320), alt.value(110)
+            ),
             tooltip=["run", "ended", "value", "evidence"],
         )
         layers = line + dots
         if threshold is not None:
+            rule = pd.DataFrame(
+                {"threshold": [threshold], "label": [f"threshold {criterion.op} {threshold:g}"]}
+            )
             layers += (
-                alt.Chart(pd.DataFrame({"threshold": [threshold]}))
+                alt.Chart(rule)
                 .mark_rule(color=STATUS_COLOURS["failing"], strokeDash=[6, 3])
                 .encode(y="threshold:Q")
             )
-            st.caption(f"threshold {criterion.op} {threshold:g} (dashed line)")
+            layers += (
+                alt.Chart(rule)
+                .mark_text(align="left", dx=4, dy=-7, color=STATUS_COLOURS["failing"])
+                .encode(y="threshold:Q", x=alt.value(0), text="label:N")
+            )
         st.altair_chart(layers.interactive(), width="stretch")
         history = view.metric_history.get(key)
         if history and len(history) > 1:
