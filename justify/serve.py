@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 from justify.config import Config, load_config
 from justify.errors import StoreError, UsageError
@@ -67,3 +68,18 @@ def _check_free(port: int) -> None:
                 f"port {port} on 127.0.0.1 is not free ({exc.strerror or exc})",
                 hint="choose another with --port or the app_port setting, or stop what uses it",
             ) from exc
+
+
+def wait_until_serving(
+    process: subprocess.Popen[bytes], port: int, *, timeout: float = 120.0
+) -> bool:
+    """Whether the explorer answers on ``port`` before ``process`` ends (or the
+    timeout passes: then the caller waits on the process anyway)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.2)
+    return process.poll() is None

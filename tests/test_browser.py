@@ -110,7 +110,12 @@ def wait_for_text(driver: webdriver.Chrome, *texts: str, timeout: float = 60) ->
     return WebDriverWait(driver, timeout).until(ready)  # type: ignore[no-any-return]
 
 
-def test_overview_in_a_real_browser(app_url: str, browser: webdriver.Chrome) -> None:
+def test_overview_in_a_real_browser(
+    app_url: str, browser: webdriver.Chrome, browser_ws: DemoResult
+) -> None:
+    # `justify app` printed its URL, once the server answered there.
+    log = (browser_ws.directory / "app.log").read_text(encoding="utf-8", errors="replace")
+    assert f"justify explorer: {app_url}/  (Ctrl-C stops it)" in log
     browser.get(app_url + "/")
     body = wait_for_text(browser, "Justification overview", "REQ-FAIR-1", "REQ-DATA-1")
     assert "REQ-PREC-1" in body and "unjustified" in body and "stale" in body

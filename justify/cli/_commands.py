@@ -489,15 +489,18 @@ def app(port: int | None) -> None:
       justify app
       justify app --port 8600
     """
-    from justify.serve import start_app
+    from justify.serve import start_app, wait_until_serving
 
     config = current_config()
     chosen = port or int(config.number("app_port"))
     process = start_app(config, chosen)
     # Stopped by a signal (a service manager, CI), stop Streamlit too: no orphan server.
     signal.signal(signal.SIGTERM, lambda *_: process.terminate())
-    click.echo(f"justify explorer: http://127.0.0.1:{chosen}/  (Ctrl-C stops it)")
     try:
+        # The URL only once something answers there: a server that fails to start
+        # must not leave a URL on the screen that leads nowhere.
+        if wait_until_serving(process, chosen):
+            click.echo(f"justify explorer: http://127.0.0.1:{chosen}/  (Ctrl-C stops it)")
         sys.exit(process.wait())
     except KeyboardInterrupt:
         process.terminate()
