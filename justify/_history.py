@@ -199,22 +199,34 @@ def history(
         base = base or config.base_iri
     minter = Minter(base)
     graph = minter.graph(HISTORY_GRAPH)
-    # One requirement: anchor on its IRI, so the query reads only its changes.
-    anchor = f"BIND(<{minter.requirement(requirement).value}> AS ?r)" if requirement else ""
+    # One requirement: its IRI in the pattern itself, so the query reads only its
+    # changes (a BIND first joined every change of every requirement: 2.8 s on 1,000).
+    subject = f"<{minter.requirement(requirement).value}>" if requirement else "?r"
     rows = run_query(
         store,
-        f"""SELECT ?change ?id ?status ?previous ?time ?sha ?title ?cause WHERE {{
+        f"""SELECT ?change ?id ?status ?previous ?time ?sha ?cause WHERE {{
         GRAPH {term(graph)} {{
-          {anchor}
-          ?change jf:ofRequirement ?r ; jf:checkStatus ?status ; prov:wasGeneratedBy ?run .
+          ?change jf:ofRequirement {subject} ; jf:checkStatus ?status ;
+                  prov:wasGeneratedBy ?run .
           ?run prov:endedAtTime ?time .
           OPTIONAL {{ ?change jf:previousStatus ?previous }}
           OPTIONAL {{ ?change jf:cause ?cause }}
           OPTIONAL {{ ?run jf:gitCommitSha ?sha }}
-          BIND(REPLACE(STR(?r), "^.*/", "") AS ?id) }}
-        OPTIONAL {{ ?commit a jf:Commit ; jf:gitCommitSha ?sha ; jf:messageTitle ?title }}
+          BIND(REPLACE(STR({subject}), "^.*/", "") AS ?id) }}
     }} ORDER BY ?time ?id ?cause""",
     ).values()
+    # The commits' titles, for the checks that ran on a commit: a join in the query
+    # above matched every commit when a check had none (and showed an arbitrary title).
+    shas = sorted({r["sha"] for r in rows if r["sha"]})
+    titles: dict[str, str] = {}
+    if shas:
+        found_titles = run_query(
+            store,
+            f"""SELECT ?sha (SAMPLE(?t) AS ?title) WHERE {{
+              VALUES ?sha {{ {" ".join(term(s) for s in shas)} }}
+              ?commit a jf:Commit ; jf:gitCommitSha ?sha ; jf:messageTitle ?t }} GROUP BY ?sha""",
+        ).values()
+        titles = {t["sha"] or "": t["title"] or "" for t in found_titles}
     changes: dict[str, Change] = {}
     for r in rows:
         if requirement is not None and r["id"] != requirement:
@@ -224,7 +236,7 @@ def history(
         if found is None:
             changes[key] = Change(
                 r["id"] or "", r["status"] or "", r["previous"], r["time"] or "", r["sha"],
-                r["title"], (r["cause"],) if r["cause"] else (),
+                titles.get(r["sha"] or ""), (r["cause"],) if r["cause"] else (),
             )  # fmt: skip
         elif r["cause"] and r["cause"] not in found.causes:
             changes[key] = Change(**{**found.__dict__, "causes": (*found.causes, r["cause"])})

@@ -101,9 +101,12 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
         if keys:
             measured = _rows(
                 store,
+                # The keys as a filter, not a second VALUES: Oxigraph then starts from
+                # the runs (10 ms) instead of every measurement of the key (1.6 s).
                 f"""SELECT ?run ?key ?value WHERE {{
-                  VALUES ?run {{ {listed} }} VALUES ?key {{ {" ".join(term(k) for k in keys)} }}
+                  VALUES ?run {{ {listed} }}
                   ?run jf:hasMeasurement ?m . ?m jf:metricKey ?key ; jf:value ?value .
+                  FILTER (?key IN ({", ".join(term(k) for k in keys)}))
                   FILTER NOT EXISTS {{ ?m jf:onDataset ?dataset }} }}""",
             )
             for m in measured:
