@@ -33,3 +33,21 @@ def test_history_records_changes_with_their_commit_and_survives_sync(tmp_path) -
 
     shown = run_justify("history", "REQ-FAIR-1", cwd=ws.directory)
     assert "failing -> stale" in shown.stdout and "Relax the fairness gap" in shown.stdout
+
+
+def test_a_check_without_a_commit_shows_no_commit_title(tmp_path) -> None:
+    # A project whose check does not run in a Git work tree (HEAD unknown), beside an
+    # imported history full of commits: the change names no commit, and no title.
+    ws = demo(tmp_path / "ws")  # the demo recorded a first check, on its HEAD
+    path = ws.directory / "requirements" / "governance.yaml"
+    path.write_text(path.read_text().replace("threshold: 0.10", "threshold: 0.20"))
+    assert run_justify("load", cwd=ws.directory).returncode == 0
+    elsewhere = tmp_path / "not-a-repository"
+    elsewhere.mkdir()
+    checked = run_justify("check", cwd=ws.directory, env={"GIT_DIR": str(elsewhere)})
+    assert checked.returncode == 1, checked.stderr
+    first, change = justify.history("REQ-FAIR-1", config=ws.config)
+    assert first.commit is not None and first.commit_title  # the demo's check, on a commit
+    assert change.previous == "failing" and change.status != "failing"
+    assert change.commit is None
+    assert change.commit_title is None
