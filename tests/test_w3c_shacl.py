@@ -24,6 +24,9 @@ from justify.rdfconv import to_rdflib_graph
 from justify.shacl._shapes import lexical
 from tests.helpers import run_justify
 
+# 243 cases, 20-40 s on one worker: scheduled with the other long files, first.
+pytestmark = pytest.mark.slow
+
 SUITE = Path(__file__).parent / "w3c"
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 SHT = rdflib.Namespace("http://www.w3.org/ns/shacl-test#")
