@@ -222,7 +222,7 @@ class Runner:
         value = bound.get("value") or focus
         path = bound.get("path")
         path_iri = path.value if isinstance(path, ox.NamedNode) else _iri(shape.path)
-        texts = {k: _lexical(v) for k, v in bound.items() if v is not None}
+        texts = {k: lexical(v) for k, v in bound.items() if v is not None}
         if isinstance(bound.get("message"), ox.Literal):
             message = bound["message"].value
         elif constraint.messages or shape.messages:
@@ -247,10 +247,10 @@ class Runner:
     ) -> CheckResult:
         return CheckResult(
             rule=self.rule_of.get(str(owner.node), str(owner.node)),
-            focus=_lexical(focus),
+            focus=lexical(focus),
             severity=shape.severity,
             message=message,
-            value=_lexical(value) if value is not None else None,
+            value=lexical(value) if value is not None else None,
             path=path,
             shape=str(owner.node) if isinstance(owner.node, rdflib.URIRef) else None,
             value_is_iri=isinstance(value, ox.NamedNode),
@@ -301,7 +301,7 @@ class Runner:
         messages = shape.messages
 
         def result(component: rdflib.URIRef, value: Any) -> CheckResult:
-            texts = {"this": _lexical(focus), "value": _lexical(value) if value is not None else ""}
+            texts = {"this": lexical(focus), "value": lexical(value) if value is not None else ""}
             if path:
                 texts["path"] = path
             message = (
@@ -372,9 +372,6 @@ def _iri(node: rdflib.term.Node | None) -> str | None:
 def _shape_id(node: rdflib.term.Node) -> str | None:
     # A blank-node shape has no name that outlives one parse of the shapes.
     return str(node) if isinstance(node, rdflib.URIRef) else None
-
-
-_lexical = lexical
 
 
 # ----------------------------------------------------------------- value checks

@@ -313,11 +313,6 @@ def _projects(select: Any, var: rdflib.Variable) -> bool:
     return _in_scope(dict.get(select, "where"), var)
 
 
-def projects(text: str, name: str, where: str) -> bool:
-    """Whether the query returns the variable ``name``."""
-    return _projects(_parse(text, where)[1], rdflib.Variable(name))
-
-
 _VARIABLE = r"[$?]{}\b"
 
 
