@@ -36,6 +36,7 @@ _HOMES = {
     "ImportSummary": "justify.importers",
     "Importer": "justify.importers",
     "InitResult": "justify.scaffold",
+    "JudgedValue": "justify.judgement",
     "Judgement": "justify.judgement",
     "JustifyError": "justify.errors",
     "LoadSummary": "justify._load",
@@ -123,6 +124,7 @@ if _typing.TYPE_CHECKING:
     from justify.judgement import (
         CheckReport,
         CriterionVerdict,
+        JudgedValue,
         Judgement,
         RequirementStatus,
         ShipVerdict,
@@ -184,6 +186,7 @@ __all__ = [
     "ImportSummary",
     "Importer",
     "InitResult",
+    "JudgedValue",
     "Judgement",
     "JustifyError",
     "LoadSummary",

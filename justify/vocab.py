@@ -54,7 +54,7 @@ JF = Vocabulary(
     versionNumber alias modelStatus gitCommitSha gitBranch remoteUrl localPath messageTitle
     messageBody path previousPath changeType refName personName email sourceKind
     sourceLocation toolVersion itemCount watermark
-    RequirementRevision ValidationRecord revisedIn scopedVersion evidenceOf judgedFor
+    RequirementRevision ValidationRecord revisedIn scopedVersion evidenceOf judgedFor meets
     appliesToVersion scopeVersion contentHash requirementId criterionVerdict shipVerdict
     shipReason judgement inputFingerprint cause
     """,

@@ -11,7 +11,7 @@ from helpers import run_justify
 
 from justify.config import load_config
 from justify.errors import ShapeError, UsageError
-from justify.judgement import Judgement, check, judge
+from justify.judgement import Judgement, check, evidence_values, judge
 from justify.store import EmbeddedStore
 
 PREFIXES = """
@@ -589,6 +589,42 @@ def test_per_dataset_value_is_the_one_judged(tmp_path: Path) -> None:
     judgement = judge(config=load_config(tmp_path / "justify.toml"), store=store)
     (criterion,) = judgement.requirements["R1"].criteria
     assert (criterion.verdict, criterion.value, criterion.measured_on) == ("not met", "0.5", "test")
+
+
+def test_every_evidence_run_gets_its_judged_value_and_verdict(tmp_path: Path) -> None:
+    """What a criterion's plot colours point by point comes from the judgement's rules:
+    the value judged in each evidence run (on the criterion's dataset) and whether it
+    meets it, the same verdict the check gives the current evidence."""
+    turtle = (
+        req("R1", extra="; jf:hasCriterion :c1")
+        + crit(dataset="test")
+        + "".join(f":{name} jf:supports :R1 .\n" for name in ("old", "nan", "crashed", "new"))
+        + run("old", end="2026-01-01T00:00:00Z", recall=None)
+        + per_dataset("old", "recall", {"test": "0.85", "train": "0.99"})
+        + run("nan", end="2026-01-02T00:00:00Z", recall=None)
+        + per_dataset("nan", "recall", {"test": "NaN"})
+        + run("crashed", status="failed", end="2026-01-03T00:00:00Z", recall=None)
+        + per_dataset("crashed", "recall", {"test": "0.95"})
+        + run("new", end="2026-01-04T00:00:00Z", recall=None)
+        + per_dataset("new", "recall", {"test": "0.7", "train": "0.9"})
+    )
+    store = _store(tmp_path, turtle)
+    (tmp_path / "justify.toml").write_text("")
+    config = load_config(tmp_path / "justify.toml")
+    for engine in ("fast", "pyshacl"):
+        judged = judge(engine=engine, config=config, store=store).requirements["R1"]
+        got = {
+            (v.run.rsplit("/", 1)[-1], v.value, v.measured_on, v.meets)
+            for v in evidence_values(store, judged)
+        }
+        assert got == {
+            ("old", "0.85", "test", True),
+            ("nan", "NaN", "test", False),
+            ("crashed", "0.95", "test", True),  # a failed run's value is judged, not evidence
+            ("new", "0.7", "test", False),
+        }, engine
+        (criterion,) = judged.criteria
+        assert (criterion.verdict, criterion.value) == ("not met", "0.7")
 
 
 def test_messages_name_the_requirement_and_what_to_do(tmp_path: Path) -> None:
