@@ -74,21 +74,19 @@ if view.problems:
 else:
     st.success("The last check found no problem.")
 
-left, right = st.columns(2)
-with left:
-    st.subheader("By kind")
-    st.dataframe(
-        [{"kind": kind, **_zeros(counts)} for kind, counts in sorted(view.by_kind.items())],
-        hide_index=True,
-        width="stretch",
-    )
-with right:
-    st.subheader("By model")
-    st.dataframe(
-        [{"model": model, **_zeros(counts)} for model, counts in sorted(view.by_model.items())],
-        hide_index=True,
-        width="stretch",
-    )
+# One above the other, full width: side by side, the status columns did not fit.
+st.subheader("By kind")
+st.dataframe(
+    [{"kind": kind, **_zeros(counts)} for kind, counts in sorted(view.by_kind.items())],
+    hide_index=True,
+    width="stretch",
+)
+st.subheader("By model")
+st.dataframe(
+    [{"model": model, **_zeros(counts)} for model, counts in sorted(view.by_model.items())],
+    hide_index=True,
+    width="stretch",
+)
 
 st.subheader("Sources and checks")
 rows = [

@@ -1,12 +1,11 @@
 """One requirement: its statement, justification diagram, metric plots, checks, history."""
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from justify import app_data
+from justify import app_data, explore
 from justify.check_formats import criterion_line
-from justify.explore import DIAGRAM_LEGEND, STATUS_COLOURS, justification_dot
+from justify.explore import DIAGRAM_LEGEND, justification_dot
 
 # Badge colours per status, as in the diagram: green holds, red fails, orange
 # unjustified or stale, grey draft, retired or unchecked.
@@ -77,59 +76,23 @@ st.graphviz_chart(justification_dot(view))
 
 if view.criteria:
     st.subheader("Acceptance criteria")
-    current = set(view.current)
+    st.caption(
+        "Each point is the metric in one evidence run, coloured by the judgement's verdict "
+        "(green met, red not met, grey not judged: another dataset); the ring marks the "
+        "current evidence."
+    )
     for criterion in view.criteria:
         key = criterion.metric
-        threshold = criterion.threshold
         st.markdown(f"**{criterion.label}**")
         st.text(criterion_line(criterion))
-        points = [
-            {
-                "run": run["name"] or run["runId"][:8],
-                "ended": run["end"],
-                "value": run["metrics"][key],
-                "evidence": "current evidence" if run["run"] in current else run["status"],
-            }
-            for run in view.runs
-            if key in run["metrics"] and run["end"]
-        ]
+        points = explore.criterion_points(view, criterion)
         if not points:
             st.warning(f"No supporting run logged {key}.")
             continue
-        frame = pd.DataFrame(points)
-        frame["ended"] = pd.to_datetime(frame["ended"], utc=True).dt.tz_localize(None)
-        # Dates as dates: runs that end seconds apart made Vega pick millisecond ticks.
-        time_axis = alt.Axis(format="%Y-%m-%d %H:%M", labelAngle=-30, tickCount=6)
-        base = alt.Chart(frame).encode(
-            x=alt.X("ended:T", title="run ended", axis=time_axis),
-            y=alt.Y("value:Q", title=key, scale=alt.Scale(zero=False)),
-        )
-        line = base.mark_line(color="#90a4ae")
-        dots = base.mark_point(filled=True).encode(
-            color=alt.Color("evidence:N", title=None),
-            # The current evidence stands out by shape and size, not by colour alone.
-            shape=alt.Shape("evidence:N", title=None),
-            size=alt.condition(
-                alt.datum.evidence == "current evidence", alt.value(320), alt.value(110)
-            ),
-            tooltip=["run", "ended", "value", "evidence"],
-        )
-        layers = line + dots
-        if threshold is not None:
-            rule = pd.DataFrame(
-                {"threshold": [threshold], "label": [f"threshold {criterion.op} {threshold:g}"]}
-            )
-            layers += (
-                alt.Chart(rule)
-                .mark_rule(color=STATUS_COLOURS["failing"], strokeDash=[6, 3])
-                .encode(y="threshold:Q")
-            )
-            layers += (
-                alt.Chart(rule)
-                .mark_text(align="left", dx=4, dy=-7, color=STATUS_COLOURS["failing"])
-                .encode(y="threshold:Q", x=alt.value(0), text="label:N")
-            )
-        st.altair_chart(layers.interactive(), width="stretch")
+        chart = explore.criterion_chart(points, criterion)
+        st.altair_chart(chart.interactive(), width="stretch")
+        for note in explore.unplotted(points):
+            st.caption(f"Not drawn, not a finite number: {note}")
         history = view.metric_history.get(key)
         if history and len(history) > 1:
             steps = pd.DataFrame(

@@ -17,7 +17,24 @@ from justify.explore._common import (
     store_version,
 )
 from justify.explore._console import console_query
-from justify.explore._diagram import DIAGRAM_LEGEND, justification_dot
+from justify.explore._diagram import (
+    DIAGRAM_LEGEND,
+    Diagram,
+    DiagramEdge,
+    DiagramNode,
+    justification_diagram,
+    justification_dot,
+)
+from justify.explore._figures import (
+    NO_DATASET,
+    POINT_COLOURS,
+    PlotPoint,
+    chart_svg,
+    criterion_chart,
+    criterion_points,
+    diagram_svg,
+    unplotted,
+)
 from justify.explore._overview import (
     Overview,
     Problem,
@@ -53,27 +70,38 @@ from justify.explore._requirement import (
 
 __all__ = [
     "DIAGRAM_LEGEND",
+    "NO_DATASET",
+    "POINT_COLOURS",
     "SEVERITY_ORDER",
     "SHOWN_STATUSES",
     "STATUS_COLOURS",
     "STATUS_ORDER",
     "VERDICT_COLOURS",
     "CommitView",
+    "Diagram",
+    "DiagramEdge",
+    "DiagramNode",
     "Neighbourhood",
     "Overview",
+    "PlotPoint",
     "Problem",
     "RequirementView",
     "Row",
     "RunView",
     "SourceImport",
+    "chart_svg",
     "check_results",
     "commit_view",
     "commits",
     "console_query",
+    "criterion_chart",
+    "criterion_points",
+    "diagram_svg",
     "find_requirement",
     "find_run",
     "imports",
     "judgement",
+    "justification_diagram",
     "justification_dot",
     "labels_of",
     "last_check",
@@ -88,4 +116,5 @@ __all__ = [
     "shown_models",
     "store_query",
     "store_version",
+    "unplotted",
 ]

@@ -1,6 +1,10 @@
-"""The justification diagram of one requirement, as Graphviz DOT text."""
+"""The justification diagram of one requirement: what it shows (nodes and edges, drawn
+from the judgement), and that in Graphviz DOT for the explorer. The report draws the
+same nodes and edges as SVG (:mod:`justify.explore._figures`)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from justify.explore._requirement import RequirementView
 
@@ -21,6 +25,108 @@ _NODE_COLOURS = {
     "retired": "#757575",
 }
 _CRITERION_COLOURS = {"met": "#2e7d32", "not met": "#c62828", "no evidence": "#ef6c00"}
+_GREY = "#757575"
+_RUNS_DRAWN = 8  # older runs beyond these are summed up in one node
+
+
+@dataclass(frozen=True)
+class DiagramNode:
+    name: str
+    label: str  # lines separated by "\n"
+    colour: str
+    shape: str = "box"  # box, parallelogram, note, ellipse, plaintext
+
+
+@dataclass(frozen=True)
+class DiagramEdge:
+    """From a support to what it supports (drawn pointing up, at the conclusion)."""
+
+    source: str
+    target: str
+    style: str = "solid"  # solid, dashed, dotted
+    label: str = ""
+    colour: str = "#555555"
+
+
+@dataclass(frozen=True)
+class Diagram:
+    nodes: tuple[DiagramNode, ...]
+    edges: tuple[DiagramEdge, ...]
+
+
+def justification_diagram(view: RequirementView) -> Diagram:
+    """conclusion <- strategy <- supports, coloured as DIAGRAM_LEGEND says, from the
+    judgement the view carries (statuses, criterion verdicts, current evidence)."""
+    head = view.head
+    status = head.get("status") or ""
+    nodes = [
+        DiagramNode(
+            "conclusion",
+            f"{head['id']}: {head['title']}\n[{status}]",
+            _NODE_COLOURS.get(status, _GREY),
+        ),
+        DiagramNode(
+            "strategy",
+            f"strategy: {head.get('strategy') or 'evidence meets the acceptance criteria'}",
+            "#37474f",
+            "parallelogram",
+        ),
+    ]
+    edges = [DiagramEdge("strategy", "conclusion")]
+    for i, c in enumerate(view.criteria):
+        label = f"criterion: {c.label}\n{c.verdict}" + (
+            f" ({c.metric} = {c.value})" if c.value is not None else ""
+        )
+        nodes.append(DiagramNode(f"c{i}", label, _CRITERION_COLOURS.get(c.verdict, _GREY), "note"))
+        edges.append(DiagramEdge(f"c{i}", "strategy"))
+    commits: dict[str, str] = {}  # one node per commit
+
+    def commit_node(sha: str, title: str | None) -> str:
+        if sha not in commits:
+            commits[sha] = f"k{len(commits)}"
+            text = f"commit {sha[:8]}" + (f"\n{title}" if title else "")
+            nodes.append(DiagramNode(commits[sha], text, "#5d4037"))
+        return commits[sha]
+
+    current = set(view.current)
+    missed = any(c.verdict == "not met" for c in view.criteria)
+    for i, run in enumerate(view.runs[:_RUNS_DRAWN]):
+        name = run["name"] or run["runId"][:8]
+        if run["run"] in current:
+            colour = "#c62828" if missed else "#2e7d32"
+            label = f"run {name}\n{run['status']} (current evidence)"
+        else:
+            colour, label = _GREY, f"run {name}\n{run['status']} (not judged)"
+        nodes.append(DiagramNode(f"r{i}", label, colour, "ellipse"))
+        edges.append(DiagramEdge(f"r{i}", "strategy"))
+        if run.get("sha"):
+            edges.append(DiagramEdge(commit_node(str(run["sha"]), None), f"r{i}", "dashed"))
+    if len(view.runs) > _RUNS_DRAWN:
+        more = len(view.runs) - _RUNS_DRAWN
+        nodes.append(DiagramNode("more", f"… {more} older runs", "#9e9e9e", "plaintext"))
+        edges.append(DiagramEdge("more", "strategy", "dotted"))
+    for k in view.commits:
+        edges.append(
+            DiagramEdge(commit_node(str(k["sha"]), k["title"]), "strategy", label="Justifies")
+        )
+    if view.stale_commit is not None:
+        name = commit_node(str(view.stale_commit["sha"]), view.stale_commit["title"])
+        edges.append(
+            DiagramEdge(name, "conclusion", "dashed", "changed it after its evidence", "#ef6c00")
+        )
+    for i, a in enumerate(view.attestations):
+        nodes.append(DiagramNode(f"a{i}", f"attestation by {a['by']}\n{a['date']}", "#6a1b9a"))
+        edges.append(DiagramEdge(f"a{i}", "strategy"))
+    for i, f in enumerate(view.family):
+        colour = _NODE_COLOURS.get(f.get("status") or "", _GREY)
+        nodes.append(
+            DiagramNode(f"f{i}", f"{f['id']}: {f['title'] or ''}\n[{f.get('status')}]", colour)
+        )
+        if f["relation"] == "sub-requirement":
+            edges.append(DiagramEdge(f"f{i}", "strategy"))
+        else:
+            edges.append(DiagramEdge("conclusion", f"f{i}", "dashed", "supports"))
+    return Diagram(tuple(nodes), tuple(edges))
 
 
 def _dot_text(text: str) -> str:
@@ -28,78 +134,27 @@ def _dot_text(text: str) -> str:
 
 
 def justification_dot(view: RequirementView) -> str:
-    """The justification diagram in Graphviz DOT, drawn from the judgement:
-    conclusion <- strategy <- supports, coloured as DIAGRAM_LEGEND says."""
-    head = view.head
-
-    def node(name: str, label: str, colour: str, shape: str = "box") -> str:
-        text = "\\n".join(_dot_text(part) for part in label.split("\n"))
-        return (
-            f'  "{name}" [label="{text}", shape={shape}, style="rounded,filled", '
-            f'fillcolor="{colour}", fontcolor="white"];'
-        )
-
-    status = head.get("status") or ""
+    """The justification diagram in Graphviz DOT (Streamlit draws it in the browser)."""
+    diagram = justification_diagram(view)
     lines = [
         "digraph justification {",
         '  rankdir=BT; node [fontname=Helvetica, fontsize=11]; edge [color="#555555"];',
-        node(
-            "conclusion",
-            f"{head['id']}: {head['title']}\n[{status}]",
-            _NODE_COLOURS.get(status, "#757575"),
-        ),
     ]
-    strategy = head.get("strategy") or "evidence meets the acceptance criteria"
-    lines.append(node("strategy", f"strategy: {strategy}", "#37474f", "parallelogram"))
-    lines.append('  "strategy" -> "conclusion";')
-    for i, c in enumerate(view.criteria):
-        label = f"criterion: {c.label}\n{c.verdict}" + (
-            f" ({c.metric} = {c.value})" if c.value is not None else ""
+    for n in diagram.nodes:
+        text = "\\n".join(_dot_text(part) for part in n.label.split("\n"))
+        lines.append(
+            f'  "{n.name}" [label="{text}", shape={n.shape}, style="rounded,filled", '
+            f'fillcolor="{n.colour}", fontcolor="white"];'
         )
-        lines.append(node(f"c{i}", label, _CRITERION_COLOURS.get(c.verdict, "#757575"), "note"))
-        lines.append(f'  "c{i}" -> "strategy";')
-    commits: dict[str, str] = {}  # one node per commit
-
-    def commit_node(sha: str, title: str | None) -> str:
-        if sha not in commits:
-            commits[sha] = f"k{len(commits)}"
-            text = f"commit {sha[:8]}" + (f"\n{title}" if title else "")
-            lines.append(node(commits[sha], text, "#5d4037"))
-        return commits[sha]
-
-    current = set(view.current)
-    missed = any(c.verdict == "not met" for c in view.criteria)
-    for i, run in enumerate(view.runs[:8]):
-        if run["run"] in current:
-            colour = "#c62828" if missed else "#2e7d32"
-            label = f"run {run['name'] or run['runId'][:8]}\n{run['status']} (current evidence)"
-        else:
-            colour = "#757575"
-            label = f"run {run['name'] or run['runId'][:8]}\n{run['status']} (not judged)"
-        lines.append(node(f"r{i}", label, colour, "ellipse"))
-        lines.append(f'  "r{i}" -> "strategy";')
-        if run.get("sha"):
-            lines.append(f'  "{commit_node(str(run["sha"]), None)}" -> "r{i}" [style=dashed];')
-    if len(view.runs) > 8:
-        lines.append(node("more", f"… {len(view.runs) - 8} older runs", "#9e9e9e", "plaintext"))
-        lines.append('  "more" -> "strategy" [style=dotted];')
-    for k in view.commits:
-        name = commit_node(str(k["sha"]), k["title"])
-        lines.append(f'  "{name}" -> "strategy" [label="Justifies"];')
-    if view.stale_commit is not None:
-        name = commit_node(str(view.stale_commit["sha"]), view.stale_commit["title"])
-        lines.append(f'  "{name}" -> "conclusion" [style=dashed, color="#ef6c00", '
-                     'label="changed it after its evidence"];')  # fmt: skip
-    for i, a in enumerate(view.attestations):
-        lines.append(node(f"a{i}", f"attestation by {a['by']}\n{a['date']}", "#6a1b9a"))
-        lines.append(f'  "a{i}" -> "strategy";')
-    for i, f in enumerate(view.family):
-        colour = _NODE_COLOURS.get(f.get("status") or "", "#757575")
-        label = f"{f['id']}: {f['title'] or ''}\n[{f.get('status')}]"
-        lines.append(node(f"f{i}", label, colour))
-        if f["relation"] == "sub-requirement":
-            lines.append(f'  "f{i}" -> "strategy";')
-        else:
-            lines.append(f'  "conclusion" -> "f{i}" [style=dashed, label="supports"];')
+    for e in diagram.edges:
+        attributes = []
+        if e.style != "solid":
+            attributes.append(f"style={e.style}")
+        if e.colour != "#555555":
+            attributes.append(f'color="{e.colour}"')
+        if e.label:
+            attributes.append(f'label="{_dot_text(e.label)}"')
+        extra = f" [{', '.join(attributes)}]" if attributes else ""
+        lines.append(f'  "{e.source}" -> "{e.target}"{extra};')
     lines.append("}")
     return "\n".join(lines)

@@ -13,8 +13,11 @@ from justify.iris import Minter
 from justify.judgement import (
     CHECK_GRAPH,
     CriterionVerdict,
+    JudgedValue,
+    Judgement,
     RequirementStatus,
     ShipVerdict,
+    evidence_values,
 )
 from justify.store import GraphStore
 
@@ -38,6 +41,11 @@ class RequirementView:
     annotations: list[Row] = field(default_factory=list)
     judged: RequirementStatus | None = None
     stale_commit: Row | None = None
+    # Every value of a criterion's metric in the evidence runs (run, key, value, dataset),
+    # per dataset where recorded so: what the plots draw...
+    measurements: list[Row] = field(default_factory=list)
+    # ... and the judgement's verdict on the values it judges, run by run.
+    values: list[JudgedValue] = field(default_factory=list)
 
 
 def find_requirement(store: GraphStore, rid: str) -> Row | None:
@@ -59,16 +67,19 @@ def find_requirement(store: GraphStore, rid: str) -> Row | None:
     return rows[0] if rows else None
 
 
-def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView | None:
-    """All an auditor needs about one requirement, or None for an unknown id."""
+def requirement_view(
+    store: GraphStore, base: str, rid: str, judged_all: Judgement | None = None
+) -> RequirementView | None:
+    """All an auditor needs about one requirement, or None for an unknown id. It renders
+    ``judged_all`` (the report's judgement), by default the last recorded check."""
     head = find_requirement(store, rid)
     if head is None:
         return None
     iri = term(head["r"] or "", iri=True)
-    judged_all = judgement(store, base)
+    if judged_all is None:
+        judged_all = judgement(store, base)
     judged = judged_all.requirements.get(rid) if judged_all else None
-    statuses = {r["id"]: r["status"] for r in requirements_by_ids(store, base, [rid])}
-    head["status"] = statuses.get(rid) or head["declared"]
+    head["status"] = _statuses(store, base, [rid], judged_all).get(rid) or head["declared"]
     head["changedSha"] = head["changedTitle"] = head["changedTime"] = None
     if judged is not None and judged.last_changed_in:
         changed = _rows(
@@ -84,6 +95,7 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
     evidence = list(judged.evidence) if judged else []
     keys = sorted({c.metric for c in criteria})
     runs: dict[str, dict[str, Any]] = {}
+    measurements: list[Row] = []  # of the criteria's metrics in the evidence runs
     if evidence:
         listed = " ".join(term(e, iri=True) for e in evidence)
         run_rows = _rows(
@@ -103,15 +115,20 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
                 store,
                 # The keys as a filter, not a second VALUES: Oxigraph then starts from
                 # the runs (10 ms) instead of every measurement of the key (1.6 s).
-                f"""SELECT ?run ?key ?value WHERE {{
+                f"""SELECT ?run ?key ?value ?dataset WHERE {{
                   VALUES ?run {{ {listed} }}
                   ?run jf:hasMeasurement ?m . ?m jf:metricKey ?key ; jf:value ?value .
                   FILTER (?key IN ({", ".join(term(k) for k in keys)}))
-                  FILTER NOT EXISTS {{ ?m jf:onDataset ?dataset }} }}""",
+                  OPTIONAL {{ ?m jf:onDataset ?d . ?d dcterms:title ?dataset }} }}""",
             )
             for m in measured:
-                if m["run"] in runs:
-                    runs[m["run"] or ""]["metrics"][m["key"] or ""] = _number(m["value"])
+                if m["run"] not in runs:
+                    continue
+                column = m["key"] or ""
+                if m["dataset"]:
+                    column = f"{column} ({m['dataset']})"
+                runs[m["run"] or ""]["metrics"][column] = _number(m["value"])
+                measurements.append(m)
     current = [judged.current_evidence] if judged and judged.current_evidence else []
     commits = _rows(
         store,
@@ -134,10 +151,7 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
           ?o dcterms:identifier ?id . OPTIONAL {{ ?o dcterms:title ?title }}
         }} ORDER BY ?relation ?id""",
     )
-    others = {
-        r["id"]: r["status"]
-        for r in requirements_by_ids(store, base, [f["id"] or "" for f in family])
-    }
+    others = _statuses(store, base, [f["id"] or "" for f in family], judged_all)
     for f in family:
         f["status"] = others.get(f["id"], "")
     annotations = _rows(
@@ -171,6 +185,8 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
         annotations=annotations,
         judged=judged,
         stale_commit=stale,
+        measurements=measurements,
+        values=evidence_values(store, judged) if judged is not None else [],
     )
     for evidence_run in current:
         for key in keys:
@@ -185,6 +201,17 @@ def requirement_view(store: GraphStore, base: str, rid: str) -> RequirementView 
             if points:
                 view.metric_history[key] = points
     return view
+
+
+def _statuses(
+    store: GraphStore, base: str, ids: list[str], judged_all: Judgement | None
+) -> dict[str | None, str | None]:
+    shown = {r["id"]: r["status"] for r in requirements_by_ids(store, base, ids)}
+    if judged_all is not None:
+        for rid in ids:
+            if rid in judged_all.requirements:
+                shown[rid] = judged_all.requirements[rid].status
+    return shown
 
 
 def _number(text: str | None) -> float:
