@@ -9,6 +9,7 @@ the justify version.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,8 @@ from justify.check_formats import criterion_line, markdown_text
 from justify.choices import REPORT_FORMATS
 from justify.config import Config, load_config
 from justify.errors import UsageError
-from justify.judgement import ShipVerdict, current
+from justify.judgement import CriterionVerdict, ShipVerdict, current
+from justify.progress import Progress
 from justify.provenance import now
 from justify.store import GraphStore, open_store
 
@@ -54,23 +56,10 @@ def gather(*, config: Config | None = None, store: GraphStore | None = None) -> 
         row["status"] = judged.status if judged else row["status"]
     views: dict[str, explore.RequirementView] = {}
     for row in rows:
-        view = explore.requirement_view(store, config.base_iri, row["id"] or "")
-        if view is None:
-            continue
-        judged = live.requirements.get(row["id"] or "")
-        # Render the judgement at hand (it may be newer than the recorded one).
-        view.head["status"] = row["status"]
-        view.judged = judged
-        view.criteria = list(judged.criteria) if judged else []
-        view.current = [judged.current_evidence] if judged and judged.current_evidence else []
-        view.results = [
-            {"rule": r.rule, "severity": r.severity, "message": r.message, "value": r.value}
-            for r in live.results_about(row["iri"] or "")
-        ]
-        for member in view.family:
-            other = live.requirements.get(member["id"] or "")
-            member["status"] = other.status if other else member.get("status")
-        views[row["id"] or ""] = view
+        # The judgement at hand renders every page (it may be newer than the recorded one).
+        view = explore.requirement_view(store, config.base_iri, row["id"] or "", live)
+        if view is not None:
+            views[row["id"] or ""] = view
     counts = {status: 0 for status in explore.SHOWN_STATUSES}
     for row in rows:
         counts[row["status"] or ""] = counts.get(row["status"] or "", 0) + 1
@@ -97,6 +86,56 @@ def gather(*, config: Config | None = None, store: GraphStore | None = None) -> 
         changed_since=live.changed_since,
         fail_on=live.fail_on,
     )
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One criterion's plot as SVG (None when no evidence run logged its metric)."""
+
+    criterion: CriterionVerdict
+    svg: str | None
+    unplotted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A requirement's figures: the justification diagram and one plot per criterion."""
+
+    diagram: str
+    plots: tuple[Plot, ...]
+
+
+def figures(view: explore.RequirementView, ident: str) -> Figures:
+    """The same figures as the explorer's requirement page, as SVG; ``ident`` keeps
+    the ids inside each SVG apart when several share one HTML page."""
+    plots = []
+    for i, criterion in enumerate(view.criteria):
+        points = explore.criterion_points(view, criterion)
+        drawn = [p for p in points if p.number is not None]
+        svg = None
+        if drawn:
+            chart = explore.criterion_chart(points, criterion, width=560)
+            svg = _scoped(explore.chart_svg(chart), f"{ident}-c{i}")
+        plots.append(Plot(criterion, svg, tuple(explore.unplotted(points))))
+    return Figures(_scoped(explore.diagram_svg(view), f"{ident}-d"), tuple(plots))
+
+
+def _scoped(svg: str, prefix: str) -> str:
+    """Prefix the ids an SVG defines (clip paths, markers) and every reference to them."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", prefix)
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{safe}-{m.group(1)}"', svg)
+    return re.sub(r"(url\(#|href=\"#)([^)\"]+)", lambda m: f"{m.group(1)}{safe}-{m.group(2)}", svg)
+
+
+def all_figures(report: AuditReport, *, progress: bool = True) -> dict[str, Figures]:
+    """Every requirement's figures (about 0.1 s each; the first plot starts the renderer)."""
+    counter = Progress("figures", total=len(report.views), enabled=progress)
+    found = {}
+    for rid, view in report.views.items():
+        found[rid] = figures(view, rid)
+        counter.advance()
+    counter.done()
+    return found
 
 
 def evidence_lines(view: explore.RequirementView) -> list[str]:
@@ -126,7 +165,11 @@ def _support_lines(view: explore.RequirementView) -> list[str]:
 
 
 # -- Markdown ---------------------------------------------------------------------
-def to_markdown(report: AuditReport) -> str:
+def to_markdown(
+    report: AuditReport, figure_links: dict[str, list[tuple[str, str]]] | None = None
+) -> str:
+    """The report in Markdown; ``figure_links`` gives, per requirement id, the figures
+    written beside it as (caption, relative path)."""
     out = [
         f"# Justification report: {report.project}",
         "",
@@ -142,13 +185,7 @@ def to_markdown(report: AuditReport) -> str:
             if report.changed_since
             else []
         ),
-        "## Summary",
-        "",
-        "| status | requirements |",
-        "| --- | ---: |",
-        *(f"| {s} | {n} |" for s, n in report.counts.items() if n),
-        "",
-        "## Models",
+        "## May it ship?",
         "",
     ]
     for v in report.models:
@@ -157,7 +194,19 @@ def to_markdown(report: AuditReport) -> str:
         )
     if not report.models:
         out.append("No registered model version in the graph.")
+    if report.problems:
+        out += ["", "## Problems, worst first", ""]
+        out += [
+            f"- **{_md(p.requirement)}** {p.severity} {_md(p.rule)}: {_md(p.message)}"
+            for p in report.problems
+        ]
     out += [
+        "",
+        "## Summary",
+        "",
+        "| status | requirements |",
+        "| --- | ---: |",
+        *(f"| {s} | {n} |" for s, n in report.counts.items() if n),
         "",
         "## Sources",
         "",
@@ -183,6 +232,8 @@ def to_markdown(report: AuditReport) -> str:
         if evidence or support:
             out.append("")
             out += [f"- {_md(line)}" for line in evidence + support]
+        for caption, path in (figure_links or {}).get(row["id"] or "", []):
+            out += ["", f"![{_md(caption)}]({path})"]
         if view.annotations:
             out += ["", "Annotations:", ""]
             out += [f"- {_md(a['key'] or '')}: {_md(a['value'] or '')}" for a in view.annotations]
@@ -220,7 +271,8 @@ def _badge(status: str) -> str:
     return f'<span class="badge" style="background:{colour}">{html.escape(status)}</span>'
 
 
-def to_html(report: AuditReport) -> str:
+def to_html(report: AuditReport, figures: dict[str, Figures] | None = None) -> str:
+    """The report as one self-contained HTML file: figures are inline SVG."""
     e: Callable[[object], str] = lambda value: html.escape(str(value or ""))  # noqa: E731
     parts = [
         "<!DOCTYPE html>",
@@ -240,10 +292,7 @@ def to_html(report: AuditReport) -> str:
             if report.changed_since
             else []
         ),
-        "<h2>Summary</h2><table><tr><th>status</th><th>requirements</th></tr>",
-        *(f"<tr><td>{_badge(s)}</td><td>{n}</td></tr>" for s, n in report.counts.items() if n),
-        "</table>",
-        "<h2>Models</h2><ul>",
+        '<h2 id="ship">May it ship?</h2><ul class="verdicts">',
     ]
     for v in report.models:
         css = {"ship": "ship", "ship with warnings": "warning"}.get(v.verdict, "noship")
@@ -256,17 +305,20 @@ def to_html(report: AuditReport) -> str:
         parts.append("<li>No registered model version in the graph.</li>")
     parts.append("</ul>")
     if report.problems:
-        parts.append("<h2>Problems</h2><ul>")
+        parts.append('<h2 id="problems">Problems, worst first</h2><ul>')
         parts += [
             f'<li class="{e(p.severity)}"><a href="#{e(p.requirement)}">{e(p.requirement)}</a> '
             f"{e(p.severity)} {e(p.rule)}: {e(p.message)}</li>"
             for p in report.problems
         ]
         parts.append("</ul>")
-    parts.append(
+    parts += [
+        "<h2>Summary</h2><table><tr><th>status</th><th>requirements</th></tr>",
+        *(f"<tr><td>{_badge(s)}</td><td>{n}</td></tr>" for s, n in report.counts.items() if n),
+        "</table>",
         "<h2>Sources</h2><table><tr><th>source</th><th>location</th><th>last import</th>"
-        "<th>items</th></tr>"
-    )
+        "<th>items</th></tr>",
+    ]
     parts += [
         f"<tr><td>{e(s.kind)}</td><td>{e(s.location)}</td><td>{e(s.ended)}</td>"
         f"<td>{s.items}</td></tr>"
@@ -289,6 +341,9 @@ def to_html(report: AuditReport) -> str:
             lines = evidence_lines(view) + _support_lines(view)
             if lines:
                 parts.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>")
+            found = (figures or {}).get(row["id"] or "")
+            if found is not None:
+                parts.append(_figures_html(found))
             if view.annotations:
                 parts.append(
                     "<p><b>Annotations</b></p><ul>"
@@ -310,6 +365,30 @@ def to_html(report: AuditReport) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _figures_html(found: Figures) -> str:
+    e = html.escape
+    parts = [
+        '<figure class="diagram">' + found.diagram + "<figcaption>Justification diagram "
+        "(conclusion ← strategy ← supports): "
+        + e("; ".join(explore.DIAGRAM_LEGEND.values()))
+        + "</figcaption></figure>"
+    ]
+    for plot in found.plots:
+        caption = e(f"{plot.criterion.label}: {plot.criterion.metric} over the evidence runs")
+        if plot.svg is None:
+            parts.append(
+                f'<p class="warning">No evidence run logged {e(plot.criterion.metric)}.</p>'
+            )
+            continue
+        notes = "".join(f"<br>Not drawn, not a finite number: {e(n)}" for n in plot.unplotted)
+        parts.append(
+            f'<figure class="plot">{plot.svg}<figcaption>{caption}; green met, red not met, '
+            f"grey not judged (another dataset); the ring marks the current evidence{notes}"
+            "</figcaption></figure>"
+        )
+    return "\n".join(parts)
+
+
 def report(
     output: str | Path,
     *,
@@ -327,14 +406,35 @@ def report(
     return audit
 
 
-def write(report: AuditReport, fmt: str, output: Path) -> None:
+def write(report: AuditReport, fmt: str, output: Path, *, progress: bool = True) -> None:
+    """Write the report; Markdown gets its figures as SVG files in a folder beside it
+    (``audit.md`` → ``audit-figures/``), HTML inline."""
     if fmt not in REPORT_FORMATS:
         raise UsageError(
             f"unknown report format {fmt!r}", hint="use one of: " + ", ".join(REPORT_FORMATS)
         )
-    text = to_html(report) if fmt == "html" else to_markdown(report)
+    found = all_figures(report, progress=progress)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "html":
+            text = to_html(report, found)
+        else:
+            folder = output.with_name(f"{output.stem}-figures")
+            folder.mkdir(exist_ok=True)
+            links: dict[str, list[tuple[str, str]]] = {}
+            for rid, figs in found.items():
+                stem = re.sub(r"[^A-Za-z0-9_.-]", "_", rid)
+                named = [(f"justification diagram of {rid}", f"{stem}-diagram.svg", figs.diagram)]
+                named += [
+                    (f"{plot.criterion.label}: {plot.criterion.metric} over the evidence runs",
+                     f"{stem}-criterion-{i + 1}.svg", plot.svg)
+                    for i, plot in enumerate(figs.plots)
+                    if plot.svg is not None
+                ]  # fmt: skip
+                for caption, name, svg in named:
+                    (folder / name).write_text(svg, encoding="utf-8")
+                    links.setdefault(rid, []).append((caption, f"{folder.name}/{name}"))
+            text = to_markdown(report, links)
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(

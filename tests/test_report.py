@@ -54,6 +54,25 @@ def test_html_report_is_one_self_contained_file_with_the_whole_story(
     assert "DO NOT SHIP" in text and "REQ-FAIR-1 JF-THRESHOLD" in text
     # Fields a requirement file adds beyond the core ones are shown as annotations.
     assert "<li>review_board: platform-guild</li>" in text
+    # The story starts with the verdict, then the problems worst first.
+    assert (
+        text.index("May it ship?")
+        < text.index("Problems, worst first")
+        < text.index("<h2>Summary</h2>")
+    )
+    problems = text[text.index("Problems, worst first") : text.index("<h2>Summary</h2>")]
+    assert problems.index("violation") < problems.index("warning")
+    # Each requirement carries its diagram and, per criterion, its plot, as inline SVG.
+    fair = text[text.index('id="REQ-FAIR-1"') :].split('<div class="req"', 1)[0]
+    diagram = fair[fair.index('<figure class="diagram">') :].split("</figure>", 1)[0]
+    assert "<svg" in diagram and "REQ-FAIR-1: Equal recall across tumour" in diagram
+    assert "criterion: recall_gap_size &lt;= 0.1 on" in diagram and "#c62828" in diagram
+    plot = fair[fair.index('<figure class="plot">') :].split("</figure>", 1)[0]
+    assert "<svg" in plot and "threshold &lt;= 0.1" in plot and "run ended (UTC" in plot
+    assert "ringed: the current evidence, run candidate" in plot
+    # Ids inside the SVGs (clip paths, markers) stay unique across the page.
+    ids = re.findall(r'\bid="([^"]+)"', text)
+    assert len(ids) == len(set(ids))
 
 
 def test_markdown_report(demo_ws: DemoResult, tmp_path: Path) -> None:
@@ -66,6 +85,13 @@ def test_markdown_report(demo_ws: DemoResult, tmp_path: Path) -> None:
     assert "### REQ-FAIR-1: Equal recall across tumour sizes [failing]" in text
     assert "recall_gap_size <= 0.1 on test: not met (recall_gap_size = 0.13218390804597702" in text
     assert "- review_board: platform-guild" in text  # annotations, as in the HTML
+    # The same figures, as SVG files beside it, linked in place.
+    assert text.index("## May it ship?") < text.index("## Problems, worst first")
+    links = re.findall(r"!\[[^\]]*\]\((audit-figures/[^)]+)\)", text)
+    assert "audit-figures/REQ-FAIR-1-diagram.svg" in links
+    assert "audit-figures/REQ-FAIR-1-criterion-1.svg" in links
+    for link in links:
+        assert (tmp_path / link).read_text(encoding="utf-8").startswith("<svg"), link
 
 
 def test_report_names_a_bad_format_and_an_unwritable_path(demo_ws: DemoResult) -> None:

@@ -456,9 +456,11 @@ def status() -> None:
 )
 @shared_options
 def report(fmt: str, output: Path) -> None:
-    """Write the audit report: summary, models (ship or not), every requirement with
-    its status, criteria, evidence values, commits and check results, stamped with
-    the date, the HEAD commit and the justify version. Runs the check afresh.
+    """Write the audit report: ship verdicts first, problems worst first, then every
+    requirement with its status, criteria, justification diagram and plots (inline
+    SVG in HTML; SVG files beside a Markdown report), evidence values, commits,
+    annotations and check results, stamped with the date, the HEAD commit and the
+    justify version. Renders the judgement of the graph as it is now.
 
     \b
     Examples:
