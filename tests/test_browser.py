@@ -124,18 +124,90 @@ def test_overview_in_a_real_browser(
     assert "Deploy" not in body
     icons = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] span')
     assert "home" in [i.text for i in icons]
+
+
+def drawn(driver: webdriver.Chrome, selector: str, count: int = 1, timeout: float = 60) -> None:
+    """Wait until the browser has drawn ``count`` things matching ``selector``."""
+    WebDriverWait(driver, timeout).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, selector)) >= count
+    )
+
+
+def screenshot(driver: webdriver.Chrome, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    assert browser.save_screenshot(str(ARTIFACTS / "overview.png"))
+    assert driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+# The diagram is Graphviz drawn to SVG by the browser; a plot is Vega drawn on a canvas.
+DIAGRAM = "svg g.node"
+PLOT = '[data-testid="stVegaLiteChart"] canvas.marks, [data-testid="stVegaLiteChart"] svg.marks'
+TABLE = '[data-testid="stDataFrame"] canvas'
 
 
 def test_requirement_page_from_a_shared_url(app_url: str, browser: webdriver.Chrome) -> None:
     browser.get(app_url + "/requirement?id=REQ-PREC-1")
     body = wait_for_text(browser, "REQ-PREC-1: Screening precision", "Justification diagram")
     assert "JF-STALE" in body and "Tighten the precision requirement" in body
-    # The diagram is drawn by the browser (Graphviz rendered to SVG).
-    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "svg g.node"))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    assert browser.save_screenshot(str(ARTIFACTS / "requirement-REQ-PREC-1.png"))
+    drawn(browser, DIAGRAM)
+    drawn(browser, PLOT)
+    screenshot(browser, "requirement-REQ-PREC-1")
+
+
+# Every page, with what an auditor looks for on it: text, and what must be drawn
+# (selector: how many). Tables are drawn on a canvas (Streamlit's data grid), so
+# their text is not in the page.
+PAGES: dict[str, tuple[str, tuple[str, ...], dict[str, int]]] = {
+    "overview": (
+        "/",
+        ("Justification overview", "screening-model", "DO NOT SHIP", "Worst problems first"),
+        {TABLE: 3},  # by kind, by model, sources and checks
+    ),
+    "requirements": ("/requirements", ("Requirements", "Status"), {TABLE: 1}),
+    "requirement": (
+        "/requirement?id=REQ-FAIR-1",
+        ("REQ-FAIR-1: Equal recall", "Justification diagram", "recall_gap_size <= 0.1"),
+        {DIAGRAM: 1, PLOT: 1, TABLE: 1},
+    ),
+    "models": ("/models", ("Models: may they ship?", "DO NOT SHIP", "REQ-FAIR-1"), {}),
+    "runs": ("/runs", ("Runs and commits",), {TABLE: 1}),
+    "graph": ("/graph", ("Graph", "Node IRI"), {'[data-testid="stVegaLiteChart"]': 1}),
+    "sparql": ("/sparql", ("SPARQL console", "Read-only"), {}),
+}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_what_an_auditor_needs(
+    page: str, app_url: str, browser: webdriver.Chrome
+) -> None:
+    path, texts, drawings = PAGES[page]
+    browser.get(app_url + path)
+    body = wait_for_text(browser, *texts)
+    assert "Traceback" not in body and "Error" not in body[:300]
+    for selector, count in drawings.items():
+        drawn(browser, selector, count)
+    time.sleep(1)  # let the last drawing settle before the picture
+    screenshot(browser, f"page-{page}")
+
+
+def test_the_report_in_a_real_browser(browser_ws: DemoResult, browser: webdriver.Chrome) -> None:
+    """The archived report, opened from disk: verdict first, figures drawn inline."""
+    out = ARTIFACTS / "report.html"
+    result = run_justify("report", "-o", str(out), cwd=browser_ws.directory)
+    assert result.returncode == 0, result.stderr
+    browser.get(out.as_uri())
+    body = wait_for_text(browser, "May it ship?", "DO NOT SHIP", "REQ-FAIR-1")
+    assert body.index("May it ship?") < body.index("Requirements\n")
+    diagrams = browser.find_elements(By.CSS_SELECTOR, "figure.diagram svg")
+    plots = browser.find_elements(By.CSS_SELECTOR, "figure.plot svg")
+    assert len(diagrams) == 6 and len(plots) >= 3
+    assert all(svg.size["width"] > 100 and svg.size["height"] > 50 for svg in diagrams + plots)
+    height = browser.execute_script("return document.body.scrollHeight")
+    size = browser.get_window_size()
+    browser.set_window_size(1100, min(int(height) + 100, 16000))
+    try:
+        screenshot(browser, "report")
+    finally:
+        browser.set_window_size(size["width"], size["height"])
 
 
 def test_app_refuses_an_empty_store(tmp_path: Path) -> None:
