@@ -213,8 +213,9 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dic
 
 def test_a_full_sync_writes_no_secret_anywhere(synced: tuple[Path, dict[str, str]]) -> None:
     root, outputs = synced
-    for path in sorted((root / "out").iterdir()):
-        outputs[path.name] = path.read_text(encoding="utf-8", errors="replace")
+    for path in sorted((root / "out").rglob("*")):  # the report's figures too
+        if path.is_file():
+            outputs[path.name] = path.read_text(encoding="utf-8", errors="replace")
     assert "data.example/d.csv?token=***" in outputs["export"] + outputs["all.nq"]
     for name, text in outputs.items():
         for what, secret in SECRETS.items():

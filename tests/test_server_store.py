@@ -191,9 +191,9 @@ def test_report_is_the_same_on_the_server(
     demo_both: tuple[DemoResult, dict], tmp_path: Path
 ) -> None:
     result, env = demo_both
-    texts_ = []
+    texts_, figures = [], []
     for i, store_env in enumerate(({}, env)):
-        out = tmp_path / f"audit{i}.md"
+        out = tmp_path / str(i) / "audit.md"
         answer = invoke(
             "report", "--format", "markdown", "-o", str(out), env=store_env, cwd=result.directory
         )
@@ -208,8 +208,12 @@ def test_report_is_the_same_on_the_server(
                 )
             ]
         )
+        figures.append(
+            {f.name: f.read_text() for f in (out.parent / "audit-figures").glob("*-diagram.svg")}
+        )
     assert texts_[1] == texts_[0]
     assert any("REQ-FAIR-1" in line and "failing" in line for line in texts_[1])
+    assert figures[1] == figures[0] and len(figures[0]) == 6  # one diagram per requirement
 
 
 def test_status_lists_only_justifys_graphs(
