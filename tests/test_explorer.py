@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow
 import pytest
 
 import justify
@@ -101,32 +102,20 @@ def test_requirement_page_shows_checks_evidence_and_history() -> None:
     # The criterion's plot: dates on the time axis, the threshold line labelled, each
     # point coloured by the judgement's verdict, one series per dataset, the current
     # evidence ringed.
-    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    chart = at.get("vega_lite_chart")[0].proto
+    spec = json.loads(chart.spec)
     layers = json.dumps(spec)
     assert '"title": "run ended (UTC' in layers and '"format": "%' in layers
     assert '"text": {"field": "label"' in layers  # the threshold line's label
     assert '"color": {"field": "verdict"' in layers and '"shape": {"field": "dataset"' in layers
     assert "ringed: the current evidence, run candidate" in layers
+    # The points as the browser gets them (Streamlit sends the data beside the spec).
     points = {
-        (p["dataset"], p["verdict"], p["evidence"]) for p in _inline_values(spec) if "verdict" in p
+        (p["dataset"], p["verdict"], p["evidence"])
+        for p in pyarrow.ipc.open_stream(chart.data.data).read_all().to_pylist()
     }
     assert ("breast-cancer-test", "not met", "current evidence") in points
     assert ("breast-cancer-train", "not judged", "current evidence") in points
-
-
-def _inline_values(spec: object) -> list[dict]:
-    """Every row of inline data in a Vega-Lite spec, wherever Streamlit put it."""
-    if isinstance(spec, dict):
-        found = [v for v in spec.get("values", []) if isinstance(v, dict)]
-        for key, value in spec.items():
-            if key == "datasets" and isinstance(value, dict):
-                found += [row for rows in value.values() for row in rows]
-            elif key != "values":
-                found += _inline_values(value)
-        return found
-    if isinstance(spec, list):
-        return [row for item in spec for row in _inline_values(item)]
-    return []
 
 
 def test_requirement_page_diagram_and_plot_data(demo_ws: DemoResult) -> None:

@@ -119,6 +119,11 @@ def test_installed_wheel_runs_help_init_and_demo_from_any_folder(
     assert "REQ-FAIR-1" in (reports / "summary.md").read_text(encoding="utf-8")
     assert '"version": "2.1.0"' in (reports / "check.sarif").read_text(encoding="utf-8")
     assert "<testsuite" in (reports / "junit.xml").read_text(encoding="utf-8")
+    # ... and the audit report, with its figures (inline in HTML, beside the Markdown).
+    audit = (reports / "audit.html").read_text(encoding="utf-8")
+    assert audit.count('<figure class="diagram"><svg') == 6 and '<figure class="plot"><svg' in audit
+    assert (reports / "audit-figures" / "REQ-REC-1-criterion-1.svg").is_file()
+    assert "figures in audit-figures/" in demo.stdout and "figures:" not in demo.stderr
     # It shows its guard rails: hostile requirement files refused, credentials redacted.
     assert "untrusted/alias-bomb.yaml:8: YAML aliases expand to more than 100,000" in demo.stdout
     assert "untrusted/python-tag.yaml:3: YAML tag 'python/object/apply" in demo.stdout

@@ -89,8 +89,8 @@ if view.criteria:
         if not points:
             st.warning(f"No supporting run logged {key}.")
             continue
-        chart = explore.criterion_chart(points, criterion)
-        st.altair_chart(chart.interactive(), width="stretch")
+        chart = explore.criterion_chart(points, criterion, interactive=True)
+        st.vega_lite_chart(spec=chart, width="stretch")
         for note in explore.unplotted(points):
             st.caption(f"Not drawn, not a finite number: {note}")
         history = view.metric_history.get(key)

@@ -72,11 +72,15 @@ def demo(directory: Path) -> None:
             "(the team's own SHACL shapes, tried on a file before they join the "
             "project's `shapes` setting; any RDF file and shapes work the same way)"
         )
+    click.echo("\n$ justify report -o reports/audit.html  (and --format markdown)")
     audit = gather_report(config=result.config)
     for fmt, name in (("html", "reports/audit.html"), ("markdown", "reports/audit.md")):
-        write_report_file(audit, fmt, result.directory / name)
-    click.echo("\n$ justify report -o reports/audit.html  (and --format markdown)")
-    click.echo(f"wrote the audit report to {directory}/reports/audit.html and audit.md")
+        write_report_file(audit, fmt, result.directory / name, progress=False)
+    click.echo(
+        f"wrote the audit report to {directory}/reports/audit.html (figures inline) and "
+        "audit.md (figures in audit-figures/): ship verdicts first, then each requirement "
+        "with its justification diagram and plots"
+    )
     # The graph as audited, kept beside the report; a server URL works the same way.
     click.echo("\n$ justify store copy .justify reports/audited-store")
     copied = copy_store(".justify", "reports/audited-store", config=result.config)

@@ -13,14 +13,11 @@ import html
 import math
 import textwrap
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from justify.explore._diagram import Diagram, justification_diagram
 from justify.explore._requirement import RequirementView
 from justify.judgement import CriterionVerdict
-
-if TYPE_CHECKING:
-    import altair
 
 # Point colours: the judgement's verdict of each value.
 POINT_COLOURS = {"met": "#2e7d32", "not met": "#c62828", "not judged": "#9e9e9e"}
@@ -79,12 +76,16 @@ def criterion_points(view: RequirementView, criterion: CriterionVerdict) -> list
 
 
 def criterion_chart(
-    points: list[PlotPoint], criterion: CriterionVerdict, *, width: int | None = None
-) -> altair.LayerChart:
-    """The metric over the evidence runs: points coloured by verdict, the current
-    evidence ringed, the threshold line labelled, one line per dataset."""
-    import altair as alt  # only the figures need it; the CLI starts without it
-
+    points: list[PlotPoint],
+    criterion: CriterionVerdict,
+    *,
+    width: int | None = None,
+    interactive: bool = False,
+) -> dict[str, Any]:
+    """The metric over the evidence runs as a Vega-Lite specification: points coloured
+    by verdict, the current evidence ringed, the threshold line labelled, one line per
+    dataset. Plain data: Streamlit draws it, vl-convert turns it into SVG (building it
+    through Altair cost more than drawing it)."""
     values: list[dict[str, Any]] = [
         {
             "run": p.run,
@@ -97,56 +98,87 @@ def criterion_chart(
         for p in points
         if p.number is not None
     ]
-    many = len({p["dataset"] for p in values}) > 1
+    many = len({v["dataset"] for v in values}) > 1
     # Dates as dates, in UTC, at the precision the runs need: runs that end seconds
     # apart made Vega pick millisecond ticks, and a report must not depend on the
     # reader's time zone.
     ends = sorted(p.ended for p in points if p.number is not None)
     date, fmt = _time_format(ends[0], ends[-1]) if ends else ("", "%Y-%m-%d %H:%M")
-    x = alt.X(
-        "ended:T",
-        title=f"run ended (UTC{', ' + date if date else ''})",
-        scale=alt.Scale(type="utc", padding=16),
-        axis=alt.Axis(format=fmt, labelAngle=-30, tickCount=6),
-    )
+    x = {
+        "field": "ended",
+        "type": "temporal",
+        "title": f"run ended (UTC{', ' + date if date else ''})",
+        "scale": {"type": "utc", "padding": 16},
+        "axis": {"format": fmt, "labelAngle": -30, "tickCount": 6},
+    }
     # Padding keeps the rings of the extreme points inside the frame.
-    y = alt.Y("value:Q", title=criterion.metric, scale=alt.Scale(zero=False, padding=16))
-    data = alt.Data(values=values)  # type: ignore[no-untyped-call]
-    line = alt.Chart(data).mark_line(color="#90a4ae").encode(x=x, y=y, detail="dataset:N")
-    colour = alt.Color(
-        "verdict:N",
-        title="verdict",
-        scale=alt.Scale(domain=list(POINT_COLOURS), range=list(POINT_COLOURS.values())),
-    )
-    tooltip = ["run:N", "ended:T", "value:Q", "dataset:N", "verdict:N", "evidence:N"]
-    dots = alt.Chart(data).mark_point(filled=True, size=90).encode(x=x, y=y, color=colour,
-                                                                   tooltip=tooltip)  # fmt: skip
+    y = {
+        "field": "value",
+        "type": "quantitative",
+        "title": criterion.metric,
+        "scale": {"zero": False, "padding": 16},
+    }
+    colour = {
+        "field": "verdict",
+        "type": "nominal",
+        "title": "verdict",
+        "scale": {"domain": list(POINT_COLOURS), "range": list(POINT_COLOURS.values())},
+    }
+    tooltip = [
+        {"field": "run", "type": "nominal"},
+        {"field": "ended", "type": "temporal"},
+        {"field": "value", "type": "quantitative"},
+        {"field": "dataset", "type": "nominal"},
+        {"field": "verdict", "type": "nominal"},
+        {"field": "evidence", "type": "nominal"},
+    ]
+    line: dict[str, Any] = {
+        "mark": {"type": "line", "color": "#90a4ae"},
+        "encoding": {"x": x, "y": y, "detail": {"field": "dataset", "type": "nominal"}},
+    }
+    dots: dict[str, Any] = {
+        "mark": {"type": "point", "filled": True, "size": 90},
+        "encoding": {"x": x, "y": y, "color": colour, "tooltip": tooltip},
+    }
     if many:
-        line = line.encode(strokeDash=alt.StrokeDash("dataset:N", legend=None))
-        dots = dots.encode(shape=alt.Shape("dataset:N", title="dataset"))
+        line["encoding"]["strokeDash"] = {"field": "dataset", "type": "nominal", "legend": None}
+        dots["encoding"]["shape"] = {"field": "dataset", "type": "nominal", "title": "dataset"}
+    if interactive:  # zoom and pan in the browser
+        dots["params"] = [{"name": "zoom", "select": "interval", "bind": "scales"}]
     # The current evidence stands out by a ring, whatever its colour; the subtitle
     # says what the ring is, so no label can run into the legend.
-    ring = (
-        alt.Chart(data)
-        .transform_filter(alt.datum.evidence == "current evidence")
-        .mark_point(shape="circle", size=420, filled=False, strokeWidth=2.5, color="#212121")
-        .encode(x=x, y=y, tooltip=tooltip)
-    )
-    layers: list[Any] = [line, dots, ring]
+    ring = {
+        "transform": [{"filter": "datum.evidence === 'current evidence'"}],
+        "mark": {"type": "point", "shape": "circle", "size": 420, "filled": False,
+                 "strokeWidth": 2.5, "color": "#212121"},
+        "encoding": {"x": x, "y": y, "tooltip": tooltip},
+    }  # fmt: skip
+    layers: list[dict[str, Any]] = [line, dots, ring]
     if criterion.threshold is not None:
-        rule_data = alt.Data(  # type: ignore[no-untyped-call]
-            values=[{"threshold": criterion.threshold,
-                     "label": f"threshold {criterion.op} {criterion.threshold:g}"}]
-        )  # fmt: skip
+        rule_data = {
+            "values": [
+                {"threshold": criterion.threshold,
+                 "label": f"threshold {criterion.op} {criterion.threshold:g}"}
+            ]
+        }  # fmt: skip
+        threshold_y = {"field": "threshold", "type": "quantitative"}
         layers.append(
-            alt.Chart(rule_data)
-            .mark_rule(color="#c62828", strokeDash=[6, 3])
-            .encode(y=alt.Y("threshold:Q"))
+            {
+                "data": rule_data,
+                "mark": {"type": "rule", "color": "#c62828", "strokeDash": [6, 3]},
+                "encoding": {"y": threshold_y},
+            }
         )
         layers.append(
-            alt.Chart(rule_data)
-            .mark_text(align="left", dx=4, dy=-7, color="#c62828")
-            .encode(y=alt.Y("threshold:Q"), x=alt.value(0), text="label:N")
+            {
+                "data": rule_data,
+                "mark": {"type": "text", "align": "left", "dx": 4, "dy": -7, "color": "#c62828"},
+                "encoding": {
+                    "y": threshold_y,
+                    "x": {"value": 0},
+                    "text": {"field": "label", "type": "nominal"},
+                },
+            }
         )
     current = sorted({p.run for p in points if p.current})
     subtitle = (
@@ -154,9 +186,16 @@ def criterion_chart(
         if current
         else "no current evidence"
     )
-    size: dict[str, Any] = {} if width is None else {"width": width, "height": 220}
-    title = alt.TitleParams(criterion.label, subtitle=subtitle, anchor="start", fontSize=12)
-    return alt.LayerChart(layer=layers, title=title, **size)
+    spec: dict[str, Any] = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {"text": criterion.label, "subtitle": subtitle, "anchor": "start",
+                  "fontSize": 12},
+        "data": {"values": values},
+        "layer": layers,
+    }  # fmt: skip
+    if width is not None:
+        spec.update(width=width, height=220)
+    return spec
 
 
 def _time_format(first: str, last: str) -> tuple[str, str]:
@@ -189,11 +228,11 @@ def unplotted(points: list[PlotPoint]) -> list[str]:
     ]  # fmt: skip
 
 
-def chart_svg(chart: altair.TopLevelMixin) -> str:
+def chart_svg(chart: dict[str, Any]) -> str:
     """A chart as SVG, rendered locally: its data is inline, and no URL may be read."""
     import vl_convert
 
-    return str(vl_convert.vegalite_to_svg(chart.to_dict(), allowed_base_urls=[]))
+    return str(vl_convert.vegalite_to_svg(chart, allowed_base_urls=[]))
 
 
 # ---------------------------------------------------------------- diagram as SVG
