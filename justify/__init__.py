@@ -42,6 +42,8 @@ _HOMES = {
     "LoadSummary": "justify._load",
     "MemoryStore": "justify.store",
     "Node": "justify._trace",
+    "Pattern": "justify._patterns",
+    "PatternUse": "justify._patterns",
     "Problem": "justify.errors",
     "Progress": "justify.progress",
     "QueryError": "justify.errors",
@@ -56,6 +58,7 @@ _HOMES = {
     "Setting": "justify.config",
     "ShapeError": "justify.errors",
     "ShipVerdict": "justify.judgement",
+    "Slot": "justify._patterns",
     "SourceImport": "justify.explore",
     "SourceUnavailable": "justify.errors",
     "SparqlStore": "justify.store",
@@ -77,6 +80,7 @@ _HOMES = {
     "load": "justify._load",
     "load_config": "justify.config",
     "open_store": "justify.store",
+    "patterns": "justify._patterns",
     "query": "justify._query",
     "read_requirements": "justify.requirements",
     "registered_importers": "justify.importers",
@@ -92,6 +96,7 @@ if _typing.TYPE_CHECKING:
     from justify._demo import DemoResult, demo
     from justify._history import Change, history
     from justify._load import LoadSummary, load
+    from justify._patterns import Pattern, PatternUse, Slot, patterns
     from justify._query import CannedQuery, canned_queries, format_result, query
     from justify._sync import sync
     from justify._trace import Node, trace
@@ -192,6 +197,8 @@ __all__ = [
     "LoadSummary",
     "MemoryStore",
     "Node",
+    "Pattern",
+    "PatternUse",
     "Problem",
     "Progress",
     "QueryError",
@@ -206,6 +213,7 @@ __all__ = [
     "Setting",
     "ShapeError",
     "ShipVerdict",
+    "Slot",
     "SourceImport",
     "SourceUnavailable",
     "SparqlStore",
@@ -228,6 +236,7 @@ __all__ = [
     "load",
     "load_config",
     "open_store",
+    "patterns",
     "query",
     "read_requirements",
     "registered_importers",

@@ -81,6 +81,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Extra folders of SHACL shape files that run with the built-in shapes.",
         is_list=True,
     ),
+    Setting(
+        "patterns",
+        (),
+        "Extra folders of justification pattern files (YAML); a pattern with the id of a "
+        "built-in one replaces it.",
+        is_list=True,
+    ),
     Setting("disabled_rules", (), "Check rule ids to switch off, such as JF-COMMIT.", is_list=True),
     Setting(
         "rule_severity",
@@ -133,6 +140,7 @@ class Config:
     store: str
     base_iri: str
     shapes: tuple[str, ...]
+    patterns: tuple[str, ...] = ()
     disabled_rules: tuple[str, ...] = ()
     rule_severity: tuple[str, ...] = ()
     fail_on: str = "violation"

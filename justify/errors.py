@@ -67,15 +67,15 @@ class Problem:
 class RequirementFileError(JustifyError):
     """Requirement files have problems; ``problems`` lists every one found."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], what: str = "requirement files") -> None:
         self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.message))
         count = len(self.problems)
         lines = "\n".join(str(p) for p in self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(
-            f"{count} {noun} in the requirement files; nothing was loaded:\n{lines}",
+            f"{count} {noun} in the {what}; nothing was loaded:\n{lines}",
             hint="fix the files above and run the command again; the store still holds "
-            "the requirements it had before",
+            + ("the requirements it had before" if what == "requirement files" else "what it had"),
         )
 
 

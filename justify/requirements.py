@@ -34,10 +34,11 @@ REQUIREMENT_FIELDS = frozenset(
     (
         *("id", "title", "statement", "kind", "status", "priority", "parent", "parents"),
         *("rationale", "owner", "model", "experiment", "criteria", "usage_domain", "attestations"),
+        "pattern",
     )
 )
 CRITERION_FIELDS = frozenset(("metric", "op", "threshold", "dataset"))
-ATTESTATION_FIELDS = frozenset(("by", "date", "statement", "link"))
+ATTESTATION_FIELDS = frozenset(("by", "role", "date", "statement", "link"))
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Attestation:
     link: str | None
     position: int
     line: int
+    role: str | None = None  # the role the person attests in (a pattern may ask for one)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class Requirement:
     model: str | None = None
     experiment: str | None = None
     usage_domain: str | None = None
+    pattern: str | None = None  # the justification pattern it follows (else its kind's)
     criteria: tuple[Criterion, ...] = ()
     attestations: tuple[Attestation, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -307,6 +310,7 @@ class _FileReader:
         owner = self.text(fields, "owner", where=node)
         experiment = self.text(fields, "experiment", where=node)
         usage_domain = self.text(fields, "usage_domain", where=node)
+        pattern = self.text(fields, "pattern", where=node)
         parents = self.parents(fields)
         criteria = self.criteria(fields)
         attestations = self.attestations(fields)
@@ -330,6 +334,7 @@ class _FileReader:
             model=model,
             experiment=experiment,
             usage_domain=usage_domain,
+            pattern=pattern,
             criteria=criteria,
             attestations=attestations,
             extra=extra,
@@ -390,6 +395,7 @@ class _FileReader:
             by = self.text(att, "by", required=True, where=node)
             statement = self.text(att, "statement", required=True, where=node)
             link = self.text(att, "link", where=node)
+            role = self.text(att, "role", where=node)
             date = None
             if "date" not in att:
                 self.problem(node, "missing required field 'date'")
@@ -406,10 +412,12 @@ class _FileReader:
                 if key not in ATTESTATION_FIELDS:
                     self.problem(
                         key_node,
-                        f"unknown attestation field '{key}'; use by, date, statement, link",
+                        f"unknown attestation field '{key}'; use by, role, date, statement, link",
                     )
             if by and statement and date:
-                result.append(Attestation(by, date, statement, link, position, node.line))
+                result.append(
+                    Attestation(by, date, statement, link, position, node.line, role=role)
+                )
         return tuple(result)
 
     def finite(self, node: Node, value: int | float) -> float | None:
@@ -603,6 +611,7 @@ def requirement_triples(requirements: list[Requirement], minter: Minter) -> Iter
             (JF.scopeModelName, req.model_name),
             (JF.scopeAlias, req.model_alias),
             (JF.experimentName, req.experiment),
+            (JF.patternName, req.pattern),
         )
         for predicate, value in optional:
             if value is not None:
@@ -645,6 +654,8 @@ def requirement_triples(requirements: list[Requirement], minter: Minter) -> Iter
             yield Triple(a, JF.sourceLine, _integer(att.line))
             if att.link:
                 yield Triple(a, JF.link, Literal(att.link, datatype=XSD.anyURI))
+            if att.role:
+                yield Triple(a, JF.attestedAs, _text(att.role))
         yield from _annotations(node, req.extra, minter)
 
         just = minter.justification(req.id)

@@ -55,6 +55,7 @@ JF = Vocabulary(
     messageBody path previousPath changeType refName personName email sourceKind
     sourceLocation toolVersion itemCount watermark
     RequirementRevision ValidationRecord revisedIn scopedVersion evidenceOf judgedFor meets
+    patternName attestedAs
     appliesToVersion scopeVersion contentHash requirementId criterionVerdict shipVerdict
     shipReason judgement inputFingerprint cause
     """,

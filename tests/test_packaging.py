@@ -124,6 +124,10 @@ def test_installed_wheel_runs_help_init_and_demo_from_any_folder(
     assert audit.count('<figure class="diagram"><svg') == 6 and '<figure class="plot"><svg' in audit
     assert (reports / "audit-figures" / "REQ-REC-1-criterion-1.svg").is_file()
     assert "figures in audit-figures/" in demo.stdout and "figures:" not in demo.stderr
+    # ... and the justification patterns each requirement follows.
+    assert "fairness: gap, attributes-reviewed, evaluation-data; followed by REQ-FAIR-1" in (
+        demo.stdout
+    )
     # It shows its guard rails: hostile requirement files refused, credentials redacted.
     assert "untrusted/alias-bomb.yaml:8: YAML aliases expand to more than 100,000" in demo.stdout
     assert "untrusted/python-tag.yaml:3: YAML tag 'python/object/apply" in demo.stdout

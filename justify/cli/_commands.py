@@ -507,3 +507,59 @@ def app(port: int | None) -> None:
     except KeyboardInterrupt:
         process.terminate()
         process.wait(10)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools.",
+)
+@shared_options
+def patterns(fmt: str) -> None:
+    """List the justification patterns (built-in and the `patterns` setting): what each
+    kind of requirement needs to be justified, and which requirements follow each one
+    (by `pattern:`, else by kind). Reads the files only; a requirement naming an
+    unknown pattern is an error (exit 2).
+
+    \b
+    Examples:
+      justify patterns
+      justify patterns --format json
+    """
+    import dataclasses
+    import json
+
+    from justify._patterns import patterns as pattern_use
+
+    use = pattern_use(current_config())
+    if fmt == "json":
+        data = {
+            "patterns": [
+                {**dataclasses.asdict(p), "followed_by": list(use.followed_by[p.id])}
+                for p in use.patterns.values()
+            ],
+            "without_pattern": [{"id": rid, "kind": kind} for rid, kind in use.without],
+        }
+        click.echo(json.dumps(data, indent=2))
+        return
+    for p in use.patterns.values():
+        kinds = ", ".join(p.kinds) or "none (named with `pattern:`)"
+        click.echo(f"{p.id}: {p.title}  [{p.file}:{p.line}]")
+        click.echo(f"  applies to kinds: {kinds}")
+        click.echo(f"  strategy: {p.strategy}")
+        for slot in p.supports:
+            selector = ", ".join(f"{k}={v}" for k, v in slot.selector.items())
+            optional = " (optional)" if slot.optional else ""
+            how = f"{slot.kind}: {selector}" if selector else slot.kind
+            click.echo(f"  - {slot.id}{optional}: {slot.label} [{how}]")
+        if p.agree:
+            click.echo(f"  supports agree on: {', '.join(p.agree)}")
+        followers = ", ".join(use.followed_by[p.id]) or "no requirement yet"
+        click.echo(f"  followed by: {followers}")
+    if use.without:
+        listed = ", ".join(f"{rid} (kind {kind})" for rid, kind in use.without)
+        click.echo(f"no pattern covers: {listed}; give them a `pattern:` or add one for their kind")

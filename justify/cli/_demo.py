@@ -53,6 +53,16 @@ def demo(directory: Path) -> None:
     ):
         click.echo(f"\n$ {title}" if title.startswith("justify") else f"\n{title}")
         click.echo(format_result(answer, base=base))
+    from justify._patterns import patterns as pattern_use
+
+    click.echo("\n$ justify patterns  (what each kind of requirement needs; `--format json`)")
+    use = pattern_use(result.config)
+    for pattern in use.patterns.values():
+        slots = ", ".join(s.id + (" (optional)" if s.optional else "") for s in pattern.supports)
+        followers = ", ".join(use.followed_by[pattern.id]) or "-"
+        click.echo(f"{pattern.id}: {slots}; followed by {followers}")
+    if use.without:
+        click.echo("no pattern covers: " + ", ".join(rid for rid, _ in use.without))
     reports = ["reports/check.sarif", "reports/junit.xml", "reports/summary.md"]
     click.echo(f"\n$ justify check -o {' -o '.join(reports)}")
     report = result.judgement

@@ -1,0 +1,253 @@
+"""Justification patterns: the built-in ones, pattern files a project writes, and which
+requirement follows which pattern (`justify patterns`)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from justify._load import load
+from justify._patterns import SELECTORS, read_patterns
+from justify.config import load_config
+from justify.errors import RequirementFileError
+from justify.store import open_store
+from tests.helpers import run_justify
+
+KINDS = ("performance", "fairness", "robustness", "data", "process")
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def project(tmp_path: Path, requirements: str, patterns: str | None = None) -> Path:
+    settings = 'patterns = ["patterns"]\n' if patterns is not None else ""
+    write(tmp_path / "justify.toml", settings)
+    write(tmp_path / "requirements" / "reqs.yaml", requirements)
+    if patterns is not None:
+        write(tmp_path / "patterns" / "team.yaml", patterns)
+    return tmp_path
+
+
+REQS = """
+requirements:
+  - id: R-FAIR
+    title: Equal recall
+    kind: fairness
+    status: approved
+    attestations:
+      - by: Ada
+        role: fairness-reviewer
+        date: 2026-01-05
+        statement: reviewed the protected attributes
+  - id: R-PERF
+    title: Recall
+    kind: performance
+    pattern: screening
+  - id: R-OTHER
+    title: Something else
+    kind: other
+"""
+
+TEAM = """
+patterns:
+  - id: screening
+    title: A screening model finds what it must
+    conclusion: "{title}"
+    strategy:
+      label: Recall on held-out data, signed off
+      rationale: a missed case costs more than a false alarm
+      usage_domain: screening, not diagnosis
+    supports:
+      - id: recall
+        label: recall on the test set
+        metric: {key: "*recall*", comparator: ">=", threshold: 0.85, dataset: test}
+      - id: sign-off
+        label: a clinician's sign-off
+        attestation: {role: clinician}
+        optional: true
+"""
+
+
+def test_every_kind_has_a_built_in_pattern_with_its_reasoning() -> None:
+    patterns = read_patterns([])
+    by_kind = {kind: p for p in patterns.values() for kind in p.kinds}
+    assert set(KINDS) <= set(by_kind)
+    for p in patterns.values():
+        assert p.rationale and p.usage_domain and p.strategy, p.id
+        assert p.supports and all(s.kind in SELECTORS for s in p.supports), p.id
+        assert any(not s.optional for s in p.supports), p.id  # something is needed
+        assert all(s.how for s in p.supports), p.id  # elicitation says how to fill it
+    fairness = {s.id: s for s in by_kind["fairness"].supports}
+    assert fairness["attributes-reviewed"].selector == {"role": "fairness-reviewer"}
+    assert fairness["evaluation-data"].selector == {"context": "test", "digest": True}
+
+
+def test_which_requirement_follows_which_pattern(tmp_path: Path) -> None:
+    root = project(tmp_path, REQS, TEAM)
+    result = run_justify("patterns", "--format", "json", cwd=root)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    followed = {p["id"]: p["followed_by"] for p in data["patterns"]}
+    assert followed["fairness"] == ["R-FAIR"]  # by its kind
+    assert followed["screening"] == ["R-PERF"]  # named, over its kind's pattern
+    assert followed["performance"] == []
+    assert data["without_pattern"] == [{"id": "R-OTHER", "kind": "other"}]
+    (screening,) = [p for p in data["patterns"] if p["id"] == "screening"]
+    assert screening["file"] == "patterns/team.yaml"
+    text = run_justify("patterns", cwd=root).stdout
+    assert "screening: A screening model finds what it must  [patterns/team.yaml:2]" in text
+    assert "  - sign-off (optional): a clinician's sign-off [attestation: role=clinician]" in text
+    assert "no pattern covers: R-OTHER (kind other)" in text
+
+
+def test_a_project_pattern_replaces_the_built_in_one_of_the_same_id(tmp_path: Path) -> None:
+    mine = TEAM.replace("id: screening", "id: fairness")
+    root = project(tmp_path, REQS.replace("pattern: screening", ""), mine)
+    patterns = read_patterns([root / "patterns"], root=root)
+    assert patterns["fairness"].title == "A screening model finds what it must"
+    assert patterns["fairness"].kinds == ()  # it names no kind: only `pattern:` picks it
+
+
+def test_the_attestation_role_and_the_pattern_name_are_in_the_graph(tmp_path: Path) -> None:
+    root = project(tmp_path, REQS, TEAM)
+    config = load_config(root / "justify.toml")
+    load(config=config)
+    rows = (
+        open_store(config.store_location)
+        .query(
+            """PREFIX jf: <https://w3id.org/justify/ns#>
+               PREFIX dcterms: <http://purl.org/dc/terms/>
+               SELECT ?id ?pattern ?role WHERE { ?r dcterms:identifier ?id .
+                 OPTIONAL { ?r jf:patternName ?pattern }
+                 OPTIONAL { ?r jf:hasAttestation/jf:attestedAs ?role } } ORDER BY ?id"""
+        )
+        .values()
+    )
+    assert rows == [
+        {"id": "R-FAIR", "pattern": None, "role": "fairness-reviewer"},
+        {"id": "R-OTHER", "pattern": None, "role": None},
+        {"id": "R-PERF", "pattern": "screening", "role": None},
+    ]
+
+
+BAD = {
+    "two selectors": (
+        """
+        patterns:
+          - id: p
+            title: t
+            conclusion: c
+            strategy: {label: l, rationale: r, usage_domain: u}
+            supports:
+              - id: s
+                label: l
+                criterion: {}
+                attestation: {role: x}
+        """,
+        7,
+        "needs exactly one evidence selector",
+    ),
+    "unknown selector field": (
+        """
+        patterns:
+          - id: p
+            title: t
+            conclusion: c
+            strategy: {label: l, rationale: r, usage_domain: u}
+            supports:
+              - id: s
+                label: l
+                attestation: {role: x, rank: 3}
+        """,
+        9,
+        "unknown field 'rank' in the attestation selector of slot 's'",
+    ),
+    "a NaN threshold": (
+        """
+        patterns:
+          - id: p
+            title: t
+            conclusion: c
+            strategy: {label: l, rationale: r, usage_domain: u}
+            supports:
+              - id: s
+                label: l
+                metric: {key: recall, comparator: ">=", threshold: .nan}
+        """,
+        9,
+        "the threshold of slot 's' of pattern 'p' must be a finite number",
+    ),
+    "no strategy": (
+        """
+        patterns:
+          - id: p
+            title: t
+            conclusion: c
+            supports:
+              - id: s
+                label: l
+                criterion: {}
+        """,
+        2,
+        "pattern 'p' needs 'strategy'",
+    ),
+    "the same pattern twice": (
+        """
+        patterns:
+          - id: p
+            title: t
+            conclusion: c
+            strategy: {label: l, rationale: r, usage_domain: u}
+            supports: [{id: s, label: l, criterion: {}}]
+          - id: p
+            title: t
+            conclusion: c
+            strategy: {label: l, rationale: r, usage_domain: u}
+            supports: [{id: s, label: l, criterion: {}}]
+        """,
+        7,
+        "pattern 'p' is defined twice in this folder (first at patterns/team.yaml:2)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_a_malformed_pattern_file_names_file_and_line(case: str, tmp_path: Path) -> None:
+    text, line, message = BAD[case]
+    root = project(tmp_path, REQS.replace("pattern: screening", ""), text)
+    result = run_justify("patterns", cwd=root)
+    assert result.returncode == 2, result.stdout
+    assert f"patterns/team.yaml:{line}: " in result.stderr and message in result.stderr, (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_requirement_naming_an_unknown_pattern_is_an_error(tmp_path: Path) -> None:
+    root = project(tmp_path, REQS.replace("pattern: screening", "pattern: screenin"))
+    result = run_justify("patterns", cwd=root)
+    assert result.returncode == 2
+    assert "requirements/reqs.yaml:11: 'R-PERF' names pattern 'screenin'" in result.stderr
+    with pytest.raises(RequirementFileError):
+        read_patterns([root / "nowhere"], root=root)
+
+
+def test_the_readme_pattern_example_is_a_valid_pattern_file(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Justification patterns") :]
+    example = section[section.index("```yaml\n") + 8 :].split("```", 1)[0]
+    write(tmp_path / "patterns" / "screening.yaml", example)
+    (screening,) = [
+        p for p in read_patterns([tmp_path / "patterns"]).values() if p.id == "screening"
+    ]
+    assert [(s.id, s.kind, s.optional) for s in screening.supports] == [
+        ("recall", "metric", False),
+        ("sign-off", "attestation", True),
+    ]
+    assert screening.kinds == ("performance",) and screening.agree == ("model_version",)
