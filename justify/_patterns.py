@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from justify.config import Config
+from justify.config import Config, load_config
 from justify.errors import Problem, RequirementFileError
 from justify.plainyaml import MAP, SCALAR, SEQ, Node, PlainYamlError, compose
+from justify.requirements import COMPARATORS, find_requirement_files, read_requirements
 from justify.resources import data_folder
 
 # Each selector kind with the fields it takes (name: required?).
@@ -36,7 +37,6 @@ SELECTORS: dict[str, dict[str, bool]] = {
     "query": {"ask": False, "select": False},
 }
 AGREEMENTS = ("model_version", "commit", "dataset_digest")
-COMPARATORS = (">=", ">", "<=", "<", "==", "!=")
 _PATTERN_FIELDS = ("id", "title", "applies_to", "conclusion", "strategy", "supports", "agree")
 _SLOT_FIELDS = ("id", "label", "optional", "how", *SELECTORS)
 _STRATEGY_FIELDS = ("label", "rationale", "usage_domain")
@@ -316,9 +316,6 @@ def patterns(config: Config | None = None) -> PatternUse:
     """Read the patterns (built-in and the ``patterns`` setting) and the requirement
     files, and say which pattern each requirement follows. A requirement naming an
     unknown pattern is a ``file:line`` problem."""
-    from justify.config import load_config
-    from justify.requirements import find_requirement_files, read_requirements
-
     config = config or load_config()
     patterns = read_patterns((config.path(p) for p in config.patterns), root=config.root)
     roots = [config.path(p) for p in config.requirements]
