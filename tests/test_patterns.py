@@ -251,3 +251,27 @@ def test_the_readme_pattern_example_is_a_valid_pattern_file(tmp_path: Path) -> N
         ("sign-off", "attestation", True),
     ]
     assert screening.kinds == ("performance",) and screening.agree == ("model_version",)
+
+
+def test_init_scaffolds_a_requirement_that_follows_a_pattern(tmp_path: Path) -> None:
+    result = run_justify("init", str(tmp_path / "p"), "--pattern", "fairness", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    written = (tmp_path / "p" / "requirements" / "fairness.yaml").read_text(encoding="utf-8")
+    # Every slot is written out with how to fill it; the role the pattern asks for too.
+    for slot in ("gap", "attributes-reviewed", "evaluation-data"):
+        assert f"# support '{slot}'" in written
+    assert "role: fairness-reviewer" in written and "how: log the test set" in written
+    root = tmp_path / "p"
+    assert run_justify("load", cwd=root).returncode == 0  # a valid draft, as written
+    data = json.loads(run_justify("patterns", "--format", "json", cwd=root).stdout)
+    followed = {p["id"]: p["followed_by"] for p in data["patterns"]}
+    assert followed["fairness"] == ["REQ-FAIRNESS-1"]
+    again = run_justify("init", str(root), "--pattern", "fairness", cwd=tmp_path)
+    assert "kept" in again.stdout and "requirements/fairness.yaml" in again.stdout
+
+
+def test_init_names_an_unknown_pattern_before_writing_anything(tmp_path: Path) -> None:
+    result = run_justify("init", str(tmp_path / "q"), "--pattern", "fairnes", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no justification pattern 'fairnes'" in result.stderr and "fairness" in result.stderr
+    assert not (tmp_path / "q").exists()

@@ -22,18 +22,25 @@ from justify.errors import UsageError
 
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option(
+    "--pattern",
+    default=None,
+    help="Also write requirements/PATTERN.yaml: a draft requirement that follows this "
+    "justification pattern, each support slot written out (see `justify patterns`).",
+)
+def init(directory: Path, pattern: str | None) -> None:
     """Scaffold justify in DIRECTORY: configuration, an example requirement file,
     and .justify/ in .gitignore. Existing files are kept.
 
     \b
-    Example:
+    Examples:
       justify init
+      justify init --pattern fairness
       justify load && justify query requirements
     """
     from justify.scaffold import init as run_init
 
-    result = run_init(directory)
+    result = run_init(directory, pattern=pattern)
     for path in result.created:
         click.echo(f"wrote {path}")
     for path in result.kept:
