@@ -16,13 +16,13 @@ belongs to the judgement.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from justify.config import Config, load_config
 from justify.errors import Problem, RequirementFileError
-from justify.plainyaml import MAP, SCALAR, SEQ, Node, PlainYamlError, compose
+from justify.plainyaml import MAP, SCALAR, SEQ, Node, compose_reporting
 from justify.requirements import COMPARATORS, find_requirement_files, read_requirements
 from justify.resources import data_folder
 
@@ -68,7 +68,6 @@ class Pattern:
     agree: tuple[str, ...] = ()
     file: str = ""
     line: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def builtin_folder() -> Path:
@@ -166,14 +165,9 @@ class _Reader:
         except (OSError, UnicodeDecodeError) as exc:
             self.problem(1, f"cannot read the file: {exc}")
             return []
-        unusable: list[tuple[int, str]] = []
-        try:
-            root = compose(text, unusable)
-        except PlainYamlError as exc:
-            self.problem(exc.line, exc.message)
+        readable, root = compose_reporting(text, self.problem)
+        if not readable:
             return []
-        for line, message in unusable:
-            self.problem(line, message)
         if root is None or root.kind != MAP:
             self.problem(1 if root is None else root, "expected a top-level 'patterns:' list")
             return []

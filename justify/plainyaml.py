@@ -15,7 +15,7 @@ and the time and memory grow linearly with the file.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
@@ -130,6 +130,21 @@ def _scalar(event: Any, line: int, problems: list[tuple[int, str]]) -> Any:
         )
         return None
     return result
+
+
+def compose_reporting(text: str, report: Callable[[int, str], None]) -> tuple[bool, Node | None]:
+    """``compose`` for a reader that collects problems, each handed to ``report(line,
+    message)``: (False, None) when the text is not plain data at all, else (True, the
+    root node, or None for an empty document)."""
+    unusable: list[tuple[int, str]] = []
+    try:
+        root = compose(text, unusable)
+    except PlainYamlError as exc:
+        report(exc.line, exc.message)
+        return False, None
+    for line, message in unusable:
+        report(line, message)
+    return True, root
 
 
 def compose(text: str, problems: list[tuple[int, str]] | None = None) -> Node | None:

@@ -21,7 +21,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from justify.errors import Problem, RequirementFileError
 from justify.iris import Minter
-from justify.plainyaml import MAP, SCALAR, SEQ, Node, PlainYamlError, compose
+from justify.plainyaml import MAP, SCALAR, SEQ, Node, PlainYamlError, compose, compose_reporting
 from justify.vocab import AMO, DCTERMS, JF, OSLC_RM, PROV, RDF, RDFS, XSD
 
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
@@ -222,14 +222,9 @@ class _FileReader:
         except OSError as exc:
             self.problem(1, f"cannot read the file: {exc.strerror or exc}")
             return []
-        unusable: list[tuple[int, str]] = []
-        try:
-            root = compose(text, unusable)
-        except PlainYamlError as exc:
-            self.problem(exc.line, exc.message)
+        readable, root = compose_reporting(text, self.problem)
+        if not readable:
             return []
-        for line, message in unusable:
-            self.problem(line, message)
         if root is None:
             self.problem(1, "the file is empty; expected a top-level 'requirements:' list")
             return []

@@ -102,7 +102,7 @@ def criterion_chart(
     # Dates as dates, in UTC, at the precision the runs need: runs that end seconds
     # apart made Vega pick millisecond ticks, and a report must not depend on the
     # reader's time zone.
-    ends = sorted(p.ended for p in points if p.number is not None)
+    ends = sorted(v["ended"] for v in values)
     date, fmt = _time_format(ends[0], ends[-1]) if ends else ("", "%Y-%m-%d %H:%M")
     x = {
         "field": "ended",

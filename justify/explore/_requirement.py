@@ -206,12 +206,11 @@ def requirement_view(
 def _statuses(
     store: GraphStore, base: str, ids: list[str], judged_all: Judgement | None
 ) -> dict[str | None, str | None]:
-    shown = {r["id"]: r["status"] for r in requirements_by_ids(store, base, ids)}
-    if judged_all is not None:
-        for rid in ids:
-            if rid in judged_all.requirements:
-                shown[rid] = judged_all.requirements[rid].status
-    return shown
+    judged = judged_all.requirements if judged_all is not None else {}
+    # Only what the judgement does not cover is read from the recorded statuses.
+    rest = [rid for rid in ids if rid not in judged]
+    shown = {r["id"]: r["status"] for r in requirements_by_ids(store, base, rest)}
+    return {**shown, **{rid: judged[rid].status for rid in ids if rid in judged}}
 
 
 def _number(text: str | None) -> float:
