@@ -12,7 +12,8 @@ render a ``Judgement``: none of them picks evidence, compares a value or decides
 status or a ship verdict.
 
 Status precedence (documented in the README): retired; draft; then, for approved
-requirements, failing (a violation about it), unjustified (rule JF-EVIDENCE),
+requirements, failing (a violation about it), unjustified (rule JF-EVIDENCE, or an empty slot of
+its justification pattern),
 stale (rule JF-STALE), justified. Warnings never change a status otherwise. A
 parent's status is the worst of its own and its approved children's.
 """
@@ -32,6 +33,7 @@ from typing import Any
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Store, Triple
 
+from justify._patterns import read_patterns
 from justify._query import run_query, term
 from justify.choices import ENGINES, FAIL_ON
 from justify.config import Config, load_config
@@ -50,6 +52,7 @@ from justify.shacl import (
     run_fast,
     run_pyshacl,
 )
+from justify.shacl._compile import pattern_shapes
 from justify.store import GraphStore, open_store
 from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS, SH
 
@@ -221,6 +224,10 @@ PARENT_RULE = RuleInfo(
 def _configured_shapes(config: Config) -> tuple[rdflib.Graph, dict[str, str], tuple[str, ...]]:
     """The built-in and project shapes with the configuration's rule settings applied."""
     shapes = load_shapes(config.path(p) for p in config.shapes)
+    # The justification patterns are rules like the others: compiled to shapes here,
+    # so both engines check them and the settings below switch them off or down.
+    folders = (config.path(p) for p in config.patterns)
+    shapes += pattern_shapes(read_patterns(folders, root=config.root), config.base_iri)
     severities, disabled = _settings(config)
     configure_rules(shapes, disabled=disabled, severities=severities)
     return shapes, severities, disabled
@@ -542,14 +549,24 @@ def _finite(text: str | None) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _unfilled(result: CheckResult) -> bool:
+    """Whether a result says evidence is missing (rather than that evidence fails): no
+    evidence at all (JF-EVIDENCE), or an empty slot of the requirement's pattern (a
+    JF-PATTERN-... result whose value is the requirement itself, as SHACL reports a
+    query that selects no ?value; see ``shacl._compile``)."""
+    if result.rule == "JF-EVIDENCE":
+        return True
+    return result.rule.startswith("JF-PATTERN-") and result.value in (None, result.focus)
+
+
 def _own_status(declared: str, results: list[CheckResult]) -> str:
     """The precedence: failing, unjustified, stale, justified (for approved ones)."""
     if declared != "approved":
         return declared
     rules = {r.rule for r in results}
-    if any(r.severity == "violation" and r.rule not in ("JF-EVIDENCE",) for r in results):
+    if any(r.severity == "violation" and not _unfilled(r) for r in results):
         return "failing"
-    if "JF-EVIDENCE" in rules:
+    if any(_unfilled(r) for r in results):
         return "unjustified"
     if "JF-STALE" in rules:
         return "stale"

@@ -56,6 +56,8 @@ JF = Vocabulary(
     sourceLocation toolVersion itemCount watermark
     RequirementRevision ValidationRecord revisedIn scopedVersion evidenceOf judgedFor meets
     patternName attestedAs
+    JustificationPattern PatternSlot SlotSupport followsPattern conformsTo hasSlot fillsSlot
+    filledBy selectorKind optionalSlot how conclusionTemplate strategyText agreesOn
     appliesToVersion scopeVersion contentHash requirementId criterionVerdict shipVerdict
     shipReason judgement inputFingerprint cause
     """,

@@ -21,10 +21,11 @@ PREFIXES = """
 """
 
 
-def req(name: str, *, status: str = "approved", extra: str = "") -> str:
+def req(name: str, *, status: str = "approved", extra: str = "", kind: str = "other") -> str:
+    # Kind "other": no built-in justification pattern applies (their cases say a kind).
     return (
         f':{name} a jf:Requirement ; dcterms:identifier "{name}" ; dcterms:title "{name}" ; '
-        f'jf:kind "performance" ; jf:status "{status}" ; jf:sourceFile "r.yaml" {extra} .\n'
+        f'jf:kind "{kind}" ; jf:status "{status}" ; jf:sourceFile "r.yaml" {extra} .\n'
     )
 
 
@@ -718,7 +719,13 @@ def test_json_report_follows_its_documented_schema(demo_reports) -> None:
     (criterion,) = fair["criteria"]
     assert threshold["value"] == criterion["criterion"]  # the result names its criterion
     assert criterion["verdict"] == "not met" and float(criterion["value"]) > 0.1
-    assert data["summary"]["failing"] == 1 and data["summary"]["violations"] == 2
+    # JF-EVIDENCE and the data steward's review missing on REQ-DATA-1 (unjustified); the
+    # fairness review missing and the gap missed on REQ-FAIR-1 (failing).
+    assert data["summary"]["failing"] == 1 and data["summary"]["unjustified"] == 1
+    assert data["summary"]["violations"] == 4
+    review = next(r for r in data["results"] if r["rule"].startswith("JF-PATTERN-fairness"))
+    assert review["rule"] == "JF-PATTERN-fairness-attributes-reviewed"
+    assert "fairness-reviewer" in review["message"]
     (model,) = data["models"]
     assert (model["model"], model["aliases"], model["verdict"]) == (
         "screening-model",

@@ -25,14 +25,18 @@ def test_history_records_changes_with_their_commit_and_survives_sync(tmp_path) -
     assert unchanged.returncode == 1
 
     changes = justify.history("REQ-FAIR-1", config=ws.config)
-    assert [(c.previous, c.status) for c in changes] == [(None, "failing"), ("failing", "stale")]
+    # The gap now meets 0.20, but the fairness pattern's review slot is still empty.
+    assert [(c.previous, c.status) for c in changes] == [
+        (None, "failing"),
+        ("failing", "unjustified"),
+    ]
     assert changes[-1].commit == sha
     assert changes[-1].commit_title == "Relax the fairness gap to 0.20"
     everything = justify.history(config=ws.config)
     assert len(everything) == 7  # six first statuses, then the one change
 
     shown = run_justify("history", "REQ-FAIR-1", cwd=ws.directory)
-    assert "failing -> stale" in shown.stdout and "Relax the fairness gap" in shown.stdout
+    assert "failing -> unjustified" in shown.stdout and "Relax the fairness gap" in shown.stdout
 
 
 def test_a_check_without_a_commit_shows_no_commit_title(tmp_path) -> None:

