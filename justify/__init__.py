@@ -27,6 +27,7 @@ _HOMES = {
     "Criterion": "justify.requirements",
     "CriterionVerdict": "justify.judgement",
     "DemoResult": "justify._demo",
+    "Elicitation": "justify._elicit",
     "EmbeddedStore": "justify.store",
     "GraphStatus": "justify.graphs",
     "GraphStore": "justify.store",
@@ -36,6 +37,7 @@ _HOMES = {
     "ImportSummary": "justify.importers",
     "Importer": "justify.importers",
     "InitResult": "justify.scaffold",
+    "JpipeExport": "justify._jpipe",
     "JudgedValue": "justify.judgement",
     "Judgement": "justify.judgement",
     "JustifyError": "justify.errors",
@@ -59,6 +61,7 @@ _HOMES = {
     "ShapeError": "justify.errors",
     "ShipVerdict": "justify.judgement",
     "Slot": "justify._patterns",
+    "SlotState": "justify._elicit",
     "SourceImport": "justify.explore",
     "SourceUnavailable": "justify.errors",
     "SparqlStore": "justify.store",
@@ -69,7 +72,9 @@ _HOMES = {
     "check": "justify.judgement",
     "copy_store": "justify.graphs",
     "demo": "justify._demo",
+    "elicit": "justify._elicit",
     "export": "justify.graphs",
+    "export_jpipe": "justify._jpipe",
     "format_result": "justify._query",
     "history": "justify._history",
     "import_git": "justify.importers.git",
@@ -94,7 +99,9 @@ _HOMES = {
 
 if _typing.TYPE_CHECKING:
     from justify._demo import DemoResult, demo
+    from justify._elicit import Elicitation, SlotState, elicit
     from justify._history import Change, history
+    from justify._jpipe import JpipeExport, export_jpipe
     from justify._load import LoadSummary, load
     from justify._patterns import Pattern, PatternUse, Slot, patterns
     from justify._query import CannedQuery, canned_queries, format_result, query
@@ -182,6 +189,7 @@ __all__ = [
     "Criterion",
     "CriterionVerdict",
     "DemoResult",
+    "Elicitation",
     "EmbeddedStore",
     "GraphStatus",
     "GraphStore",
@@ -191,6 +199,7 @@ __all__ = [
     "ImportSummary",
     "Importer",
     "InitResult",
+    "JpipeExport",
     "JudgedValue",
     "Judgement",
     "JustifyError",
@@ -214,6 +223,7 @@ __all__ = [
     "ShapeError",
     "ShipVerdict",
     "Slot",
+    "SlotState",
     "SourceImport",
     "SourceUnavailable",
     "SparqlStore",
@@ -225,7 +235,9 @@ __all__ = [
     "check",
     "copy_store",
     "demo",
+    "elicit",
     "export",
+    "export_jpipe",
     "format_result",
     "history",
     "import_git",

@@ -328,10 +328,10 @@ def query(
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(EXPORT_FORMATS),
+    type=click.Choice((*EXPORT_FORMATS, "jpipe")),
     default="turtle",
     show_default=True,
-    help="RDF format.",
+    help="RDF format, or jpipe (a folder of jPipe diagrams and steps).",
 )
 @click.option(
     "--graph", "-g", metavar="NAME", help="One graph: its IRI or short name (requirements)."
@@ -339,20 +339,45 @@ def query(
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default: standard output).",
+    type=click.Path(path_type=Path),
+    help="File to write (default: standard output); the folder for --format jpipe.",
 )
 @shared_options
 def export(fmt: str, graph: str | None, output: Path | None) -> None:
-    """Export the graph store as RDF.
+    """Export the graph store as RDF, or (--format jpipe) each requirement's
+    justification for jPipe: per requirement REQ.json (the diagram jpipe-runner
+    validates) and REQ_steps.py (its steps, bound to justify's judgement), and
+    justification.jd with the patterns, into the folder -o names.
 
     \b
     Examples:
       justify export -o graph.ttl
       justify export --format nquads -o all.nq
       justify export --graph requirements --format jsonld
+      justify export --format jpipe -o reports/jpipe
+      jpipe-runner --library reports/jpipe/REQ-REC-1_steps.py reports/jpipe/REQ-REC-1.json
     """
     from justify.graphs import export as run_export
+
+    if fmt == "jpipe":
+        from justify._jpipe import export_jpipe
+
+        if output is None or graph is not None:
+            raise UsageError(
+                "--format jpipe writes a folder of files and takes no --graph",
+                hint="give the folder with -o, e.g. justify export --format jpipe -o jpipe",
+            )
+        done = export_jpipe(output, config=current_config())
+        click.echo(
+            f"wrote {len(done.files)} files to {output}: {len(done.requirements)} "
+            "justifications with their steps, and justification.jd"
+            + (
+                f"; not exported (draft, retired or without a pattern): {', '.join(done.skipped)}"
+                if done.skipped
+                else ""
+            )
+        )
+        return
 
     count = run_export(fmt, graph=graph, output=output, config=current_config())
     if output is not None:
@@ -514,6 +539,59 @@ def app(port: int | None) -> None:
     except KeyboardInterrupt:
         process.terminate()
         process.wait(10)
+
+
+@cli.command()
+@click.argument("requirement", metavar="[REQ-ID]", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "markdown", "json")),
+    default="text",
+    show_default=True,
+    help="text for people, markdown for a pull-request comment, json for tools.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: standard output).",
+)
+@shared_options
+def elicit(requirement: str | None, fmt: str, output: Path | None) -> None:
+    """The to-do list of the justifications: per requirement (sub-requirements
+    first) and per slot of its justification pattern, the evidence that fills the
+    slot, or that it is missing or failing and how to produce it. Renders the
+    judgement of the graph as it is now; writes nothing to the store.
+
+    \b
+    Examples:
+      justify elicit
+      justify elicit REQ-FAIR-1
+      justify elicit --format markdown -o justification-todo.md
+    """
+    from justify._elicit import elicit as run_elicit
+    from justify._elicit import render_json, render_markdown, render_text
+
+    config = current_config()
+    items = run_elicit(requirement, config=config)
+    short = {config.base_iri: ":"}
+    if fmt == "json":
+        text = render_json(items)
+    elif fmt == "markdown":
+        text = render_markdown(items, short)
+    else:
+        text = render_text(items, short)
+    if output is None:
+        click.echo(text)
+        return
+    try:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}",
+                         hint="choose a writable file") from exc  # fmt: skip
+    todo = sum(len(e.todo) for e in items)
+    click.echo(f"wrote {output} ({fmt}): {todo} slots to fill or fix in {len(items)} requirements")
 
 
 @cli.command()

@@ -1,0 +1,277 @@
+"""``justify elicit [REQ-ID]``: per requirement and slot of its justification pattern,
+what fills the slot or that it is missing, and how to produce what is missing.
+
+A renderer of the judgement: which evidence fills a slot is derived by the pattern
+rules (``jf:filledBy``, see :mod:`justify.shacl._compile`), whether a filled slot
+fails is what the check's results and criterion verdicts say. Nothing is decided
+here; requirements come in dependency order (sub-requirements before the
+requirements they support), slots in the pattern's order.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from justify.config import Config, load_config
+from justify.errors import UsageError
+from justify.iris import DERIVED_GRAPH, Minter
+from justify.judgement import Judgement, RequirementStatus, current
+from justify.store import GraphStore, open_store
+from justify.vocab import DCTERMS, JF, RDFS
+
+# The states a slot can be in, worst first.
+SLOT_STATES = ("failing", "missing", "filled", "optional")
+
+
+@dataclass(frozen=True)
+class SlotState:
+    """One slot of a requirement's pattern, as the judgement finds it."""
+
+    id: str
+    label: str
+    kind: str  # the evidence selector: criterion, metric, dataset, commit, ...
+    optional: bool
+    state: str  # one of SLOT_STATES ("optional": an optional slot nothing fills)
+    evidence: tuple[str, ...]  # the IRIs that fill it
+    how: str | None
+    problems: tuple[str, ...]  # the check's messages about it
+
+
+@dataclass(frozen=True)
+class Elicitation:
+    """What one requirement's justification has and still needs."""
+
+    requirement: str
+    title: str
+    kind: str
+    status: str
+    pattern: str | None
+    pattern_title: str | None
+    conforms: bool
+    slots: tuple[SlotState, ...]
+    sub_requirements: tuple[str, ...]
+
+    @property
+    def todo(self) -> tuple[SlotState, ...]:
+        return tuple(s for s in self.slots if s.state in ("failing", "missing"))
+
+
+def _derived(judgement: Judgement, store: GraphStore, config: Config) -> list[Triple]:
+    if judgement.derived:
+        return judgement.derived
+    # A recorded judgement keeps what it derived in the store.
+    graph = Minter(config.base_iri).graph(DERIVED_GRAPH)
+    return [q.triple for q in store.quads(graph)]
+
+
+def _text(term: object) -> str:
+    return term.value if isinstance(term, Literal | NamedNode) else str(term)
+
+
+def elicit(
+    requirement: str | None = None,
+    *,
+    config: Config | None = None,
+    store: GraphStore | None = None,
+) -> list[Elicitation]:
+    """The to-do list of justifications: every requirement (or one), its pattern's
+    slots and their state. Reads only; uses the recorded judgement when the graph did
+    not change since, else judges in memory."""
+    config = config or load_config()
+    store = store or open_store(config)
+    judgement = current(config=config, store=store)
+    if requirement is not None and requirement not in judgement.requirements:
+        close = difflib.get_close_matches(requirement, list(judgement.requirements), n=3)
+        raise UsageError(
+            f"no requirement with id '{requirement}' in the store",
+            hint=(f"did you mean {', '.join(close)}? " if close else "")
+            + "`justify query requirements` lists them",
+        )
+    facts: dict[str, dict[str, list[str]]] = {}
+    for t in _derived(judgement, store, config):
+        facts.setdefault(_text(t.subject), {}).setdefault(_text(t.predicate), []).append(
+            _text(t.object)
+        )
+
+    def one(subject: str, predicate: NamedNode) -> str | None:
+        found = facts.get(subject, {}).get(predicate.value)
+        return found[0] if found else None
+
+    def every(subject: str, predicate: NamedNode) -> list[str]:
+        return facts.get(subject, {}).get(predicate.value, [])
+
+    minter = Minter(config.base_iri)
+    chosen = [requirement] if requirement else _dependency_order(judgement.requirements.values())
+    out = []
+    for rid in chosen:
+        req = judgement.requirements[rid]
+        pattern = one(req.iri, JF.followsPattern)
+        if pattern is None:
+            out.append(Elicitation(rid, req.title, req.kind, req.status, None, None, False, (),
+                                   req.children))  # fmt: skip
+            continue
+        supports = {
+            one(s, JF.fillsSlot): s
+            for s in every(minter.strategy(rid).value, JF.hasSupport)
+            if one(s, JF.fillsSlot)
+        }
+        slots = sorted(every(pattern, JF.hasSlot), key=lambda s: int(one(s, JF.position) or 0))
+        states = [_slot(req, judgement, slot, supports.get(slot), one, every) for slot in slots]
+        conforms = pattern in every(minter.justification(rid).value, JF.conformsTo)
+        out.append(
+            Elicitation(
+                requirement=rid,
+                title=req.title,
+                kind=req.kind,
+                status=req.status,
+                pattern=one(pattern, DCTERMS.identifier),
+                pattern_title=one(pattern, DCTERMS.title),
+                conforms=conforms,
+                slots=tuple(states),
+                sub_requirements=req.children,
+            )
+        )
+    return out
+
+
+One = Callable[[str, NamedNode], "str | None"]  # a derived fact: subject, predicate -> object
+Every = Callable[[str, NamedNode], list[str]]
+
+
+def _slot(req: RequirementStatus, judgement: Judgement, slot: str, support: str | None,
+          one: One, every: Every) -> SlotState:  # fmt: skip
+    sid = one(slot, DCTERMS.identifier) or ""
+    kind = one(slot, JF.selectorKind) or ""
+    optional = one(slot, JF.optionalSlot) == "true"
+    filled = tuple(sorted(every(support, JF.filledBy))) if support else ()
+    pattern_id = slot.rsplit("/slot/", 1)[0].rsplit("/", 1)[-1]
+    rule = f"JF-PATTERN-{pattern_id}-{sid}"
+    failing = [
+        r.message
+        for r in judgement.results_about(req.iri)
+        if r.rule == rule and r.value not in (None, r.focus)
+    ]
+    if kind == "criterion":
+        failing += [f"{c.label}: {c.verdict}" for c in req.criteria
+                    if c.verdict == "not met" and "/slot/" not in c.iri]  # fmt: skip
+    elif kind == "metric":
+        mine = f"/slot/{pattern_id}/{sid}"
+        failing += [f"{c.label}: {c.verdict}" for c in req.criteria
+                    if c.verdict == "not met" and c.iri.endswith(mine)]  # fmt: skip
+    if failing and filled:
+        state = "failing"
+    elif filled:
+        state = "filled"
+    else:
+        state = "optional" if optional else "missing"
+    return SlotState(
+        id=sid,
+        label=one(slot, RDFS.label) or sid,
+        kind=kind,
+        optional=optional,
+        state=state,
+        evidence=filled,
+        how=one(slot, JF.how),
+        # An empty slot's message only repeats the slot and `how`: say what fails.
+        problems=tuple(dict.fromkeys(failing)) if state == "failing" else (),
+    )
+
+
+def _dependency_order(reqs: Iterable[RequirementStatus]) -> list[str]:
+    """Requirements with their sub-requirements first (a justification can only be
+    complete once the sub-conclusions it rests on are), otherwise by id."""
+    by_id = {r.id: r for r in reqs}
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(rid: str) -> None:
+        if rid in seen or rid not in by_id:
+            return
+        seen.add(rid)
+        for child in sorted(by_id[rid].children):
+            visit(child)
+        done.append(rid)
+
+    for rid in sorted(by_id):
+        visit(rid)
+    return done
+
+
+# ------------------------------------------------------------------ renderers
+
+_MARK = {"filled": "[x]", "failing": "[!]", "missing": "[ ]", "optional": "[-]"}
+
+
+def render_text(items: list[Elicitation], short: dict[str, str] | None = None) -> str:
+    lines = []
+    for e in items:
+        head = f"{e.requirement} ({e.status}): {e.title}"
+        if e.pattern is None:
+            lines.append(f"{head}\n  no pattern covers kind '{e.kind}'; give it `pattern:` "
+                         "or add a pattern for the kind")  # fmt: skip
+            continue
+        verdict = "conforms" if e.conforms else f"{len(e.todo)} to do"
+        lines.append(f"{head}\n  pattern {e.pattern} ({e.pattern_title}): {verdict}")
+        for s in e.slots:
+            optional = " (optional)" if s.optional else ""
+            lines.append(f"  {_MARK[s.state]} {s.id}{optional}: {s.label} — {s.state}")
+            for iri in s.evidence:
+                lines.append(f"        by {_short(iri, short)}")
+            for problem in s.problems:
+                lines.append(f"        {problem}")
+            if s.state in ("missing", "failing", "optional") and s.how:
+                lines.append(f"        how: {s.how}")
+        if e.sub_requirements:
+            lines.append(f"  rests on: {', '.join(e.sub_requirements)}")
+    todo = sum(len(e.todo) for e in items)
+    lines.append(f"{todo} slot{'s' if todo != 1 else ''} to fill or fix in {len(items)} "
+                 f"requirement{'s' if len(items) != 1 else ''}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def render_markdown(items: list[Elicitation], short: dict[str, str] | None = None) -> str:
+    todo = sum(len(e.todo) for e in items)
+    lines = [f"## Justifications to complete: {todo} slot{'s' if todo != 1 else ''}", ""]
+    for e in items:
+        if e.pattern is None:
+            lines += [f"### {e.requirement}: {e.title} ({e.status})", "",
+                      f"No pattern covers kind `{e.kind}`.", ""]  # fmt: skip
+            continue
+        verdict = "conforms" if e.conforms else f"{len(e.todo)} to do"
+        lines += [
+            f"### {e.requirement}: {e.title} ({e.status})",
+            "",
+            f"Pattern **{e.pattern}** ({e.pattern_title}): {verdict}",
+            "",
+        ]
+        for s in e.slots:
+            box = "[x]" if s.state == "filled" else "[ ]"
+            optional = " *(optional)*" if s.optional else ""
+            text = f"- {box} **{s.id}**{optional}: {s.label} — {s.state}"
+            if s.evidence:
+                text += " (" + ", ".join(f"`{_short(i, short)}`" for i in s.evidence) + ")"
+            lines.append(text)
+            for problem in s.problems:
+                lines.append(f"  - {problem}")
+            if s.state != "filled" and s.how:
+                lines.append(f"  - how: {s.how}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_json(items: list[Elicitation]) -> str:
+    return json.dumps(
+        {"requirements": [{**asdict(e), "to_do": len(e.todo)} for e in items]}, indent=2
+    )
+
+
+def _short(iri: str, short: dict[str, str] | None) -> str:
+    for prefix, name in (short or {}).items():
+        if iri.startswith(prefix):
+            return name + iri[len(prefix) :]
+    return iri
