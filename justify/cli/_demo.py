@@ -82,6 +82,25 @@ def demo(directory: Path) -> None:
             "(the team's own SHACL shapes, tried on a file before they join the "
             "project's `shapes` setting; any RDF file and shapes work the same way)"
         )
+    from justify._elicit import elicit, render_markdown, render_text
+    from justify._jpipe import export_jpipe
+
+    click.echo("\n$ justify elicit REQ-FAIR-1  (the to-do list; --format markdown for a PR)")
+    short = {result.config.base_iri: ":"}
+    click.echo(render_text(elicit("REQ-FAIR-1", config=result.config), short))
+    todo = elicit(config=result.config)
+    (result.directory / "reports" / "justification-todo.md").write_text(
+        render_markdown(todo, short), encoding="utf-8"
+    )
+    click.echo(f"(every requirement's to-do list: {directory}/reports/justification-todo.md)")
+    click.echo("\n$ justify export --format jpipe -o reports/jpipe")
+    exported = export_jpipe(result.directory / "reports" / "jpipe", config=result.config)
+    click.echo(
+        f"wrote {len(exported.requirements)} jPipe justifications ("
+        + ", ".join(exported.requirements)
+        + ") with their steps, and justification.jd; run one with "
+        "`jpipe-runner --library reports/jpipe/REQ-REC-1_steps.py reports/jpipe/REQ-REC-1.json`"
+    )
     click.echo("\n$ justify report -o reports/audit.html  (and --format markdown)")
     audit = gather_report(config=result.config)
     for fmt, name in (("html", "reports/audit.html"), ("markdown", "reports/audit.md")):
