@@ -34,6 +34,9 @@ pages = [
         url_path="requirement",
     ),
     st.Page("pages/models.py", title="Models", icon=":material/traffic:", url_path="models"),
+    st.Page(
+        "pages/patterns.py", title="Patterns", icon=":material/account_tree:", url_path="patterns"
+    ),
     st.Page("pages/runs.py", title="Runs and commits", icon=":material/science:", url_path="runs"),
     st.Page("pages/graph.py", title="Graph", icon=":material/hub:", url_path="graph"),
     st.Page("pages/sparql.py", title="SPARQL", icon=":material/terminal:", url_path="sparql"),

@@ -55,6 +55,9 @@ class Elicitation:
     conforms: bool
     slots: tuple[SlotState, ...]
     sub_requirements: tuple[str, ...]
+    strategy: str | None = None  # the pattern's, with its rationale and usage domain
+    rationale: str | None = None
+    usage_domain: str | None = None
 
     @property
     def todo(self) -> tuple[SlotState, ...]:
@@ -92,8 +95,17 @@ def elicit(
             hint=(f"did you mean {', '.join(close)}? " if close else "")
             + "`justify query requirements` lists them",
         )
+    chosen = [requirement] if requirement else None
+    return elicitations(judgement, _derived(judgement, store, config), config.base_iri, chosen)
+
+
+def elicitations(
+    judgement: Judgement, derived: Iterable[Triple], base: str, ids: list[str] | None = None
+) -> list[Elicitation]:
+    """The slots of each requirement (``ids``, else all in dependency order) from a
+    judgement and what its rules derived; for renderers that hold both already."""
     facts: dict[str, dict[str, list[str]]] = {}
-    for t in _derived(judgement, store, config):
+    for t in derived:
         facts.setdefault(_text(t.subject), {}).setdefault(_text(t.predicate), []).append(
             _text(t.object)
         )
@@ -105,15 +117,15 @@ def elicit(
     def every(subject: str, predicate: NamedNode) -> list[str]:
         return facts.get(subject, {}).get(predicate.value, [])
 
-    minter = Minter(config.base_iri)
-    chosen = [requirement] if requirement else _dependency_order(judgement.requirements.values())
+    minter = Minter(base)
+    chosen = ids if ids is not None else _dependency_order(judgement.requirements.values())
     out = []
     for rid in chosen:
         req = judgement.requirements[rid]
         pattern = one(req.iri, JF.followsPattern)
         if pattern is None:
             out.append(Elicitation(rid, req.title, req.kind, req.status, None, None, False, (),
-                                   req.children))  # fmt: skip
+                                   req.children, None, None, None))  # fmt: skip
             continue
         supports = {
             one(s, JF.fillsSlot): s
@@ -134,6 +146,9 @@ def elicit(
                 conforms=conforms,
                 slots=tuple(states),
                 sub_requirements=req.children,
+                strategy=one(pattern, JF.strategyText),
+                rationale=one(pattern, JF.rationale),
+                usage_domain=one(pattern, JF.usageDomain),
             )
         )
     return out
@@ -275,3 +290,94 @@ def _short(iri: str, short: dict[str, str] | None) -> str:
         if iri.startswith(prefix):
             return name + iri[len(prefix) :]
     return iri
+
+
+def derived_about(store: GraphStore, base: str, rid: str) -> list[Triple]:
+    """What the recorded check derived about one requirement's pattern and supports:
+    enough for :func:`elicitations` without reading the whole derived graph. (Plain
+    patterns and constant BINDs after them: what every SPARQL server answers alike.)"""
+    from justify._query import run_query, term
+
+    minter = Minter(base)
+    req = term(minter.requirement(rid).value, iri=True)
+    strategy = term(minter.strategy(rid).value, iri=True)
+    justification = term(minter.justification(rid).value, iri=True)
+    graph = term(minter.graph(DERIVED_GRAPH).value, iri=True)
+    answer = run_query(
+        store,
+        f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{
+          {{ {req} jf:followsPattern ?o . BIND ({req} AS ?s) BIND (jf:followsPattern AS ?p) }}
+          UNION {{ {req} jf:followsPattern ?s . ?s ?p ?o }}
+          UNION {{ {req} jf:followsPattern ?pattern . ?pattern jf:hasSlot ?s . ?s ?p ?o }}
+          UNION {{ {strategy} jf:hasSupport ?o . ?o jf:fillsSlot ?slot .
+                   BIND ({strategy} AS ?s) BIND (jf:hasSupport AS ?p) }}
+          UNION {{ {strategy} jf:hasSupport ?s . ?s jf:fillsSlot ?filled . ?s ?p ?o }}
+          UNION {{ {justification} jf:conformsTo ?o .
+                   BIND ({justification} AS ?s) BIND (jf:conformsTo AS ?p) }}
+        }} }}""",
+    )
+    return answer.triples
+
+
+def derived_patterns(store: GraphStore, base: str) -> list[Triple]:
+    """What the recorded check derived about every requirement's pattern and slots
+    (not the rest of the derived graph, which holds every run's evidence links)."""
+    from justify._query import run_query, term
+
+    graph = term(Minter(base).graph(DERIVED_GRAPH).value, iri=True)
+    answer = run_query(
+        store,
+        f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{
+          {{ ?s jf:followsPattern ?o . BIND (jf:followsPattern AS ?p) }}
+          UNION {{ ?s a jf:JustificationPattern ; ?p ?o }}
+          UNION {{ ?s a jf:PatternSlot ; ?p ?o }}
+          UNION {{ ?s jf:hasSupport ?o . ?o a jf:SlotSupport . BIND (jf:hasSupport AS ?p) }}
+          UNION {{ ?s a jf:SlotSupport ; ?p ?o }}
+          UNION {{ ?s jf:conformsTo ?o . BIND (jf:conformsTo AS ?p) }}
+        }} }}""",
+    )
+    return answer.triples
+
+
+@dataclass(frozen=True)
+class PatternConformance:
+    """How the requirements that follow one pattern stand: the auditors' master file."""
+
+    pattern: str
+    title: str
+    strategy: str
+    rationale: str
+    usage_domain: str
+    requirements: tuple[Elicitation, ...]
+    missing: tuple[tuple[str, int], ...]  # slot id, how many requirements miss it; most first
+
+    @property
+    def complete(self) -> int:
+        return sum(1 for e in self.requirements if e.conforms)
+
+
+def conformance(items: Iterable[Elicitation]) -> list[PatternConformance]:
+    """The elicitations grouped by pattern, with the slots most often empty or failing."""
+    groups: dict[str, list[Elicitation]] = {}
+    for e in items:
+        if e.pattern is not None:
+            groups.setdefault(e.pattern, []).append(e)
+    out = []
+    for pid, members in sorted(groups.items()):
+        counts: dict[str, int] = {}
+        for e in members:
+            for s in e.todo:
+                counts[s.id] = counts.get(s.id, 0) + 1
+        first = members[0]
+        out.append(
+            PatternConformance(
+                pattern=pid,
+                title=first.pattern_title or pid,
+                strategy=first.strategy or "",
+                rationale=first.rationale or "",
+                usage_domain=first.usage_domain or "",
+                requirements=tuple(sorted(members, key=lambda e: e.requirement)),
+                missing=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+            )
+        )
+    return out

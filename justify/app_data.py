@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from justify import explore
+from justify._elicit import PatternConformance
 from justify._query import canned_queries
 from justify.config import Config, load_config
 from justify.judgement import ShipVerdict
@@ -66,6 +67,11 @@ def _requirement(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def _patterns(location: str, base: str, version: str) -> list[PatternConformance]:
+    return explore.pattern_conformance(_store(location), base)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def _models(location: str, base: str, version: str) -> list[ShipVerdict]:
     return explore.models(_store(location), base)
 
@@ -111,6 +117,10 @@ def requirement(rid: str) -> explore.RequirementView | None:
 
 def models() -> list[ShipVerdict]:
     return _models(*_key())
+
+
+def patterns() -> list[PatternConformance]:
+    return _patterns(*_key())
 
 
 def runs(text: str = "", limit: int = 500) -> list[explore.Row]:

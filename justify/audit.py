@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from justify import __version__, explore
+from justify._elicit import PatternConformance, conformance
 from justify._history import head_commit
 from justify.check_formats import criterion_line, markdown_text
 from justify.choices import REPORT_FORMATS
@@ -165,6 +166,15 @@ def _support_lines(view: explore.RequirementView) -> list[str]:
 
 
 # -- Markdown ---------------------------------------------------------------------
+def by_pattern(report: AuditReport) -> list[PatternConformance]:
+    """The justifications grouped by the pattern they follow (the auditors' master file)."""
+    return conformance(v.pattern for v in report.views.values() if v.pattern is not None)
+
+
+def _slot_cell(state: str) -> str:
+    return {"filled": "filled", "failing": "FAILING", "missing": "MISSING"}.get(state, state)
+
+
 def to_markdown(
     report: AuditReport, figure_links: dict[str, list[tuple[str, str]]] | None = None
 ) -> str:
@@ -214,6 +224,25 @@ def to_markdown(
         "| --- | --- | --- | ---: |",
     ]
     out += [f"| {s.kind} | {_md(s.location)} | {s.ended} | {s.items} |" for s in report.imports]
+    groups = by_pattern(report)
+    if groups:
+        out += ["", "## Justifications by pattern", ""]
+    for g in groups:
+        out += [
+            f"### Pattern {g.pattern}: {_md(g.title)} ({g.complete} of {len(g.requirements)} "
+            "complete)",
+            "",
+            f"*Strategy:* {_md(g.strategy)}. *Rationale:* {_md(g.rationale)} "
+            f"*Usage domain:* {_md(g.usage_domain)}",
+            "",
+            "| requirement | status | complete | slots |",
+            "| --- | --- | --- | --- |",
+        ]
+        for e in g.requirements:
+            slots = ", ".join(f"{s.id}: {_slot_cell(s.state)}" for s in e.slots)
+            out.append(f"| {e.requirement} | {e.status} | {'yes' if e.conforms else 'no'} "
+                       f"| {_md(slots)} |")  # fmt: skip
+        out.append("")
     out += ["", "## Requirements", ""]
     for row in report.requirements:
         view = report.views.get(row["id"] or "")
@@ -324,7 +353,29 @@ def to_html(report: AuditReport, figures: dict[str, Figures] | None = None) -> s
         f"<td>{s.items}</td></tr>"
         for s in report.imports
     ]
-    parts.append("</table><h2>Requirements</h2>")
+    parts.append("</table>")
+    groups = by_pattern(report)
+    if groups:
+        parts.append('<h2 id="patterns">Justifications by pattern</h2>')
+    for g in groups:
+        parts += [
+            f"<h3>Pattern {e(g.pattern)}: {e(g.title)} ({g.complete} of "
+            f"{len(g.requirements)} complete)</h3>",
+            f"<p><b>Strategy:</b> {e(g.strategy)}. <b>Rationale:</b> {e(g.rationale)} "
+            f"<b>Usage domain:</b> {e(g.usage_domain)}</p>",
+            "<table><tr><th>requirement</th><th>status</th><th>complete</th>"
+            + "".join(f"<th>{e(s.id)}</th>" for s in g.requirements[0].slots)
+            + "</tr>",
+        ]
+        for item in g.requirements:
+            parts.append(
+                f'<tr><td><a href="#{e(item.requirement)}">{e(item.requirement)}</a></td>'
+                f"<td>{_badge(item.status)}</td><td>{'yes' if item.conforms else 'no'}</td>"
+                + "".join(f"<td>{e(_slot_cell(s.state))}</td>" for s in item.slots)
+                + "</tr>"
+            )
+        parts.append("</table>")
+    parts.append("<h2>Requirements</h2>")
     for row in report.requirements:
         view = report.views.get(row["id"] or "")
         parts.append(

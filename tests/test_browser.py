@@ -169,6 +169,11 @@ PAGES: dict[str, tuple[str, tuple[str, ...], dict[str, int]]] = {
         {DIAGRAM: 1, PLOT: 1, TABLE: 1},
     ),
     "models": ("/models", ("Models: may they ship?", "DO NOT SHIP", "REQ-FAIR-1"), {}),
+    "patterns": (
+        "/patterns",
+        ("Justification patterns", "fairness: The model treats the protected groups", "Strategy."),
+        {TABLE: 5},  # the summary, then one table per pattern followed (four)
+    ),
     "runs": ("/runs", ("Runs and commits",), {TABLE: 1}),
     "graph": ("/graph", ("Graph", "Node IRI"), {'[data-testid="stVegaLiteChart"]': 1}),
     "sparql": ("/sparql", ("SPARQL console", "Read-only"), {}),

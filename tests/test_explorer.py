@@ -184,6 +184,46 @@ def test_models_page_says_do_not_ship_and_why() -> None:
     assert set(frame(at)["id"]) == {"REQ-FAIR-1", "REQ-PREC-1", "REQ-REC-1", "REQ-TOP-1"}
 
 
+def test_patterns_page_shows_conformance_per_pattern() -> None:
+    at = open_page("pages/patterns.py")
+    summary = frame(at)
+    fairness = summary[summary["pattern"] == "fairness"].iloc[0]
+    # REQ-FAIR-1: the protected attributes were not reviewed, and its gap misses.
+    assert (fairness["requirements"], fairness["complete"], fairness["to do"]) == (1, 0, 2)
+    assert "attributes-reviewed (1)" in fairness["most often missing"]
+    performance = summary[summary["pattern"] == "performance"].iloc[0]
+    assert (performance["requirements"], performance["complete"]) == (2, 2)
+    per_pattern = [t.value for t in at.dataframe][1:]
+    fair = next(f for f in per_pattern if "attributes-reviewed" in f.columns)
+    row = fair.iloc[0]
+    assert (row["id"], row["gap"], row["attributes-reviewed"], row["evaluation-data"]) == (
+        "REQ-FAIR-1",
+        "failing",
+        "missing",
+        "filled",
+    )
+
+
+def test_the_diagram_is_drawn_from_the_pattern(demo_ws: DemoResult) -> None:
+    view = explore.requirement_view(
+        open_store(demo_ws.config), demo_ws.config.base_iri, "REQ-FAIR-1"
+    )
+    assert view is not None
+    diagram = explore.justification_diagram(view)
+    slots = {n.name: n for n in diagram.nodes if n.label.startswith("slot ")}
+    states = {n.label.split(":")[0]: n.label.rsplit("\n", 1)[-1] for n in slots.values()}
+    assert states["slot gap"] == "failing"
+    assert states["slot attributes-reviewed"] == "missing"
+    assert states["slot evaluation-data"].startswith("filled by breast-cancer-test/")
+    edges = {(e.source, e.target) for e in diagram.edges}
+    assert all((name, "strategy") in edges for name in slots)
+    gap = next(name for name, n in slots.items() if n.label.startswith("slot gap"))
+    # The current evidence run and the criterion fill the gap slot.
+    assert {src for src, dst in edges if dst == gap} == {"c0", "r0"}
+    strategy = next(n for n in diagram.nodes if n.name == "strategy")
+    assert strategy.label.startswith("strategy (fairness pattern): Argue from a per-group gap")
+
+
 def test_runs_and_commits_link_to_each_other_and_to_requirements(demo_ws: DemoResult) -> None:
     at = open_page("pages/runs.py")
     runs = frame(at)

@@ -92,6 +92,16 @@ def test_markdown_report(demo_ws: DemoResult, tmp_path: Path) -> None:
     assert "audit-figures/REQ-FAIR-1-criterion-1.svg" in links
     for link in links:
         assert (tmp_path / link).read_text(encoding="utf-8").startswith("<svg"), link
+    # The justifications grouped by pattern, before the requirements one by one.
+    grouped = text.index("## Justifications by pattern")
+    assert grouped < text.index("## Requirements")
+    fairness = text.index("### Pattern fairness: The model treats the protected groups alike")
+    assert "(0 of 1 complete)" in text[fairness : fairness + 120]
+    assert (
+        "| REQ-FAIR-1 | failing | no | gap: FAILING, attributes-reviewed: MISSING, "
+        "evaluation-data: filled |" in text
+    )
+    assert "### Pattern performance: The model performs well enough for its use (2 of 2" in text
 
 
 def test_report_names_a_bad_format_and_an_unwritable_path(demo_ws: DemoResult) -> None:

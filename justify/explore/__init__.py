@@ -64,6 +64,7 @@ from justify.explore._records import (
 from justify.explore._requirement import (
     RequirementView,
     find_requirement,
+    pattern_conformance,
     requirement_view,
     requirements_by_ids,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "models",
     "neighbourhood",
     "overview",
+    "pattern_conformance",
     "requirement_view",
     "requirements",
     "requirements_by_ids",

@@ -12,8 +12,8 @@ from justify.explore._requirement import RequirementView
 DIAGRAM_LEGEND = {
     "#2e7d32": "green: holds (justified, criterion met, run meets every criterion it is judged on)",
     "#c62828": "red: fails (failing requirement, criterion not met, run misses a criterion)",
-    "#ef6c00": "orange: unjustified or stale",
-    "#757575": "grey: draft, retired, or not judged (older runs, no evidence)",
+    "#ef6c00": "orange: unjustified or stale; a slot of its pattern that nothing fills",
+    "#757575": "grey: draft, retired, not judged (older runs, no evidence), empty optional slot",
 }
 _NODE_COLOURS = {
     "justified": "#2e7d32",
@@ -25,6 +25,7 @@ _NODE_COLOURS = {
     "retired": "#757575",
 }
 _CRITERION_COLOURS = {"met": "#2e7d32", "not met": "#c62828", "no evidence": "#ef6c00"}
+_SLOT_COLOURS = {"filled": "#2e7d32", "failing": "#c62828", "missing": "#ef6c00"}
 _GREY = "#757575"
 _RUNS_DRAWN = 8  # older runs beyond these are summed up in one node
 
@@ -59,26 +60,50 @@ def justification_diagram(view: RequirementView) -> Diagram:
     judgement the view carries (statuses, criterion verdicts, current evidence)."""
     head = view.head
     status = head.get("status") or ""
+    pattern = view.pattern
+    strategy = (
+        f"strategy ({pattern.pattern} pattern): {pattern.strategy}"
+        if pattern is not None and pattern.strategy
+        else f"strategy: {head.get('strategy') or 'evidence meets the acceptance criteria'}"
+    )
     nodes = [
         DiagramNode(
             "conclusion",
             f"{head['id']}: {head['title']}\n[{status}]",
             _NODE_COLOURS.get(status, _GREY),
         ),
-        DiagramNode(
-            "strategy",
-            f"strategy: {head.get('strategy') or 'evidence meets the acceptance criteria'}",
-            "#37474f",
-            "parallelogram",
-        ),
+        DiagramNode("strategy", strategy, "#37474f", "parallelogram"),
     ]
     edges = [DiagramEdge("strategy", "conclusion")]
+    # With a pattern, its slots stand between the evidence and the strategy: each
+    # piece of evidence points at the slot it fills; an empty slot is drawn as such.
+    slot_of: dict[str, str] = {}  # evidence IRI -> slot node
+    kind_slot: dict[str, str] = {}  # selector kind -> its first slot node
+    for i, slot in enumerate(pattern.slots if pattern is not None else ()):
+        name = f"s{i}"
+        optional = " (optional)" if slot.optional else ""
+        label = f"slot {slot.id}{optional}: {slot.label}\n{slot.state}"
+        if slot.kind == "dataset" and slot.evidence:  # datasets have no node of their own
+            label += " by " + ", ".join("/".join(e.split("/")[-2:]) for e in slot.evidence)
+        nodes.append(DiagramNode(name, label, _SLOT_COLOURS.get(slot.state, _GREY)))
+        edges.append(DiagramEdge(name, "strategy"))
+        kind_slot.setdefault(slot.kind, name)
+        for iri in slot.evidence:
+            slot_of.setdefault(iri, name)
+
+    def supports(node: str, iri: str | None = None, kind: str | None = None) -> str:
+        """What ``node`` supports: the slot it fills, else the strategy."""
+        if iri is not None and iri in slot_of:
+            return slot_of[iri]
+        return kind_slot.get(kind or "", "strategy")
+
     for i, c in enumerate(view.criteria):
         label = f"criterion: {c.label}\n{c.verdict}" + (
             f" ({c.metric} = {c.value})" if c.value is not None else ""
         )
         nodes.append(DiagramNode(f"c{i}", label, _CRITERION_COLOURS.get(c.verdict, _GREY), "note"))
-        edges.append(DiagramEdge(f"c{i}", "strategy"))
+        kind = "metric" if "/slot/" in c.iri else "criterion"
+        edges.append(DiagramEdge(f"c{i}", supports(node=f"c{i}", kind=kind)))
     commits: dict[str, str] = {}  # one node per commit
 
     def commit_node(sha: str, title: str | None) -> str:
@@ -98,7 +123,7 @@ def justification_diagram(view: RequirementView) -> Diagram:
         else:
             colour, label = _GREY, f"run {name}\n{run['status']} (not judged)"
         nodes.append(DiagramNode(f"r{i}", label, colour, "ellipse"))
-        edges.append(DiagramEdge(f"r{i}", "strategy"))
+        edges.append(DiagramEdge(f"r{i}", supports(f"r{i}", run["run"])))
         if run.get("sha"):
             edges.append(DiagramEdge(commit_node(str(run["sha"]), None), f"r{i}", "dashed"))
     if len(view.runs) > _RUNS_DRAWN:
@@ -116,14 +141,14 @@ def justification_diagram(view: RequirementView) -> Diagram:
         )
     for i, a in enumerate(view.attestations):
         nodes.append(DiagramNode(f"a{i}", f"attestation by {a['by']}\n{a['date']}", "#6a1b9a"))
-        edges.append(DiagramEdge(f"a{i}", "strategy"))
+        edges.append(DiagramEdge(f"a{i}", supports(f"a{i}", a.get("a"))))
     for i, f in enumerate(view.family):
         colour = _NODE_COLOURS.get(f.get("status") or "", _GREY)
         nodes.append(
             DiagramNode(f"f{i}", f"{f['id']}: {f['title'] or ''}\n[{f.get('status')}]", colour)
         )
         if f["relation"] == "sub-requirement":
-            edges.append(DiagramEdge(f"f{i}", "strategy"))
+            edges.append(DiagramEdge(f"f{i}", supports(f"f{i}", f.get("o"))))
         else:
             edges.append(DiagramEdge("conclusion", f"f{i}", "dashed", "supports"))
     return Diagram(tuple(nodes), tuple(edges))

@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from justify._elicit import (
+    Elicitation,
+    PatternConformance,
+    conformance,
+    derived_about,
+    derived_patterns,
+    elicitations,
+)
 from justify._history import Change, history
 from justify._query import term
 from justify.explore._common import Row, _rows
@@ -46,6 +54,8 @@ class RequirementView:
     measurements: list[Row] = field(default_factory=list)
     # ... and the judgement's verdict on the values it judges, run by run.
     values: list[JudgedValue] = field(default_factory=list)
+    # The slots of its justification pattern and what fills them (None: no pattern).
+    pattern: Elicitation | None = None
 
 
 def find_requirement(store: GraphStore, rid: str) -> Row | None:
@@ -139,13 +149,13 @@ def requirement_view(
     )
     attestations = _rows(
         store,
-        f"""SELECT ?by ?date ?statement ?link WHERE {{ {iri} jf:hasAttestation ?a .
+        f"""SELECT ?a ?by ?date ?statement ?link WHERE {{ {iri} jf:hasAttestation ?a .
           ?a jf:attestedBy ?by ; dcterms:date ?date ; jf:statement ?statement .
           OPTIONAL {{ ?a jf:link ?link }} }} ORDER BY DESC(?date)""",
     )
     family = _rows(
         store,
-        f"""SELECT ?relation ?id ?title WHERE {{
+        f"""SELECT ?relation ?o ?id ?title WHERE {{
           {{ {iri} jf:parent ?o . BIND("parent" AS ?relation) }}
           UNION {{ ?o jf:parent {iri} . BIND("sub-requirement" AS ?relation) }}
           ?o dcterms:identifier ?id . OPTIONAL {{ ?o dcterms:title ?title }}
@@ -187,6 +197,7 @@ def requirement_view(
         stale_commit=stale,
         measurements=measurements,
         values=evidence_values(store, judged) if judged is not None else [],
+        pattern=_pattern(store, base, rid, judged_all),
     )
     for evidence_run in current:
         for key in keys:
@@ -224,6 +235,26 @@ def _via(judged: RequirementStatus | None, run: Row) -> str:
     if judged is not None and run["run"] == judged.current_evidence:
         return "current evidence"
     return "evidence"
+
+
+def _pattern(
+    store: GraphStore, base: str, rid: str, judged_all: Judgement | None
+) -> Elicitation | None:
+    if judged_all is None or rid not in judged_all.requirements:
+        return None
+    derived = judged_all.derived or derived_about(store, base, rid)
+    (found,) = elicitations(judged_all, derived, base, [rid])
+    return found if found.pattern is not None else None
+
+
+def pattern_conformance(store: GraphStore, base: str) -> list[PatternConformance]:
+    """Per justification pattern, the requirements that follow it as the latest
+    recorded check found them: complete or not, and which slots are most often empty."""
+    judged = judgement(store, base)
+    if judged is None:
+        return []
+    derived = judged.derived or derived_patterns(store, base)
+    return conformance(elicitations(judged, derived, base))
 
 
 def requirements_by_ids(store: GraphStore, base: str, ids: list[str]) -> list[Row]:
