@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from justify._jpipe import ident, pattern_jd, read_jd_patterns
+from justify._jd import ident, pattern_jd, read_jd_patterns
 from justify._patterns import read_patterns
 from justify.judgement import blocks, current
 from tests.explorer_env import copy_demo
@@ -154,3 +154,42 @@ def test_a_jd_slot_without_a_selector_names_file_and_line(tmp_path: Path) -> Non
         read_jd_patterns(path, {})
     (problem,) = caught.value.problems
     assert (problem.line, "reviewed" in problem.message) == (2, True)
+
+
+def test_a_jd_pattern_in_a_pattern_folder_gives_the_structure(tmp_path: Path) -> None:
+    """A team writes its pattern in jPipe: the `.jd` gives the structure, a YAML
+    pattern of the same id binds each slot's evidence by slot id."""
+    folder = tmp_path / "patterns"
+    folder.mkdir()
+    (folder / "team.yaml").write_text(
+        "patterns:\n"
+        "  - id: team\n"
+        "    title: The team's claim\n"
+        '    conclusion: "{title}"\n'
+        "    strategy: {label: from yaml, rationale: r, usage_domain: d}\n"
+        "    supports:\n"
+        "      - {id: reviewed, label: from yaml, attestation: {role: reviewer}}\n"
+        "      - {id: measured, label: from yaml, criterion: {}}\n",
+        encoding="utf-8",
+    )
+    (folder / "team.jd").write_text(
+        "pattern team {\n"
+        '    @support measured is "the criteria, measured"\n'
+        '    @support reviewed is "a reviewer signed it"\n'
+        '    strategy s is "argue from both"\n'
+        "    measured supports s\n    reviewed supports s\n"
+        '    conclusion c is "the claim holds"\n    s supports c\n}\n',
+        encoding="utf-8",
+    )
+    patterns = read_patterns([folder], root=tmp_path)
+    team = patterns["team"]
+    assert (team.strategy, team.conclusion, team.title) == (
+        "argue from both",
+        "the claim holds",
+        "The team's claim",
+    )
+    assert [(s.id, s.label, s.kind) for s in team.supports] == [
+        ("measured", "the criteria, measured", "criterion"),
+        ("reviewed", "a reviewer signed it", "attestation"),
+    ]
+    assert (team.file, team.supports[0].line) == ("patterns/team.jd", 2)
