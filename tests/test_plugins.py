@@ -140,6 +140,60 @@ def test_sync_runs_the_plugin_after_the_built_in_importers(plugin, project) -> N
     assert "signoffs: skipped (no 'signoffs_file' set)" in skipped.stdout
 
 
+def test_a_plugin_adds_a_kind_of_evidence_that_patterns_ask_for(plugin, project) -> None:
+    """The plug-in's `signoff` selector: a team pattern asks for a sign-off, the check
+    (both engines) fills the slot from the plug-in's graph, elicit shows what fills it."""
+    write(
+        project / "justify.toml",
+        'signoffs_file = "reviews/signoffs.jsonl"\npatterns = ["patterns"]\n',
+    )
+    write(
+        project / "patterns" / "reviewed.yaml",
+        """\
+patterns:
+  - id: reviewed
+    title: A requirement someone signed off
+    conclusion: "{title}"
+    strategy: {label: a named reviewer signed it off, rationale: r, usage_domain: d}
+    supports:
+      - id: sign-off
+        label: a review sign-off by Ada Lovelace
+        signoff: {reviewer: Ada Lovelace}
+        how: "ask Ada Lovelace to sign it off (a line in reviews/signoffs.jsonl)"
+""",
+    )
+    write(project / "requirements" / "reqs.yaml", REQUIREMENTS.replace(
+        "title: Recall is reviewed", "title: Recall is reviewed\n    pattern: reviewed\n"
+        "    status: approved\n    attestations: [{by: Ada, date: 2026-01-05, statement: ok}]"
+    ).replace(
+        "title: Fairness is reviewed", "title: Fairness is reviewed\n    pattern: reviewed\n"
+        "    status: approved\n    attestations: [{by: Ada, date: 2026-01-05, statement: ok}]"
+    ))  # fmt: skip
+    assert justify(plugin, "load", cwd=project).returncode == 0
+    assert justify(plugin, "import", "signoffs", cwd=project).returncode == 0
+    outcome = {}
+    for engine in ("fast", "pyshacl"):
+        checked = justify(plugin, "check", "--engine", engine, "--format", "json", cwd=project)
+        report = json.loads(checked.stdout)
+        outcome[engine] = (
+            {r["id"]: r["status"] for r in report["requirements"]},
+            sorted((r["rule"], r["requirement"]) for r in report["results"]),
+        )
+    assert outcome["fast"] == outcome["pyshacl"]
+    statuses, results = outcome["fast"]
+    # S-1 is Ada's sign-off of REQ-1; REQ-2 has none.
+    assert statuses == {"REQ-1": "justified", "REQ-2": "unjustified"}
+    assert results == [("JF-PATTERN-reviewed-sign-off", "REQ-2")]
+    todo = justify(plugin, "elicit", "REQ-2", cwd=project)
+    assert "[ ] sign-off: a review sign-off by Ada Lovelace — missing" in todo.stdout
+    assert "ask Ada Lovelace to sign it off" in todo.stdout
+    # Without the plug-in, the pattern's selector is unknown: named with its line.
+    write(project / "justify.toml", 'patterns = ["patterns"]\n')
+    bare = run_justify("patterns", cwd=project)
+    assert bare.returncode == 2, bare.stderr
+    assert re.search(r"patterns/reviewed.yaml:\d+: unknown field 'signoff'", bare.stderr)
+
+
 def test_the_readme_shows_the_tested_plugin() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     source = (EXAMPLE / "justify_signoffs.py").read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ from typing import Any
 from justify import Config, Setting
 from justify.errors import SourceUnavailable, UsageError
 from justify.importers import (
+    EvidenceSelector,
     Importer,
     ImportOption,
     ImportRun,
@@ -37,6 +38,17 @@ class SignoffImporter(Importer):
     options = (ImportOption("file", "The sign-off file (default: 'signoffs_file').", "PATH"),)
     settings = (Setting("signoffs_file", None, "A JSON Lines file of review sign-offs."),)
     sync_order = 30  # after MLflow (10) and Git (20)
+    # Pattern slots may ask for a sign-off: `signoff: {reviewer: Ada Lovelace}`.
+    selectors = (
+        EvidenceSelector(
+            "signoff",
+            {"reviewer": False},
+            "?filler so:signs $this ; so:reviewer ?by . "
+            "FILTER (!BOUND(?reviewer) || ?by = ?reviewer)",
+            prefixes={"so": SIGNOFF.iri},
+            description="a review sign-off of the requirement, optionally by one reviewer",
+        ),
+    )
 
     def skip_reason(self, config: Config) -> str | None:
         return None if config.get("signoffs_file") else "no 'signoffs_file' set"

@@ -15,6 +15,7 @@ from justify.importers._orchestrator import (
 )
 from justify.importers._protocol import (
     Deletion,
+    EvidenceSelector,
     Importer,
     ImportOption,
     ImportRun,
@@ -27,6 +28,7 @@ from justify.vocab import Vocabulary
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Deletion",
+    "EvidenceSelector",
     "ImportOption",
     "ImportRun",
     "ImportSummary",

@@ -153,6 +153,27 @@ class ImportSummary:
         return f"{self.importer} {mode} import from {self.source}: {figures or 'nothing read'}"
 
 
+@dataclass(frozen=True)
+class EvidenceSelector:
+    """A kind of evidence that justification pattern slots can ask for, found in an
+    importer's graph: a slot writes ``KIND: {field: value}`` as it writes ``commit:``.
+
+    ``where`` is the body of a SPARQL group that binds ``?filler`` to a piece of
+    evidence for the requirement ``$this``. Each field the slot gives is bound before
+    it, in the same group, as ``?FIELD`` (a literal: values enter as bound terms, never
+    pasted into the text); a field the slot leaves out stays unbound, so write
+    ``FILTER (!BOUND(?FIELD) || ...)``.
+    ``prefixes`` declares the prefixes ``where`` uses beyond jf, prov, dcterms, rdfs
+    and xsd (SHACL-SPARQL accepts no other).
+    """
+
+    kind: str
+    fields: Mapping[str, bool]  # field name -> required
+    where: str
+    prefixes: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
 class Importer(ABC):
     """One kind of source. Subclass it, and register the class under the entry-point
     group ``justify.importers`` in your package's metadata::
@@ -168,6 +189,7 @@ class Importer(ABC):
     options: ClassVar[Sequence[ImportOption]] = ()
     settings: ClassVar[Sequence[Setting]] = ()  # read from justify.toml and JUSTIFY_*
     sync_order: ClassVar[int] = 50  # ``justify sync`` runs importers by this, then name
+    selectors: ClassVar[Sequence[EvidenceSelector]] = ()  # kinds of evidence for patterns
 
     def skip_reason(self, config: Config) -> str | None:
         """Why ``justify sync`` leaves this source out (not configured), or None."""

@@ -36,6 +36,8 @@ import rdflib
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from justify._patterns import Pattern, Slot
+from justify.errors import ShapeError
+from justify.importers._protocol import EvidenceSelector
 from justify.shacl._shapes import JFS
 
 JF = rdflib.Namespace("https://w3id.org/justify/ns#")
@@ -101,7 +103,7 @@ def _glob(path: str) -> str:
     return "^" + "".join(out) + "$"
 
 
-def _filled(slot: Slot, pattern: Pattern) -> str:
+def _filled(slot: Slot, pattern: Pattern, selectors: dict[str, EvidenceSelector]) -> str:
     """A group that matches when something fills ``slot`` for $this."""
     s = slot.selector
     if slot.kind in ("criterion", "metric"):
@@ -133,7 +135,24 @@ def _filled(slot: Slot, pattern: Pattern) -> str:
         # ?evidence it selects (else the requirement) for a SELECT.
         evidence = "COALESCE(?evidence, $this)" if slot.selector.get("select") else "$this"
         return f"{{ {_user_body(slot, pattern)} }} BIND ({evidence} AS ?filler)"
-    raise AssertionError(f"unknown selector {slot.kind}")  # the reader refuses it first
+    plugged = selectors.get(slot.kind)
+    if plugged is None:  # the reader refuses unknown kinds first
+        raise ShapeError(f"no importer provides the evidence selector '{slot.kind}'")
+    # The slot's fields as bound literals, then the importer's group.
+    binds = " ".join(
+        f"BIND ({_string(str(value))} AS ?{name})"
+        for name, value in sorted(s.items())
+        if name in plugged.fields and re.fullmatch(r"[A-Za-z_]\w*", name)
+    )
+    # In the same group, not a nested one: the group's FILTERs must see the fields.
+    return f"$this a jf:Requirement . {binds} {plugged.where}"
+
+
+def _slot_prefixes(slot: Slot, selectors: dict[str, EvidenceSelector]) -> list[tuple[str, str]]:
+    if slot.kind == "query":
+        return _user_prefixes(slot)
+    plugged = selectors.get(slot.kind)
+    return sorted(plugged.prefixes.items()) if plugged is not None else []
 
 
 def _dataset_pattern(s: dict[str, object], run: str, dataset: str) -> str:
@@ -317,9 +336,14 @@ def _describe(b: _Builder, pattern: Pattern) -> str:
     return "\n              ".join(lines)
 
 
-def pattern_shapes(patterns: dict[str, Pattern], base: str) -> rdflib.Graph:
+def pattern_shapes(
+    patterns: dict[str, Pattern],
+    base: str,
+    selectors: dict[str, EvidenceSelector] | None = None,
+) -> rdflib.Graph:
     """The rules that materialise each requirement's justification from its pattern,
-    and the shapes that check it."""
+    and the shapes that check it (``selectors``: the kinds of evidence importers add)."""
+    selectors = selectors or {}
     b = _Builder(base)
     owned = owned_kinds(patterns)
     for pid, pattern in patterns.items():
@@ -341,7 +365,7 @@ def pattern_shapes(patterns: dict[str, Pattern], base: str) -> rdflib.Graph:
         for n, slot in enumerate(pattern.supports, 1):
             if slot.kind == "metric":
                 b.criterion_rule(pattern, slot, follows, 1000 + n)
-            filled = _filled(slot, pattern)
+            filled = _filled(slot, pattern, selectors)
             b.rule(
                 f"{pid}-{slot.id}",
                 f"Pattern {pid}: what fills slot {slot.id}",
@@ -357,7 +381,7 @@ def pattern_shapes(patterns: dict[str, Pattern], base: str) -> rdflib.Graph:
               BIND ({_support(pid, slot.id)} AS ?support)
               OPTIONAL {{ {filled} }}
             }}""",
-                _user_prefixes(slot) if slot.kind == "query" else (),
+                _slot_prefixes(slot, selectors),
             )
             if slot.optional:
                 continue  # elicitation lists it; the check does not ask for it
