@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from justify.config import Config, load_config
-from justify.errors import UsageError
+from justify.errors import RequirementFileError, UsageError
 from justify.iris import Minter
 from justify.provenance import import_record, now
 from justify.requirements import find_requirement_files, read_requirements, requirement_triples
@@ -74,6 +74,14 @@ def load(
         )
     limit = int(config.number("requirement_file_limit_mb") * 1_000_000)
     requirements = read_requirements(files, root=config.root, limit=limit)
+    if config.roles:
+        from justify._patterns import read_patterns, unknown_roles
+
+        folders = (config.path(p) for p in config.patterns)
+        problems = unknown_roles(read_patterns(folders, root=config.root), requirements,
+                                 config.roles)  # fmt: skip
+        if problems:
+            raise RequirementFileError(problems)
 
     minter = Minter(config.base_iri)
     graph = minter.graph(REQUIREMENTS_GRAPH)

@@ -22,8 +22,14 @@ from typing import Any
 
 from justify.config import Config, load_config
 from justify.errors import Problem, RequirementFileError
+from justify.importers._protocol import EvidenceSelector
 from justify.plainyaml import MAP, SCALAR, SEQ, Node, compose_reporting
-from justify.requirements import COMPARATORS, find_requirement_files, read_requirements
+from justify.requirements import (
+    COMPARATORS,
+    Requirement,
+    find_requirement_files,
+    read_requirements,
+)
 from justify.resources import data_folder
 
 # Each selector kind with the fields it takes (name: required?).
@@ -38,7 +44,7 @@ SELECTORS: dict[str, dict[str, bool]] = {
 }
 AGREEMENTS = ("model_version", "commit", "dataset_digest")
 _PATTERN_FIELDS = ("id", "title", "applies_to", "conclusion", "strategy", "supports", "agree")
-_SLOT_FIELDS = ("id", "label", "optional", "how", *SELECTORS)
+_SLOT_FIELDS = ("id", "label", "optional", "how")
 _STRATEGY_FIELDS = ("label", "rationale", "usage_domain")
 
 
@@ -70,6 +76,24 @@ class Pattern:
     line: int = 1
 
 
+def evidence_selectors() -> dict[str, EvidenceSelector]:
+    """The kinds of evidence that importers (built-in or plug-ins) add for slots."""
+    from justify.importers import registered_importers
+
+    found: dict[str, EvidenceSelector] = {}
+    for importer in registered_importers().values():
+        for selector in importer.selectors:
+            if selector.kind not in SELECTORS:  # built-in kinds cannot be replaced
+                found.setdefault(selector.kind, selector)
+    return found
+
+
+def selector_fields() -> dict[str, dict[str, bool]]:
+    """Every selector kind a slot may use, with its fields (name: required?)."""
+    extra = {kind: dict(s.fields) for kind, s in evidence_selectors().items()}
+    return {**SELECTORS, **extra}
+
+
 def builtin_folder() -> Path:
     """The patterns justify ships, one file per kind of requirement."""
     return data_folder("patterns")
@@ -88,7 +112,7 @@ def read_patterns(folders: Iterable[Path], *, root: Path | None = None) -> dict[
         seen: dict[str, Pattern] = {}
         for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
             shown = _display(path, root) if index else f"(built-in) {path.name}"
-            reader = _Reader(shown, problems)
+            reader = _Reader(shown, problems, selector_fields())
             for pattern in reader.read(path):
                 if pattern.id in seen:
                     first = seen[pattern.id]
@@ -100,9 +124,76 @@ def read_patterns(folders: Iterable[Path], *, root: Path | None = None) -> dict[
                     continue
                 seen[pattern.id] = pattern
         found.update(seen)
+        for path in sorted(folder.glob("*.jd")):
+            found.update(_jd_patterns(path, _display(path, root), found, problems))
     if problems:
         raise RequirementFileError(problems, what="pattern files")
     return found
+
+
+def _jd_patterns(
+    path: Path, shown: str, known: dict[str, Pattern], problems: list[Problem]
+) -> dict[str, Pattern]:
+    """The ``pattern`` blocks of a jPipe file: their structure (conclusion, strategy,
+    slots and their labels) from the ``.jd``; what it cannot say (title, rationale,
+    usage domain, kinds, agreements, each slot's evidence selector) from the YAML
+    pattern of the same id, read before it."""
+    from justify._jd import ident, read_jd_patterns  # the .jd reader builds Patterns
+
+    bindings = {ident(p.id): {s.id: s for s in p.supports} for p in known.values()}
+    by_ident = {ident(p.id): p for p in known.values()}
+    try:
+        read = read_jd_patterns(path, bindings, shown=shown)
+    except RequirementFileError as exc:
+        problems.extend(exc.problems)
+        return {}
+    out = {}
+    for jd_id, structure in read.items():
+        base = by_ident.get(jd_id)
+        if base is None:
+            message = f"pattern '{jd_id}' has no YAML pattern of the same id to bind its slots"
+            problems.append(Problem(shown, structure.line, message))
+            continue
+        out[base.id] = Pattern(
+            id=base.id,
+            title=base.title,
+            conclusion=structure.conclusion,
+            strategy=structure.strategy,
+            rationale=base.rationale,
+            usage_domain=base.usage_domain,
+            supports=structure.supports,
+            kinds=base.kinds,
+            agree=base.agree,
+            file=shown,
+            line=structure.line,
+        )
+    return out
+
+
+def unknown_roles(
+    patterns: dict[str, Pattern], requirements: Iterable[Requirement], roles: Iterable[str]
+) -> list[Problem]:
+    """Attestation roles, in pattern slots and in requirements, that the ``roles``
+    setting does not list (nothing when it lists none)."""
+    known = tuple(roles)
+    if not known:
+        return []
+    listed = ", ".join(known)
+    problems = [
+        Problem(p.file, slot.line, f"slot '{slot.id}' of pattern '{p.id}' asks for the role "
+                f"'{slot.selector.get('role')}', which 'roles' does not list ({listed})")
+        for p in patterns.values()
+        for slot in p.supports
+        if slot.kind == "attestation" and slot.selector.get("role") not in known
+    ]  # fmt: skip
+    problems += [
+        Problem(req.file, att.line, f"the attestation by {att.by} on '{req.id}' names the role "
+                f"'{att.role}', which 'roles' does not list ({listed}); fix it or add it")
+        for req in requirements
+        for att in req.attestations
+        if att.role is not None and att.role not in known
+    ]  # fmt: skip
+    return problems
 
 
 def pattern_for(patterns: dict[str, Pattern], kind: str, named: str | None) -> Pattern | None:
@@ -122,9 +213,12 @@ def _display(path: Path, root: Path | None) -> str:
 
 
 class _Reader:
-    def __init__(self, shown: str, problems: list[Problem]) -> None:
+    def __init__(
+        self, shown: str, problems: list[Problem], selectors: dict[str, dict[str, bool]]
+    ) -> None:
         self.shown = shown
         self.problems = problems
+        self.selectors = selectors
 
     def problem(self, where: Node | int, message: str) -> None:
         line = where if isinstance(where, int) else where.line
@@ -242,17 +336,18 @@ class _Reader:
         )
 
     def slot(self, node: Node, owner: str) -> Slot | None:
-        fields = self.fields(node, _SLOT_FIELDS, f"a slot of {owner}")
+        selectors = self.selectors
+        fields = self.fields(node, (*_SLOT_FIELDS, *selectors), f"a slot of {owner}")
         if not fields:
             return None
         sid = self.text(fields, "id", node, f"a slot of {owner}")
         what = f"slot '{sid}' of {owner}"
         label = self.text(fields, "label", node, what)
-        kinds = [k for k in SELECTORS if k in fields]
+        kinds = [k for k in selectors if k in fields]
         if len(kinds) != 1:
             self.problem(
                 node,
-                f"{what} needs exactly one evidence selector, one of: {', '.join(SELECTORS)}"
+                f"{what} needs exactly one evidence selector, one of: {', '.join(selectors)}"
                 + (f" (it has {', '.join(kinds)})" if kinds else ""),
             )
             return None
@@ -260,9 +355,9 @@ class _Reader:
         selector_node = fields[kind]
         selector: dict[str, Any] = {}
         if not (selector_node.kind == SCALAR and selector_node.data() is None):
-            given = self.fields(selector_node, SELECTORS[kind], f"the {kind} selector of {what}")
+            given = self.fields(selector_node, selectors[kind], f"the {kind} selector of {what}")
             selector = {key: value.data() for key, value in given.items()}
-        for key, required in SELECTORS[kind].items():
+        for key, required in selectors[kind].items():
             if required and key not in selector:
                 self.problem(selector_node, f"the {kind} selector of {what} needs '{key}'")
         if kind == "metric":
@@ -326,6 +421,7 @@ def patterns(config: Config | None = None) -> PatternUse:
         for req in requirements
         if req.pattern and req.pattern not in patterns
     ]
+    problems += unknown_roles(patterns, requirements, config.roles)
     if problems:
         raise RequirementFileError(problems)
     followed: dict[str, list[str]] = {pid: [] for pid in patterns}

@@ -88,6 +88,13 @@ SETTINGS: tuple[Setting, ...] = (
         "built-in one replaces it.",
         is_list=True,
     ),
+    Setting(
+        "roles",
+        (),
+        "The roles people attest in (an attestation's `role:`, a pattern's attestation "
+        "slot); when given, any other role is an error, so a typo cannot leave a slot empty.",
+        is_list=True,
+    ),
     Setting("disabled_rules", (), "Check rule ids to switch off, such as JF-COMMIT.", is_list=True),
     Setting(
         "rule_severity",
@@ -141,6 +148,7 @@ class Config:
     base_iri: str
     shapes: tuple[str, ...]
     patterns: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
     disabled_rules: tuple[str, ...] = ()
     rule_severity: tuple[str, ...] = ()
     fail_on: str = "violation"

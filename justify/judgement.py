@@ -33,11 +33,11 @@ from typing import Any
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Store, Triple
 
-from justify._patterns import read_patterns
+from justify._patterns import evidence_selectors, read_patterns, unknown_roles
 from justify._query import run_query, term
 from justify.choices import ENGINES, FAIL_ON
 from justify.config import Config, load_config
-from justify.errors import UsageError
+from justify.errors import RequirementFileError, UsageError
 from justify.iris import CHECK_GRAPH, DERIVED_GRAPH, HISTORY_GRAPH, JUDGEMENT_GRAPHS, Minter
 from justify.provenance import now
 from justify.shacl import (
@@ -227,7 +227,11 @@ def _configured_shapes(config: Config) -> tuple[rdflib.Graph, dict[str, str], tu
     # The justification patterns are rules like the others: compiled to shapes here,
     # so both engines check them and the settings below switch them off or down.
     folders = (config.path(p) for p in config.patterns)
-    shapes += pattern_shapes(read_patterns(folders, root=config.root), config.base_iri)
+    patterns = read_patterns(folders, root=config.root)
+    problems = unknown_roles(patterns, (), config.roles)
+    if problems:
+        raise RequirementFileError(problems, what="pattern files")
+    shapes += pattern_shapes(patterns, config.base_iri, evidence_selectors())
     severities, disabled = _settings(config)
     configure_rules(shapes, disabled=disabled, severities=severities)
     return shapes, severities, disabled
