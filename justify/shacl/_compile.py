@@ -118,9 +118,9 @@ def _filled(slot: Slot, pattern: Pattern, selectors: dict[str, EvidenceSelector]
     if slot.kind == "dataset":
         return f"{{ {_RUNS.replace('?run', '?by')} }} {_dataset_pattern(s, '?by', '?filler')}"
     if slot.kind == "commit":
-        parts = ["?filler a jf:Commit"]
-        if s.get("trailer"):
-            parts.append("?filler jf:supports $this")
+        # The trailer first: it starts from the requirement, not from every commit.
+        parts = ["?filler jf:supports $this"] if s.get("trailer") else []
+        parts.append("?filler a jf:Commit")
         if s.get("path"):
             parts.append(
                 "?filler jf:hasFileChange ?change . ?change jf:path ?changed . "

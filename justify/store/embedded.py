@@ -51,6 +51,11 @@ KEEP_GENERATIONS = 3
 
 
 _COMPACT_AFTER = 50_000
+# Compact when bulk loads since the last compaction reach this share of the store, or
+# its files this number: a small write (a check's record) into a large store leaves
+# a few files behind, and compacting 2 M triples for it took 11 s.
+_COMPACT_SHARE = 10
+_COMPACT_FILES = 150
 _BULK_SLICE = 200_000
 
 
@@ -70,6 +75,7 @@ class _EmbeddedWriter(GraphWriter):
         self._touched: set[str] = set()
         self._released = False
         self._bulk = 0  # roughly how many quads were bulk-loaded, to decide on compaction
+        self._copied = False
 
     @property
     def _store(self) -> Store:
@@ -92,7 +98,7 @@ class _EmbeddedWriter(GraphWriter):
             # Copy graph by graph through a file, natively: no quad crosses into Python.
             # (justify writes no blank nodes, so none need to keep their identity.)
             spool = self._folder.with_name(self._folder.name + ".copy.nt")
-            self._bulk += _COMPACT_AFTER
+            self._copied = True  # everything was bulk-loaded: compact at the end
             try:
                 for name in self._sizes:
                     if name != skip.value:
@@ -162,6 +168,7 @@ class _EmbeddedWriter(GraphWriter):
         if self._store_or_none is None:
             return None
         store = self._store
+        compact = self._should_compact()
         for name in self._touched:
             # Counting a large graph takes a while: leave it to the first reader
             # that asks (None = not counted yet); only note whether it exists.
@@ -169,7 +176,7 @@ class _EmbeddedWriter(GraphWriter):
                 self._sizes[name] = None
             else:
                 self._sizes.pop(name, None)
-        if self._bulk >= _COMPACT_AFTER:
+        if compact:
             # Bulk loads leave many unsorted files behind; readers open this
             # generation read-only and cannot compact it, and each lookup would
             # visit every file (queries 2-3x slower on a 2M-triple graph).
@@ -177,6 +184,15 @@ class _EmbeddedWriter(GraphWriter):
         store.flush()
         self.release()
         return dict(sorted(self._sizes.items()))
+
+    def _should_compact(self) -> bool:
+        if self._copied:
+            return True
+        if self._bulk < _COMPACT_AFTER:
+            return False
+        stored = sum(size or 0 for name, size in self._sizes.items() if name not in self._touched)
+        files = sum(1 for _ in self._folder.glob("*.sst"))
+        return self._bulk * _COMPACT_SHARE >= stored or files >= _COMPACT_FILES
 
     def release(self) -> None:
         # Close the database: a read-write instance left open would go on
