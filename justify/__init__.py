@@ -28,6 +28,7 @@ _HOMES = {
     "CriterionVerdict": "justify.judgement",
     "DemoResult": "justify._demo",
     "Elicitation": "justify._elicit",
+    "EvidenceSelector": "justify.importers",
     "EmbeddedStore": "justify.store",
     "GraphStatus": "justify.graphs",
     "GraphStore": "justify.store",
@@ -123,6 +124,7 @@ if _typing.TYPE_CHECKING:
     from justify.explore import RequirementView, SourceImport
     from justify.graphs import CopySummary, GraphStatus, copy_store, export, repair_store, status
     from justify.importers import (
+        EvidenceSelector,
         Importer,
         ImportOption,
         ImportRun,
@@ -191,6 +193,7 @@ __all__ = [
     "DemoResult",
     "Elicitation",
     "EmbeddedStore",
+    "EvidenceSelector",
     "GraphStatus",
     "GraphStore",
     "GraphWriter",
