@@ -88,6 +88,12 @@ def elicit(
     config = config or load_config()
     store = store or open_store(config)
     judgement = current(config=config, store=store)
+    if not judgement.requirements:
+        # A to-do list of nothing would read as "nothing to do".
+        raise UsageError(
+            f"no requirement in the store at {store.location}; nothing to elicit",
+            hint="run `justify load` (or `justify sync`) in the project first",
+        )
     if requirement is not None and requirement not in judgement.requirements:
         close = difflib.get_close_matches(requirement, list(judgement.requirements), n=3)
         raise UsageError(

@@ -660,3 +660,13 @@ def test_roles_in_the_configuration_catch_a_mistyped_role(tmp_path: Path) -> Non
     listed = run_justify("patterns", cwd=tmp_path)
     assert listed.returncode == 2
     assert "(built-in) process.yaml" in listed.stderr and "'process-owner'" in listed.stderr
+
+
+def test_elicit_and_the_jpipe_export_refuse_an_empty_store(tmp_path: Path) -> None:
+    """A to-do list of nothing would read as "nothing to do": exit 2, nothing written."""
+    write(tmp_path / "justify.toml", "")
+    for args in (("elicit",), ("export", "--format", "jpipe", "-o", "out")):
+        done = run_justify(*args, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert "no requirement in the store" in done.stderr and "justify load" in done.stderr
+    assert not (tmp_path / "out").exists()
