@@ -21,6 +21,7 @@ from justify.config import Config, load_config
 from justify.errors import UsageError
 from justify.iris import DERIVED_GRAPH, Minter
 from justify.judgement import Judgement, RequirementStatus, current
+from justify.shacl._compile import rule_id, slot_criterion_suffix
 from justify.store import GraphStore, open_store
 from justify.vocab import DCTERMS, JF, RDFS
 
@@ -64,14 +65,6 @@ class Elicitation:
         return tuple(s for s in self.slots if s.state in ("failing", "missing"))
 
 
-def _derived(judgement: Judgement, store: GraphStore, config: Config) -> list[Triple]:
-    if judgement.derived:
-        return judgement.derived
-    # A recorded judgement keeps what it derived in the store.
-    graph = Minter(config.base_iri).graph(DERIVED_GRAPH)
-    return [q.triple for q in store.quads(graph)]
-
-
 def _text(term: object) -> str:
     return term.value if isinstance(term, Literal | NamedNode) else str(term)
 
@@ -85,6 +78,17 @@ def elicit(
     """The to-do list of justifications: every requirement (or one), its pattern's
     slots and their state. Reads only; uses the recorded judgement when the graph did
     not change since, else judges in memory."""
+    _, items = judged_elicitations(requirement, config=config, store=store)
+    return items
+
+
+def judged_elicitations(
+    requirement: str | None = None,
+    *,
+    config: Config | None = None,
+    store: GraphStore | None = None,
+) -> tuple[Judgement, list[Elicitation]]:
+    """:func:`elicit`, with the judgement it renders (for renderers that need both)."""
     config = config or load_config()
     store = store or open_store(config)
     judgement = current(config=config, store=store)
@@ -101,8 +105,10 @@ def elicit(
             hint=(f"did you mean {', '.join(close)}? " if close else "")
             + "`justify query requirements` lists them",
         )
+    # A recorded judgement keeps what it derived in the store: read the pattern part.
+    derived = judgement.derived or derived_patterns(store, config.base_iri)
     chosen = [requirement] if requirement else None
-    return elicitations(judgement, _derived(judgement, store, config), config.base_iri, chosen)
+    return judgement, elicitations(judgement, derived, config.base_iri, chosen)
 
 
 def elicitations(
@@ -138,8 +144,18 @@ def elicitations(
             for s in every(minter.strategy(rid).value, JF.hasSupport)
             if one(s, JF.fillsSlot)
         }
+        pid = one(pattern, DCTERMS.identifier) or ""
         slots = sorted(every(pattern, JF.hasSlot), key=lambda s: int(one(s, JF.position) or 0))
-        states = [_slot(req, judgement, slot, supports.get(slot), one, every) for slot in slots]
+        # The criteria that metric slots gave the requirement, by slot id.
+        slot_criteria = {
+            req.iri + slot_criterion_suffix(pid, one(slot, DCTERMS.identifier) or ""): slot
+            for slot in slots
+            if one(slot, JF.selectorKind) == "metric"
+        }
+        states = [
+            _slot(req, judgement, pid, slot, supports.get(slot), slot_criteria, one, every)
+            for slot in slots
+        ]
         conforms = pattern in every(minter.justification(rid).value, JF.conformsTo)
         out.append(
             Elicitation(
@@ -147,7 +163,7 @@ def elicitations(
                 title=req.title,
                 kind=req.kind,
                 status=req.status,
-                pattern=one(pattern, DCTERMS.identifier),
+                pattern=pid,
                 pattern_title=one(pattern, DCTERMS.title),
                 conforms=conforms,
                 slots=tuple(states),
@@ -164,26 +180,29 @@ One = Callable[[str, NamedNode], "str | None"]  # a derived fact: subject, predi
 Every = Callable[[str, NamedNode], list[str]]
 
 
-def _slot(req: RequirementStatus, judgement: Judgement, slot: str, support: str | None,
-          one: One, every: Every) -> SlotState:  # fmt: skip
+def _slot(req: RequirementStatus, judgement: Judgement, pattern: str, slot: str,
+          support: str | None, slot_criteria: dict[str, str], one: One,
+          every: Every) -> SlotState:  # fmt: skip
     sid = one(slot, DCTERMS.identifier) or ""
     kind = one(slot, JF.selectorKind) or ""
     optional = one(slot, JF.optionalSlot) == "true"
     filled = tuple(sorted(every(support, JF.filledBy))) if support else ()
-    pattern_id = slot.rsplit("/slot/", 1)[0].rsplit("/", 1)[-1]
-    rule = f"JF-PATTERN-{pattern_id}-{sid}"
+    rule = rule_id(pattern, sid)
     failing = [
         r.message
         for r in judgement.results_about(req.iri)
         if r.rule == rule and r.value not in (None, r.focus)
     ]
-    if kind == "criterion":
-        failing += [f"{c.label}: {c.verdict}" for c in req.criteria
-                    if c.verdict == "not met" and "/slot/" not in c.iri]  # fmt: skip
-    elif kind == "metric":
-        mine = f"/slot/{pattern_id}/{sid}"
-        failing += [f"{c.label}: {c.verdict}" for c in req.criteria
-                    if c.verdict == "not met" and c.iri.endswith(mine)]  # fmt: skip
+    if kind in ("criterion", "metric"):
+        # The requirement's own criteria, or the one this metric slot gave it.
+        failing += [
+            f"{c.label}: {c.verdict}"
+            for c in req.criteria
+            if c.verdict == "not met"
+            and (
+                slot_criteria.get(c.iri) == slot if kind == "metric" else c.iri not in slot_criteria
+            )
+        ]
     if failing and filled:
         state = "failing"
     elif filled:

@@ -26,12 +26,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from justify._elicit import Elicitation, elicit
+from justify._elicit import Elicitation, judged_elicitations
 from justify._jd import ident, pattern_jd, quote
 from justify._patterns import Pattern, read_patterns
 from justify.config import Config, load_config
 from justify.errors import UsageError
-from justify.judgement import blocks, current
+from justify.judgement import blocks
 from justify.store import GraphStore, open_store
 
 PASSING_STATES = ("filled", "optional")
@@ -60,8 +60,7 @@ def export_jpipe(
     config = config or load_config()
     store = store or open_store(config)
     patterns = read_patterns((config.path(p) for p in config.patterns), root=config.root)
-    judgement = current(config=config, store=store)
-    items = elicit(config=config, store=store)
+    judgement, items = judged_elicitations(config=config, store=store)
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -80,8 +79,7 @@ def export_jpipe(
         pattern = patterns[e.pattern]
         used[pattern.id] = pattern
         req = judgement.requirements[e.requirement]
-        about = [r for r in judgement.results_about(req.iri)]
-        passes = not any(blocks(r, judgement.fail_on) for r in about)
+        passes = not any(blocks(r, judgement.fail_on) for r in judgement.results_about(req.iri))
         stem = e.requirement
         diagram = _diagram(pattern, e)
         steps = _steps(pattern, e, passes, judgement.judged_at)

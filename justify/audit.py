@@ -56,9 +56,10 @@ def gather(*, config: Config | None = None, store: GraphStore | None = None) -> 
         judged = live.requirements.get(row["id"] or "")
         row["status"] = judged.status if judged else row["status"]
     views: dict[str, explore.RequirementView] = {}
+    patterns = explore.patterns_of(store, config.base_iri, live)
     for row in rows:
         # The judgement at hand renders every page (it may be newer than the recorded one).
-        view = explore.requirement_view(store, config.base_iri, row["id"] or "", live)
+        view = explore.requirement_view(store, config.base_iri, row["id"] or "", live, patterns)
         if view is not None:
             views[row["id"] or ""] = view
     counts = {status: 0 for status in explore.SHOWN_STATUSES}

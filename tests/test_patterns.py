@@ -389,6 +389,25 @@ USED_TEST = (
 )
 ATTESTED = ':a1 a jf:Attestation ; jf:attestedAs "someone-else" .\n'
 
+
+def candidate(pattern: str, produced_by: str = "old") -> str:
+    """R1 follows ``pattern`` and is scoped to model m, whose version 1 the run
+    ``produced_by`` made; its current evidence is run r (``old``, when it made the
+    version, is an older run that supports nothing else)."""
+    text = (
+        follower(pattern, '; jf:hasCriterion :c1 ; jf:scopeModelName "m"')
+        + RECALL
+        + finished(measurements=measured("r", "recall", "0.9"))
+    )
+    if produced_by != "r":
+        measurements = measured(produced_by, "recall", "0.9")
+        text += finished(produced_by, measurements=measurements, supports="nobody")
+    return text + (
+        ':m a jf:RegisteredModel ; dcterms:title "m" . :v a jf:ModelVersion ; jf:versionOf :m ; '
+        f"jf:versionNumber 1 ; jf:producedBy :{produced_by} .\n"
+    )
+
+
 # case -> (data, expected (rule, focus, value is the focus?), status of R1)
 PATTERN_CASES: dict[str, tuple[str, set[tuple[str, str, bool]], str]] = {
     "criterion-filled": (
@@ -489,46 +508,27 @@ PATTERN_CASES: dict[str, tuple[str, set[tuple[str, str, bool]], str]] = {
         "unjustified",
     ),
     "supports-about-another-model-version": (
-        follower("p-agree", '; jf:hasCriterion :c1 ; jf:scopeModelName "m"')
-        + RECALL
-        + finished(measurements=measured("r", "recall", "0.9"))
-        + finished("old", measurements=measured("old", "recall", "0.9"), supports="nobody")
-        + ':m a jf:RegisteredModel ; dcterms:title "m" . :v a jf:ModelVersion ; jf:versionOf :m ; '
-        "jf:versionNumber 1 ; jf:producedBy :old .\n",
+        candidate("p-agree"),
         {("JF-PATTERN-p-agree-same-model_version", "R1", False)},
         "failing",
     ),
     "supports-made-at-another-commit": (
-        follower("p-commit-agree", '; jf:hasCriterion :c1 ; jf:scopeModelName "m"')
-        + RECALL
-        + finished(measurements=measured("r", "recall", "0.9"))
-        + finished("old", measurements=measured("old", "recall", "0.9"), supports="nobody")
+        candidate("p-commit-agree")
         + ':r jf:gitCommitSha "aaa" . :old jf:gitCommitSha "bbb" .\n'
-        + ':ka a jf:Commit ; jf:gitCommitSha "aaa" . :kb a jf:Commit ; jf:gitCommitSha "bbb" .\n'
-        + ':m a jf:RegisteredModel ; dcterms:title "m" . :v a jf:ModelVersion ; jf:versionOf :m ; '
-        "jf:versionNumber 1 ; jf:producedBy :old .\n",
+        + ':ka a jf:Commit ; jf:gitCommitSha "aaa" . :kb a jf:Commit ; jf:gitCommitSha "bbb" .\n',
         {("JF-PATTERN-p-commit-agree-same-commit", "R1", False)},
         "failing",
     ),
     "supports-on-another-digest": (
-        follower("p-data-agree", '; jf:hasCriterion :c1 ; jf:scopeModelName "m"')
-        + RECALL
-        + finished(measurements=measured("r", "recall", "0.9"))
-        + finished("old", measurements=measured("old", "recall", "0.9"), supports="nobody")
+        candidate("p-data-agree")
         + ':r jf:usedDataset :d1 . :d1 dcterms:title "test" ; jf:digest "x" .\n'
-        + ':old jf:usedDataset :d2 . :d2 dcterms:title "test" ; jf:digest "y" .\n'
-        + ':m a jf:RegisteredModel ; dcterms:title "m" . :v a jf:ModelVersion ; jf:versionOf :m ; '
-        "jf:versionNumber 1 ; jf:producedBy :old .\n",
+        + ':old jf:usedDataset :d2 . :d2 dcterms:title "test" ; jf:digest "y" .\n',
         {("JF-PATTERN-p-data-agree-same-dataset_digest", "R1", False)},
         "failing",
     ),
     "supports-agreeing": (
-        follower("p-data-agree", '; jf:hasCriterion :c1 ; jf:scopeModelName "m"')
-        + RECALL
-        + finished(measurements=measured("r", "recall", "0.9"))
-        + ':r jf:usedDataset :d1 . :d1 dcterms:title "test" ; jf:digest "x" .\n'
-        + ':m a jf:RegisteredModel ; dcterms:title "m" . :v a jf:ModelVersion ; jf:versionOf :m ; '
-        "jf:versionNumber 1 ; jf:producedBy :r .\n",
+        candidate("p-data-agree", produced_by="r")
+        + ':r jf:usedDataset :d1 . :d1 dcterms:title "test" ; jf:digest "x" .\n',
         set(),
         "justified",
     ),

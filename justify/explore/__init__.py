@@ -65,6 +65,7 @@ from justify.explore._requirement import (
     RequirementView,
     find_requirement,
     pattern_conformance,
+    patterns_of,
     requirement_view,
     requirements_by_ids,
 )
@@ -110,6 +111,7 @@ __all__ = [
     "neighbourhood",
     "overview",
     "pattern_conformance",
+    "patterns_of",
     "requirement_view",
     "requirements",
     "requirements_by_ids",

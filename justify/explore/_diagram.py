@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from justify.explore._requirement import RequirementView
+from justify.shacl._compile import slot_criterion_suffix
 
 # What each colour of the diagram means; the legend prints exactly this.
 DIAGRAM_LEGEND = {
@@ -88,6 +89,8 @@ def justification_diagram(view: RequirementView) -> Diagram:
         nodes.append(DiagramNode(name, label, _SLOT_COLOURS.get(slot.state, _GREY)))
         edges.append(DiagramEdge(name, "strategy"))
         kind_slot.setdefault(slot.kind, name)
+        if slot.kind == "metric" and pattern is not None:
+            slot_of[str(head["r"]) + slot_criterion_suffix(pattern.pattern or "", slot.id)] = name
         for iri in slot.evidence:
             slot_of.setdefault(iri, name)
 
@@ -102,8 +105,8 @@ def justification_diagram(view: RequirementView) -> Diagram:
             f" ({c.metric} = {c.value})" if c.value is not None else ""
         )
         nodes.append(DiagramNode(f"c{i}", label, _CRITERION_COLOURS.get(c.verdict, _GREY), "note"))
-        kind = "metric" if "/slot/" in c.iri else "criterion"
-        edges.append(DiagramEdge(f"c{i}", supports(node=f"c{i}", kind=kind)))
+        # A metric slot's own criterion points at that slot; stated ones at `criterion`.
+        edges.append(DiagramEdge(f"c{i}", supports(f"c{i}", c.iri, kind="criterion")))
     commits: dict[str, str] = {}  # one node per commit
 
     def commit_node(sha: str, title: str | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +79,11 @@ def find_requirement(store: GraphStore, rid: str) -> Row | None:
 
 
 def requirement_view(
-    store: GraphStore, base: str, rid: str, judged_all: Judgement | None = None
+    store: GraphStore,
+    base: str,
+    rid: str,
+    judged_all: Judgement | None = None,
+    patterns: Mapping[str, Elicitation] | None = None,
 ) -> RequirementView | None:
     """All an auditor needs about one requirement, or None for an unknown id. It renders
     ``judged_all`` (the report's judgement), by default the last recorded check."""
@@ -197,7 +202,7 @@ def requirement_view(
         stale_commit=stale,
         measurements=measurements,
         values=evidence_values(store, judged) if judged is not None else [],
-        pattern=_pattern(store, base, rid, judged_all),
+        pattern=_pattern(store, base, rid, judged_all) if patterns is None else patterns.get(rid),
     )
     for evidence_run in current:
         for key in keys:
@@ -240,11 +245,20 @@ def _via(judged: RequirementStatus | None, run: Row) -> str:
 def _pattern(
     store: GraphStore, base: str, rid: str, judged_all: Judgement | None
 ) -> Elicitation | None:
+    """One requirement's slots (a renderer of many passes ``patterns`` to
+    :func:`requirement_view` instead, made once with :func:`patterns_of`)."""
     if judged_all is None or rid not in judged_all.requirements:
         return None
     derived = judged_all.derived or derived_about(store, base, rid)
     (found,) = elicitations(judged_all, derived, base, [rid])
     return found if found.pattern is not None else None
+
+
+def patterns_of(store: GraphStore, base: str, judged: Judgement) -> dict[str, Elicitation]:
+    """Every requirement's slots at once, for renderers of every requirement (the
+    derived links indexed once, not once per requirement)."""
+    derived = judged.derived or derived_patterns(store, base)
+    return {e.requirement: e for e in elicitations(judged, derived, base) if e.pattern}
 
 
 def pattern_conformance(store: GraphStore, base: str) -> list[PatternConformance]:
@@ -253,8 +267,7 @@ def pattern_conformance(store: GraphStore, base: str) -> list[PatternConformance
     judged = judgement(store, base)
     if judged is None:
         return []
-    derived = judged.derived or derived_patterns(store, base)
-    return conformance(elicitations(judged, derived, base))
+    return conformance(patterns_of(store, base, judged).values())
 
 
 def requirements_by_ids(store: GraphStore, base: str, ids: list[str]) -> list[Row]:

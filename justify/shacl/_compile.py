@@ -103,7 +103,7 @@ def _glob(path: str) -> str:
     return "^" + "".join(out) + "$"
 
 
-def _filled(slot: Slot, pattern: Pattern, selectors: dict[str, EvidenceSelector]) -> str:
+def _filled(slot: Slot, selectors: dict[str, EvidenceSelector]) -> str:
     """A group that matches when something fills ``slot`` for $this."""
     s = slot.selector
     if slot.kind in ("criterion", "metric"):
@@ -134,7 +134,7 @@ def _filled(slot: Slot, pattern: Pattern, selectors: dict[str, EvidenceSelector]
         # The query's answer is the evidence: the requirement itself for an ASK, the
         # ?evidence it selects (else the requirement) for a SELECT.
         evidence = "COALESCE(?evidence, $this)" if slot.selector.get("select") else "$this"
-        return f"{{ {_user_body(slot, pattern)} }} BIND ({evidence} AS ?filler)"
+        return f"{{ {_user_body(slot)} }} BIND ({evidence} AS ?filler)"
     plugged = selectors.get(slot.kind)
     if plugged is None:  # the reader refuses unknown kinds first
         raise ShapeError(f"no importer provides the evidence selector '{slot.kind}'")
@@ -164,7 +164,7 @@ def _dataset_pattern(s: dict[str, object], run: str, dataset: str) -> str:
     return ". " + " . ".join(parts)
 
 
-def _user_body(slot: Slot, pattern: Pattern) -> str:
+def _user_body(slot: Slot) -> str:
     """The group of a ``query`` slot's ASK or SELECT (its prefixes are declared on the
     shape, as SHACL-SPARQL requires)."""
     text = str(slot.selector.get("ask") or slot.selector.get("select"))
@@ -365,7 +365,7 @@ def pattern_shapes(
         for n, slot in enumerate(pattern.supports, 1):
             if slot.kind == "metric":
                 b.criterion_rule(pattern, slot, follows, 1000 + n)
-            filled = _filled(slot, pattern, selectors)
+            filled = _filled(slot, selectors)
             b.rule(
                 f"{pid}-{slot.id}",
                 f"Pattern {pid}: what fills slot {slot.id}",
