@@ -408,6 +408,23 @@ def candidate(pattern: str, produced_by: str = "old") -> str:
     )
 
 
+def aliased(champion: str) -> str:
+    """R1 follows p-agree, scoped to m@champion; run r (its current evidence) made
+    version 1, an older run made version 2; the alias is on ``champion``."""
+    return (
+        follower(
+            "p-agree", '; jf:hasCriterion :c1 ; jf:scopeModelName "m" ; jf:scopeAlias "champion"'
+        )
+        + RECALL
+        + finished(measurements=measured("r", "recall", "0.9"))
+        + finished("old", measurements=measured("old", "recall", "0.9"), supports="nobody")
+        + ':m a jf:RegisteredModel ; dcterms:title "m" .\n'
+        + ":v1 a jf:ModelVersion ; jf:versionOf :m ; jf:versionNumber 1 ; jf:producedBy :r .\n"
+        + ":v2 a jf:ModelVersion ; jf:versionOf :m ; jf:versionNumber 2 ; jf:producedBy :old .\n"
+        + f':{champion} jf:alias "champion" .\n'
+    )
+
+
 # case -> (data, expected (rule, focus, value is the focus?), status of R1)
 PATTERN_CASES: dict[str, tuple[str, set[tuple[str, str, bool]], str]] = {
     "criterion-filled": (
@@ -436,6 +453,22 @@ PATTERN_CASES: dict[str, tuple[str, set[tuple[str, str, bool]], str]] = {
         follower("p-metric") + finished(measurements=measured("r", "gap", "0.2")),
         {("JF-THRESHOLD", "R1", False)},
         "failing",
+    ),
+    "metric-nan-is-not-met": (  # MLflow logs NaN; a NaN gap is not a small gap
+        follower("p-metric") + finished(measurements=measured("r", "gap", "NaN")),
+        {("JF-THRESHOLD", "R1", False)},
+        "failing",
+    ),
+    "a-later-failed-run-fills-nothing": (
+        follower("p-crit", "; jf:hasCriterion :c1")
+        + RECALL
+        + finished(measurements=measured("r", "recall", "0.9"))
+        + ':f a jf:Run ; dcterms:title "f" ; jf:runStatus "failed" ; jf:supports :R1 ; '
+        'prov:startedAtTime "2026-01-03T00:00:00Z"^^xsd:dateTime ; '
+        'prov:endedAtTime "2026-01-04T00:00:00Z"^^xsd:dateTime .\n'
+        + measured("f", "recall", "0.1"),
+        {("JF-FINISHED", "R1", True)},  # a warning: the slot is filled by run r
+        "justified",
     ),
     "metric-not-logged": (
         follower("p-metric") + finished(measurements=measured("r", "other", "0.2")),
@@ -509,6 +542,18 @@ PATTERN_CASES: dict[str, tuple[str, set[tuple[str, str, bool]], str]] = {
     ),
     "supports-about-another-model-version": (
         candidate("p-agree"),
+        {("JF-PATTERN-p-agree-same-model_version", "R1", False)},
+        "failing",
+    ),
+    # The alias moves: the same runs, the champion on the version the current evidence
+    # made, then on one an older run made.
+    "alias-on-the-evaluated-version": (
+        aliased("v1"),
+        set(),
+        "justified",
+    ),
+    "alias-moved-to-another-version": (
+        aliased("v2"),
         {("JF-PATTERN-p-agree-same-model_version", "R1", False)},
         "failing",
     ),
