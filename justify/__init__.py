@@ -42,6 +42,9 @@ _HOMES = {
     "JudgedValue": "justify.judgement",
     "Judgement": "justify.judgement",
     "JustifyError": "justify.errors",
+    "JustifyJobFacet": "justify.importers.openlineage._facets",
+    "JustifyRunFacet": "justify.importers.openlineage._facets",
+    "LineageReceiver": "justify.importers.openlineage",
     "LoadSummary": "justify._load",
     "MemoryStore": "justify.store",
     "Node": "justify._trace",
@@ -80,9 +83,11 @@ _HOMES = {
     "history": "justify._history",
     "import_git": "justify.importers.git",
     "import_mlflow": "justify.importers.mlflow",
+    "import_openlineage": "justify.importers.openlineage",
     "init": "justify.scaffold",
     "judge": "justify.judgement",
     "judge_files": "justify.judgement",
+    "lineage_receiver": "justify.importers.openlineage",
     "load": "justify._load",
     "load_config": "justify.config",
     "open_store": "justify.store",
@@ -135,6 +140,8 @@ if _typing.TYPE_CHECKING:
     )
     from justify.importers.git import import_git
     from justify.importers.mlflow import import_mlflow
+    from justify.importers.openlineage import LineageReceiver, import_openlineage, lineage_receiver
+    from justify.importers.openlineage._facets import JustifyJobFacet, JustifyRunFacet
     from justify.judgement import (
         CheckReport,
         CriterionVerdict,
@@ -206,6 +213,9 @@ __all__ = [
     "JudgedValue",
     "Judgement",
     "JustifyError",
+    "JustifyJobFacet",
+    "JustifyRunFacet",
+    "LineageReceiver",
     "LoadSummary",
     "MemoryStore",
     "Node",
@@ -245,9 +255,11 @@ __all__ = [
     "history",
     "import_git",
     "import_mlflow",
+    "import_openlineage",
     "init",
     "judge",
     "judge_files",
+    "lineage_receiver",
     "load",
     "load_config",
     "open_store",

@@ -5,6 +5,7 @@ objects one by one. Small graphs use pyoxigraph's terms instead."""
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -35,6 +36,15 @@ def literal(text: str) -> str:
 def typed(lexical: str, datatype: str) -> str:
     """A typed literal; ``datatype`` is already in angle brackets."""
     return '"' + lexical.translate(_ESCAPES) + '"^^' + datatype
+
+
+def double(value: float) -> str:
+    """An xsd:double literal, with the lexical forms XSD gives NaN and the infinities."""
+    if math.isnan(value):
+        return typed("NaN", XSD_DOUBLE)
+    if math.isinf(value):
+        return typed("INF" if value > 0 else "-INF", XSD_DOUBLE)
+    return typed(repr(float(value)), XSD_DOUBLE)
 
 
 class Terms:

@@ -60,6 +60,7 @@ JF = Vocabulary(
     filledBy selectorKind optionalSlot how conclusionTemplate strategyText agreesOn
     appliesToVersion scopeVersion contentHash requirementId criterionVerdict shipVerdict
     shipReason judgement inputFingerprint cause
+    SourceFile byteCount readFrom hasField SchemaField
     """,
 )
 JF_ONTOLOGY = NamedNode("https://w3id.org/justify/ns")

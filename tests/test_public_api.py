@@ -28,6 +28,9 @@ def test_every_command_forwards_to_a_public_function() -> None:
         "import": None,
         "mlflow": "import_mlflow",
         "git": "import_git",
+        "openlineage": "import_openlineage",
+        "lineage": None,
+        "receive": "lineage_receiver",
         "store": None,
         "copy": "copy_store",
         "repair": "repair_store",
@@ -36,7 +39,7 @@ def test_every_command_forwards_to_a_public_function() -> None:
         target = functions.get(name, name)
         if target:
             assert callable(getattr(justify, target)), f"`justify {name}` has no justify.{target}()"
-    for group in ("import", "store"):
+    for group in ("import", "store", "lineage"):
         for name in cli.commands[group].commands:  # type: ignore[attr-defined]
             assert callable(getattr(justify, functions[name] or name))
 

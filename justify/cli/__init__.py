@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from justify.cli import _commands, _demo, _imports  # noqa: F401 - each registers its commands
+from justify.cli import _commands, _demo, _imports, _lineage  # noqa: F401 - each registers its commands
 from justify.cli._shell import cli, report_error
 from justify.errors import JustifyError
 

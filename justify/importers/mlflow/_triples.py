@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 import time
 from typing import Any
 
@@ -13,10 +12,10 @@ from justify.importers._protocol import (
 from justify.iris import Minter
 from justify.ntriples import (
     XSD_DATETIME,
-    XSD_DOUBLE,
     XSD_INTEGER,
     Lines,
     Terms,
+    double,
     literal,
     segment,
     typed,
@@ -84,14 +83,6 @@ def _time(ms: int) -> str:
     return f'"{_second(seconds)}.{millis:03d}Z"^^{XSD_DATETIME}'
 
 
-def _double(value: float) -> str:
-    if math.isnan(value):
-        return typed("NaN", XSD_DOUBLE)
-    if math.isinf(value):
-        return typed("INF" if value > 0 else "-INF", XSD_DOUBLE)
-    return typed(repr(float(value)), XSD_DOUBLE)
-
-
 def _integer(value: int) -> str:
     return typed(str(int(value)), XSD_INTEGER)
 
@@ -141,7 +132,7 @@ class GraphText:
     def _measurement(self, node: str, metric: Any) -> None:
         text = (
             f"{node} {J.metricKey} {literal(metric.key)} .\n"
-            f"{node} {J.value} {_double(metric.value)} .\n"
+            f"{node} {J.value} {double(metric.value)} .\n"
             f'{node} {J.step} "{int(metric.step)}"^^{XSD_INTEGER} .\n'
         )
         if metric.timestamp is not None:
