@@ -15,6 +15,7 @@ import os
 import runpy
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from justify.errors import UsageError
 from justify.graphs import export
 from justify.importers import registered_importers
 from justify.importers.mlflow import quiet_mlflow
+from justify.importers.openlineage import lineage_receiver
 from justify.judgement import Judgement, check, judge_files
 from justify.store import QueryResult
 
@@ -49,6 +51,19 @@ SELECT ?requirement ?run ?metric ?value ?dataset ?verdict ?commit ?author WHERE 
 ORDER BY ?requirement ?metric
 """
 
+# What the pipeline's validation job reported (OpenLineage data-quality facets).
+LINEAGE_QUERY = """
+SELECT ?job ?status ?parent ?dataset ?version ?figure ?value WHERE {
+  VALUES ?job { "validate-training-data" }
+  ?r a jf:Run ; jf:inExperiment/dcterms:title ?job ; jf:runStatus ?status ;
+     jf:hasMeasurement ?m .
+  ?m jf:metricKey ?figure ; jf:value ?value ; jf:onDataset ?d .
+  ?d dcterms:title ?dataset OPTIONAL { ?d jf:digest ?version }
+  OPTIONAL { ?r jf:parentRun/jf:inExperiment/dcterms:title ?parent }
+}
+ORDER BY ?figure
+"""
+
 
 @dataclass
 class DemoResult:
@@ -61,6 +76,7 @@ class DemoResult:
     evidence: QueryResult
     unjustified: QueryResult
     judgement: Judgement
+    lineage: QueryResult
     runs: dict[str, str] = field(default_factory=dict)
     # The team's own shapes (team-shapes/) tried on the exported requirements.
     team_check: Judgement | None = None
@@ -85,7 +101,15 @@ def build_workspace(directory: str | Path) -> Path:
         )
     # The demo's own files and what it wrote, made fresh each time; the MLflow store
     # is kept, so a second demo adds runs and a new champion version to it.
-    for name in ("requirements", "team-shapes", "reports", ".justify", ".git", "train.py"):
+    for name in (
+        "requirements",
+        "patterns",
+        "team-shapes",
+        "reports",
+        ".justify",
+        ".git",
+        "train.py",
+    ):
         path = root / name
         if path.is_dir():
             shutil.rmtree(path)
@@ -164,14 +188,15 @@ def tighten_precision(root: Path) -> None:
     _git(root, "commit", "-q", "-am", "Tighten the precision requirement to 0.90", author=REVIEWER)
 
 
-def log_demo_runs(root: Path, tracking_uri: str) -> dict[str, str]:
-    """Run the workspace's own train.py: a baseline and a registered candidate."""
+def log_demo_runs(root: Path, tracking_uri: str, lineage: str | None = None) -> dict[str, str]:
+    """Run the workspace's own train.py: the data validation (OpenLineage events to
+    ``lineage``), a baseline and a registered candidate."""
     from mlflow import MlflowClient  # before quiet_mlflow(): importing sets MLflow's log levels
 
     with quiet_mlflow():
         MlflowClient(tracking_uri=tracking_uri).search_experiments(max_results=1)  # makes the db
         train = runpy.run_path(str(root / "train.py"))
-        runs: dict[str, str] = train["main"](tracking_uri)
+        runs: dict[str, str] = train["main"](tracking_uri, lineage)
     return runs
 
 
@@ -189,8 +214,21 @@ def demo(
     tracking_uri = "sqlite:///" + str(root / "mlflow.db")
     make_history(root)
     say("committed the requirements, then train.py (Justifies: REQ-REC-1, REQ-PREC-1)")
-    say("training a baseline and a candidate model, logging them to MLflow ...")
-    runs = log_demo_runs(root, tracking_uri)
+    # The pipeline's OpenLineage events arrive over HTTP, as from a scheduler.
+    receiver = lineage_receiver(
+        events=root / "lineage", port=0, config=config, log=lambda _line: None
+    )
+    say(f"$ justify lineage receive --events lineage/   (in the background, at {receiver.url})")
+    threading.Thread(target=receiver.serve, daemon=True).start()
+    say("validating the training data, then training a baseline and a candidate model ...")
+    try:
+        runs = log_demo_runs(root, tracking_uri, receiver.url)
+    finally:
+        receiver.stop()
+    say(
+        f"the validation job sent {receiver.received} OpenLineage events (row count, nulls, "
+        "assertions) to the receiver, which appended them to lineage/"
+    )
     say(f"logged runs {', '.join(runs)}; registered {MODEL} with alias champion")
     tighten_precision(root)
     say("a reviewer then tightened REQ-PREC-1 to 0.90 (its evidence is now older than it)")
@@ -210,6 +248,7 @@ def demo(
         evidence=query(EVIDENCE_QUERY, config=config),
         unjustified=query("unjustified", config=config),
         judgement=judgement,
+        lineage=query(LINEAGE_QUERY, config=config),
         runs=runs,
         team_check=team_check,
     )

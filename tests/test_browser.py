@@ -117,7 +117,7 @@ def test_overview_in_a_real_browser(
     log = (browser_ws.directory / "app.log").read_text(encoding="utf-8", errors="replace")
     assert f"justify explorer: {app_url}/  (Ctrl-C stops it)" in log
     browser.get(app_url + "/")
-    body = wait_for_text(browser, "Justification overview", "REQ-FAIR-1", "REQ-DATA-1")
+    body = wait_for_text(browser, "Justification overview", "REQ-FAIR-1", "REQ-EXPL-1")
     assert "REQ-PREC-1" in body and "unjustified" in body and "stale" in body
     # A read-only viewer: no Deploy button; page icons drawn from Streamlit's own
     # Material font, not emoji (Debian's Chromium has no emoji font).
@@ -204,7 +204,7 @@ def test_the_report_in_a_real_browser(browser_ws: DemoResult, browser: webdriver
     assert body.index("May it ship?") < body.index("Requirements\n")
     diagrams = browser.find_elements(By.CSS_SELECTOR, "figure.diagram svg")
     plots = browser.find_elements(By.CSS_SELECTOR, "figure.plot svg")
-    assert len(diagrams) == 6 and len(plots) >= 3
+    assert len(diagrams) == 7 and len(plots) >= 3
     assert all(svg.size["width"] > 100 and svg.size["height"] > 50 for svg in diagrams + plots)
     height = browser.execute_script("return document.body.scrollHeight")
     size = browser.get_window_size()

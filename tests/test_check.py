@@ -643,7 +643,8 @@ def test_demo_check_reports_the_planted_problems(tmp_path: Path, demo_template) 
     result = copy_demo(demo_template, tmp_path / "ws")
     report = check(config=result.config)
     assert report.statuses == {
-        "REQ-DATA-1": "unjustified",
+        "REQ-DATA-1": "justified",  # by the validation job's OpenLineage events
+        "REQ-EXPL-1": "unjustified",
         "REQ-FAIR-1": "failing",
         "REQ-LAT-1": "draft",
         "REQ-PREC-1": "stale",
@@ -719,10 +720,10 @@ def test_json_report_follows_its_documented_schema(demo_reports) -> None:
     (criterion,) = fair["criteria"]
     assert threshold["value"] == criterion["criterion"]  # the result names its criterion
     assert criterion["verdict"] == "not met" and float(criterion["value"]) > 0.1
-    # JF-EVIDENCE and the data steward's review missing on REQ-DATA-1 (unjustified); the
-    # fairness review missing and the gap missed on REQ-FAIR-1 (failing).
+    # JF-EVIDENCE on REQ-EXPL-1 (unjustified); the fairness review missing and the gap
+    # missed on REQ-FAIR-1 (failing).
     assert data["summary"]["failing"] == 1 and data["summary"]["unjustified"] == 1
-    assert data["summary"]["violations"] == 4
+    assert data["summary"]["violations"] == 3
     review = next(r for r in data["results"] if r["rule"].startswith("JF-PATTERN-fairness"))
     assert review["rule"] == "JF-PATTERN-fairness-attributes-reviewed"
     assert "fairness-reviewer" in review["message"]
@@ -769,6 +770,7 @@ def test_junit_report_has_one_case_per_requirement(demo_reports) -> None:
     assert any(isinstance(r, Failure) for r in champion.result)
     assert set(cases) == {
         "REQ-DATA-1",
+        "REQ-EXPL-1",
         "REQ-FAIR-1",
         "REQ-LAT-1",
         "REQ-PREC-1",

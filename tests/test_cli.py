@@ -86,7 +86,7 @@ def test_status_shows_graphs_counts_and_last_import(run_cli, workspace: Path) ->
     out = run_cli("status", cwd=workspace).output
     line = next(ln for ln in out.splitlines() if "graph/requirements" in ln)
     fields = line.split()
-    assert fields[2] == "requirements" and fields[3] == "6"
+    assert fields[2] == "requirements" and fields[3] == "7"
     assert int(fields[1]) > 100
     assert fields[4].startswith("20") and fields[4].endswith("Z")
 

@@ -33,13 +33,44 @@ def test_demo_logs_registers_and_imports_real_runs(demo_result) -> None:
     assert set(graphs) == {
         "requirements",
         "mlflow",
+        "openlineage",
         "git",
         "judgement (derived)",
         "judgement (check)",
         "judgement (history)",
     }
     assert graphs["mlflow"].items == 2
+    assert graphs["openlineage"].items == 2  # the pipeline's run and its validation task
     assert graphs["git"].items == 3
+
+
+def test_demo_data_requirement_rests_on_the_validation_jobs_lineage(demo_result) -> None:
+    """train.py's validation job sent its events over HTTP to the receiver; imported,
+    they justify REQ-DATA-1 through the team's validated-data pattern."""
+    import json
+
+    (received,) = (demo_result.directory / "lineage").glob("received-*.jsonl")
+    events = [json.loads(line) for line in received.read_text().splitlines()]
+    assert [(e["job"]["name"], e["eventType"]) for e in events] == [
+        ("screening-pipeline", "START"),
+        ("validate-training-data", "START"),
+        ("validate-training-data", "COMPLETE"),
+        ("screening-pipeline", "COMPLETE"),
+    ]
+    data = demo_result.judgement.requirements["REQ-DATA-1"]
+    assert data.status == "justified"
+    assert {(c.verdict, c.measured_on) for c in data.criteria} == {("met", "breast-cancer-train")}
+    figures = {r["figure"]: r for r in demo_result.lineage.values()}
+    assert float(figures["rowCount"]["value"] or "nan") == 398
+    assert float(figures["assertion.not_null"]["value"] or "nan") == 1
+    assert figures["rowCount"]["parent"] == "screening-pipeline"
+    # The dataset version the job reported is MLflow's digest of the same training set.
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{demo_result.directory / 'mlflow.db'}")
+    run = client.get_run(demo_result.runs["candidate"])
+    digests = {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}
+    assert figures["rowCount"]["version"] == digests["breast-cancer-train"]
 
 
 def test_demo_shows_requirement_run_metric(demo_result) -> None:
@@ -57,12 +88,17 @@ def test_demo_shows_requirement_run_metric(demo_result) -> None:
     assert len(gap) == 1 and float(gap[0]["value"] or "nan") > 0.10
     assert (gap[0]["dataset"], gap[0]["verdict"]) == ("breast-cancer-test", "not met")
     unjustified = {r["id"] for r in demo_result.unjustified.values()}
-    assert unjustified == {"REQ-DATA-1"}  # what `justify check` calls unjustified
+    assert unjustified == {"REQ-EXPL-1"}  # what `justify check` calls unjustified
     assert unjustified == {
         rid for rid, status in demo_result.judgement.statuses.items() if status == "unjustified"
     }
-    authors = {(r["run"], r["commit"], r["author"]) for r in rows}
+    authors = {
+        (r["run"], r["commit"], r["author"]) for r in rows if r["requirement"] != "REQ-DATA-1"
+    }
     assert authors == {("candidate", "Add the training script", "Dana Scientist")}
+    # REQ-DATA-1 rests on the validation job's run, which names no commit.
+    validation = {(r["metric"], r["commit"]) for r in rows if r["requirement"] == "REQ-DATA-1"}
+    assert validation == {("rowCount", None), ("malignant.nullCount", None)}
 
 
 def test_demo_workspace_is_a_git_repository_with_a_trailer(demo_result) -> None:

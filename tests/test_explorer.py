@@ -43,17 +43,17 @@ def test_overview_shows_counts_and_the_planted_problems_first() -> None:
     at = open_page()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["failing"] == "1" and metrics["unjustified"] == "1"
-    assert metrics["stale"] == "2" and metrics["justified"] == "1" and metrics["draft"] == "1"
+    assert metrics["stale"] == "2" and metrics["justified"] == "2" and metrics["draft"] == "1"
     text = texts(at)
     assert "recall_gap_size = 0.132" in text  # REQ-FAIR-1's threshold failure
-    assert "REQ-DATA-1 is approved but has no current evidence" in text
+    assert "REQ-EXPL-1 is approved but has no current evidence" in text
     # Violations come before the stale warning.
     assert text.index("REQ-FAIR-1:") < text.index("REQ-PREC-1 changed in commit")
     sources = frame(at, 2)
-    assert set(sources["source"]) == {"requirements", "mlflow", "git", "check"}
+    assert set(sources["source"]) == {"requirements", "mlflow", "openlineage", "git", "check"}
     # Counts are counts: no delta (an arrow reads as a trend), the share beside them.
     assert all(not m.delta for m in at.metric)
-    assert "17% of 6" in [c.value for c in at.caption]
+    assert "14% of 7" in [c.value for c in at.caption]
     # Zeros are 0 in the by-kind and by-model tables, not empty cells.
     for table in (frame(at, 0), frame(at, 1)):
         assert not table.isnull().to_numpy().any()
@@ -61,7 +61,7 @@ def test_overview_shows_counts_and_the_planted_problems_first() -> None:
 
 def test_requirements_table_filters_and_downloads() -> None:
     at = open_page("pages/requirements.py")
-    assert len(frame(at)) == 6
+    assert len(frame(at)) == 7
     at.multiselect(key="status").set_value(["stale", "failing"]).run()
     assert sorted(frame(at)["id"]) == ["REQ-FAIR-1", "REQ-PREC-1", "REQ-TOP-1"]
     at.multiselect(key="status").set_value([]).run()
@@ -73,14 +73,14 @@ def test_requirements_table_filters_and_downloads() -> None:
 
 def test_requirements_table_opens_from_a_shared_url_with_a_status_filter() -> None:
     at = open_page("pages/requirements.py", status="unjustified")
-    assert list(frame(at)["id"]) == ["REQ-DATA-1"]
+    assert list(frame(at)["id"]) == ["REQ-EXPL-1"]
 
 
 def test_a_shared_link_with_an_unknown_status_shows_a_message_not_an_exception() -> None:
     at = open_page("pages/requirements.py", status="Failing")
     assert not at.exception
     assert "asks for status 'Failing'" in at.warning[0].value
-    assert len(frame(at)) == 6  # the filter is ignored: every requirement is listed
+    assert len(frame(at)) == 7  # the filter is ignored: every requirement is listed
 
 
 @pytest.mark.parametrize("node", ["not an iri", "abc", 'https://x/"a'])
@@ -264,7 +264,7 @@ def test_sparql_console_runs_queries_and_refuses_updates(demo_ws: DemoResult) ->
     before = store.version()
     at = open_page("pages/sparql.py")
     at.button(key="run").click().run()
-    assert len(frame(at)) == 6
+    assert len(frame(at)) == 7
     for update in (
         'INSERT DATA { <urn:x> <urn:y> "z" }',
         "DROP ALL",
@@ -361,7 +361,7 @@ def test_sparql_console_example_and_syntax_error() -> None:
     example = next(o for o in at.selectbox(key="example").options if "unjustified" in o)
     at.selectbox(key="example").set_value(example).run()
     at.button(key="run").click().run()
-    assert "REQ-DATA-1" in set(frame(at).iloc[:, 0])
+    assert "REQ-EXPL-1" in set(frame(at).iloc[:, 0])
     at.text_area(key=f"query-{example}").set_value("SELECT ?x WHERE { ?x").run()
     at.button(key="run").click().run()
     assert "error at line" in texts(at).lower() or "syntax" in texts(at).lower()
@@ -369,7 +369,7 @@ def test_sparql_console_example_and_syntax_error() -> None:
 
 def test_the_app_shows_new_data_after_a_write(demo_ws: DemoResult, tmp_path: Path) -> None:
     at = open_page("pages/requirements.py")
-    assert len(frame(at)) == 6
+    assert len(frame(at)) == 7
     extra = demo_ws.directory / "requirements" / "extra.yaml"
     extra.write_text(
         "requirements:\n  - id: REQ-NEW-1\n    title: A new one\n"

@@ -20,7 +20,7 @@ def test_history_records_changes_with_their_commit_and_survives_sync(tmp_path) -
     git(ws.directory, "commit", "-qam", "Relax the fairness gap to 0.20")
     sha = git(ws.directory, "rev-parse", "HEAD")
     assert run_justify("sync", "--full", cwd=ws.directory).returncode == 0
-    assert run_justify("check", cwd=ws.directory).returncode == 1  # REQ-DATA-1 still unjustified
+    assert run_justify("check", cwd=ws.directory).returncode == 1  # REQ-EXPL-1 still unjustified
     unchanged = run_justify("check", "--no-history", cwd=ws.directory)
     assert unchanged.returncode == 1
 
@@ -33,7 +33,7 @@ def test_history_records_changes_with_their_commit_and_survives_sync(tmp_path) -
     assert changes[-1].commit == sha
     assert changes[-1].commit_title == "Relax the fairness gap to 0.20"
     everything = justify.history(config=ws.config)
-    assert len(everything) == 7  # six first statuses, then the one change
+    assert len(everything) == 8  # seven first statuses, then the one change
 
     shown = run_justify("history", "REQ-FAIR-1", cwd=ws.directory)
     assert "failing -> unjustified" in shown.stdout and "Relax the fairness gap" in shown.stdout

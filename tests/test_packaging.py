@@ -121,7 +121,7 @@ def test_installed_wheel_runs_help_init_and_demo_from_any_folder(
     assert "<testsuite" in (reports / "junit.xml").read_text(encoding="utf-8")
     # ... and the audit report, with its figures (inline in HTML, beside the Markdown).
     audit = (reports / "audit.html").read_text(encoding="utf-8")
-    assert audit.count('<figure class="diagram"><svg') == 6 and '<figure class="plot"><svg' in audit
+    assert audit.count('<figure class="diagram"><svg') == 7 and '<figure class="plot"><svg' in audit
     assert (reports / "audit-figures" / "REQ-REC-1-criterion-1.svg").is_file()
     assert "figures in audit-figures/" in demo.stdout and "figures:" not in demo.stderr
     # ... and the justification patterns each requirement follows.

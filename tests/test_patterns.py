@@ -652,13 +652,22 @@ def test_elicit_lists_what_each_slot_needs(demo_copy) -> None:
     by_id = {r["requirement"]: r for r in data}
     assert by_id["REQ-REC-1"]["conforms"] and by_id["REQ-REC-1"]["to_do"] == 0
     assert by_id["REQ-TOP-1"]["pattern"] is None  # kind other: no pattern
-    assert by_id["REQ-DATA-1"]["to_do"] == 1
+    # The team's pattern's job_run slot, filled by the validation job's OpenLineage run.
+    data_req = by_id["REQ-DATA-1"]
+    assert (data_req["pattern"], data_req["conforms"], data_req["to_do"]) == (
+        "validated-data",
+        True,
+        0,
+    )
+    validation = next(s for s in data_req["slots"] if s["id"] == "validation")
+    assert validation["kind"] == "job_run" and validation["state"] == "filled"
+    assert "/openlineage/run/" in validation["evidence"][0]
 
     out = demo_copy.directory / "todo.md"
     md = run_justify("elicit", "--format", "markdown", "-o", str(out), cwd=demo_copy.directory)
-    assert md.returncode == 0 and "4 slots to fill or fix" in md.stdout
+    assert md.returncode == 0 and "3 slots to fill or fix" in md.stdout
     markdown = out.read_text(encoding="utf-8")
-    assert markdown.startswith("## Justifications to complete: 4 slots")
+    assert markdown.startswith("## Justifications to complete: 3 slots")
     assert "- [ ] **attributes-reviewed**" in markdown and "- [x] **metrics**" in markdown
 
     unknown = run_justify("elicit", "REQ-FAI", cwd=demo_copy.directory)

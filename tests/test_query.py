@@ -40,6 +40,7 @@ def test_requirements_query_lists_status_and_criteria(loaded: Config) -> None:
         "REQ-LAT-1",
         "REQ-FAIR-1",
         "REQ-DATA-1",
+        "REQ-EXPL-1",
     }
     assert rows["REQ-REC-1"]["status"] == "approved"
     assert rows["REQ-REC-1"]["criteria"] == "test_recall >= 0.85 on test"
@@ -53,7 +54,14 @@ def test_unjustified_is_what_the_check_calls_unjustified(loaded: Config) -> None
     # Nothing is imported: every approved requirement is unjustified (REQ-TOP-1 as bad
     # as its sub-requirements); REQ-LAT-1 is a draft.
     assert ids == {rid for rid, status in judged.statuses.items() if status == "unjustified"}
-    assert ids == {"REQ-REC-1", "REQ-PREC-1", "REQ-FAIR-1", "REQ-DATA-1", "REQ-TOP-1"}
+    assert ids == {
+        "REQ-REC-1",
+        "REQ-PREC-1",
+        "REQ-FAIR-1",
+        "REQ-DATA-1",
+        "REQ-EXPL-1",
+        "REQ-TOP-1",
+    }
 
 
 def test_trace_of_one_requirement(loaded: Config) -> None:
@@ -123,10 +131,10 @@ def test_formats(loaded: Config) -> None:
         "criteria",
         "source",
     ]
-    assert table.endswith("(6 rows)")
+    assert table.endswith("(7 rows)")
 
     rows = list(csv.DictReader(io.StringIO(format_result(result, "csv"))))
-    assert len(rows) == 6 and rows[0]["id"] == "REQ-DATA-1"
+    assert len(rows) == 7 and rows[0]["id"] == "REQ-DATA-1"
     rows = list(csv.DictReader(io.StringIO(format_result(result, "tsv")), delimiter="\t"))
     assert rows[-1]["id"] == "REQ-TOP-1"
 
@@ -145,7 +153,7 @@ def test_ask_and_construct(loaded: Config) -> None:
         "CONSTRUCT { ?r rdfs:label ?l } WHERE { ?r a jf:Requirement ; rdfs:label ?l }",
         config=loaded,
     )
-    assert len(graph.triples) == 6
+    assert len(graph.triples) == 7
     assert "subject,predicate,object" in format_result(graph, "csv")
 
 

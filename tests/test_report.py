@@ -31,7 +31,7 @@ def test_html_report_is_one_self_contained_file_with_the_whole_story(
     out = tmp_path / "audit.html"
     result = run_justify("report", "-o", str(out), cwd=demo_ws.directory)
     assert result.returncode == 0, result.stderr
-    assert f"wrote {out} (html): 6 requirements, 2 failing or unjustified" in result.stdout
+    assert f"wrote {out} (html): 7 requirements, 2 failing or unjustified" in result.stdout
     text = out.read_text(encoding="utf-8")
     assert head(demo_ws.directory) in text and f"justify {__version__}" in text
     assert re.search(r"Written \d{4}-\d\d-\d\dT", text)
@@ -39,7 +39,8 @@ def test_html_report_is_one_self_contained_file_with_the_whole_story(
     assert not re.search(r"<(script|link|img|iframe)\b", text)
     for rid, status in (
         ("REQ-FAIR-1", "failing"),
-        ("REQ-DATA-1", "unjustified"),
+        ("REQ-EXPL-1", "unjustified"),
+        ("REQ-DATA-1", "justified"),
         ("REQ-PREC-1", "stale"),
         ("REQ-REC-1", "justified"),
     ):

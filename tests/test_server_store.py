@@ -131,7 +131,8 @@ def test_check_gives_the_same_report_on_the_server(demo_both: tuple[DemoResult, 
     assert rounded(server["results"]) == rounded(embedded["results"])
     statuses = {r["id"]: r["status"] for r in server["requirements"]}
     assert statuses["REQ-FAIR-1"] == "failing"
-    assert statuses["REQ-DATA-1"] == "unjustified"
+    assert statuses["REQ-EXPL-1"] == "unjustified"
+    assert statuses["REQ-DATA-1"] == "justified"
     assert statuses["REQ-PREC-1"] == "stale"
 
 
@@ -204,7 +205,7 @@ def test_report_is_the_same_on_the_server(
                 line
                 for line in str(rounded(out.read_text())).splitlines()
                 if not re.search(
-                    r"[Gg]enerated|[Ss]tore|UTC|^\| (git|mlflow|requirements) \|", line
+                    r"[Gg]enerated|[Ss]tore|UTC|^\| (git|mlflow|openlineage|requirements) \|", line
                 )
             ]
         )
@@ -213,7 +214,7 @@ def test_report_is_the_same_on_the_server(
         )
     assert texts_[1] == texts_[0]
     assert any("REQ-FAIR-1" in line and "failing" in line for line in texts_[1])
-    assert figures[1] == figures[0] and len(figures[0]) == 6  # one diagram per requirement
+    assert figures[1] == figures[0] and len(figures[0]) == 7  # one diagram per requirement
 
 
 def test_status_lists_only_justifys_graphs(
@@ -260,7 +261,7 @@ def test_explorer_reads_the_server_and_refuses_updates(
     before = server_store(virtuoso).version()
     at = open_page()
     shown = texts(at)
-    for rid in ("REQ-FAIR-1", "REQ-DATA-1", "REQ-PREC-1"):
+    for rid in ("REQ-FAIR-1", "REQ-EXPL-1", "REQ-PREC-1"):
         assert rid in shown
     at = open_page("pages/sparql.py")
     at.button(key="run").click().run()

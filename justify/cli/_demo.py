@@ -49,6 +49,7 @@ def demo(directory: Path) -> None:
             "requirement -> current evidence -> judged value (dataset) -> commit -> author",
             result.evidence,
         ),
+        ("the validation job's OpenLineage data-quality facets, as imported", result.lineage),
         ("justify query unjustified", result.unjustified),
     ):
         click.echo(f"\n$ {title}" if title.startswith("justify") else f"\n{title}")

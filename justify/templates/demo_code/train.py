@@ -6,7 +6,12 @@ candidate is logged as a model, registered as `screening-model` and given the
 alias `champion`. Each run says which requirements it is evidence of (the
 `justify.requirements` tag) and which commit it ran (`mlflow.source.git.*`).
 
-    python train.py sqlite:///mlflow.db
+Before training, the pipeline's `validate-training-data` job checks the training data
+and reports what it found as OpenLineage events (data-quality metrics and assertions),
+sent with the OpenLineage client to a lineage endpoint (`justify lineage receive`) or
+written to lineage/events.jsonl.
+
+    python train.py sqlite:///mlflow.db [http://127.0.0.1:5055]
 """
 
 from __future__ import annotations
@@ -38,8 +43,96 @@ def recall_gap(y_true, y_pred, small) -> float:
     )
 
 
-def main(tracking_uri: str) -> dict[str, str]:
-    """Log the runs and register the champion; return the run ids by run name."""
+def lineage_client(target: str | None):
+    """An OpenLineage client sending to an HTTP endpoint, or appending to a file."""
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.transport.file import FileConfig, FileTransport
+    from openlineage.client.transport.http import HttpConfig, HttpTransport
+
+    if target and target.startswith("http"):
+        return OpenLineageClient(transport=HttpTransport(HttpConfig(url=target)))
+    path = Path(target) if target else Path(__file__).resolve().parent / "lineage" / "events.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return OpenLineageClient(transport=FileTransport(FileConfig(str(path), append=True)))
+
+
+def validate(frame, name: str, version: str, pipeline_run: str, client) -> None:
+    """The pipeline's validation job: row count, nulls and duplicates of the training
+    data, emitted as one OpenLineage run (START, then COMPLETE with the facets)."""
+    from datetime import UTC, datetime
+
+    from openlineage.client.event_v2 import InputDataset, Job, Run, RunEvent, RunState
+    from openlineage.client.facet_v2 import (
+        data_quality_assertions_dataset as dqa,
+    )
+    from openlineage.client.facet_v2 import (
+        data_quality_metrics_input_dataset as dqm,
+    )
+    from openlineage.client.facet_v2 import dataset_version_dataset, parent_run, schema_dataset
+    from openlineage.client.uuid import generate_new_uuid
+
+    from justify import JustifyRunFacet
+
+    producer = "https://example.org/screening-demo/train.py"
+    job = Job(namespace="screening-pipeline", name="validate-training-data")
+    facets = {
+        "parent": parent_run.ParentRunFacet(
+            run=parent_run.Run(runId=pipeline_run),
+            job=parent_run.Job(namespace="screening-pipeline", name="screening-pipeline"),
+        ),
+        "justify": JustifyRunFacet(requirements=["REQ-DATA-1"]),
+    }
+    run = Run(runId=str(generate_new_uuid()), facets=facets)
+
+    def now() -> str:
+        return datetime.now(UTC).isoformat()
+
+    client.emit(
+        RunEvent(eventType=RunState.START, eventTime=now(), run=run, job=job, producer=producer)
+    )
+    columns = {
+        column: dqm.ColumnMetrics(nullCount=int(frame[column].isna().sum()))
+        for column in ("mean radius", "malignant")
+    }
+    assertions = [
+        dqa.Assertion(assertion="not_null", success=not frame.isna().any().any()),
+        dqa.Assertion(assertion="unique_rows", success=not frame.duplicated().any()),
+        dqa.Assertion(assertion="row_count", success=len(frame) >= 300),
+    ]
+    data = InputDataset(
+        namespace="sklearn",
+        name=name,
+        facets={
+            "version": dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=version),
+            "schema": schema_dataset.SchemaDatasetFacet(
+                fields=[
+                    schema_dataset.SchemaDatasetFacetFields(name=c, type=str(frame[c].dtype))
+                    for c in frame.columns
+                ]
+            ),
+        },
+        inputFacets={
+            "dataQualityMetrics": dqm.DataQualityMetricsInputDatasetFacet(
+                rowCount=len(frame), columnMetrics=columns
+            ),
+            "dataQualityAssertions": dqa.DataQualityAssertionsDatasetFacet(assertions=assertions),
+        },
+    )
+    client.emit(
+        RunEvent(
+            eventType=RunState.COMPLETE,
+            eventTime=now(),
+            run=run,
+            job=job,
+            inputs=[data],
+            producer=producer,
+        )
+    )
+
+
+def main(tracking_uri: str, lineage: str | None = None) -> dict[str, str]:
+    """Validate the data, log the runs and register the champion; return the run ids
+    by run name. ``lineage``: where OpenLineage events go (an endpoint's URL or a file)."""
     import mlflow
     from mlflow import MlflowClient
     from sklearn.datasets import load_breast_cancer
@@ -71,6 +164,8 @@ def main(tracking_uri: str) -> dict[str, str]:
         )
     )
     runs: dict[str, str] = {}
+    events = lineage_client(lineage)
+    pipeline = pipeline_event(events, None, "START")
     previous_uri = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(tracking_uri)
     try:
@@ -81,6 +176,13 @@ def main(tracking_uri: str) -> dict[str, str]:
             )
             test_ds = mlflow.data.from_pandas(
                 X_test.assign(malignant=y_test), name="breast-cancer-test", targets="malignant"
+            )
+            validate(
+                X_train.assign(malignant=y_train),
+                "breast-cancer-train",
+                train_ds.digest,
+                pipeline.runId,
+                events,
             )
             for name, c, requirements in (
                 ("baseline", 0.01, "REQ-REC-1,REQ-PREC-1"),
@@ -146,10 +248,31 @@ def main(tracking_uri: str) -> dict[str, str]:
                 tags={"validated_by": "ml-team"},
             )
             client.set_registered_model_alias(MODEL, "champion", version.version)
+        pipeline_event(events, pipeline, "COMPLETE")
     finally:
         mlflow.set_tracking_uri(previous_uri)
     return runs
 
 
+def pipeline_event(client, run, state: str):
+    """The pipeline's own run, parent of its validation job's run."""
+    from datetime import UTC, datetime
+
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.uuid import generate_new_uuid
+
+    run = run or Run(runId=str(generate_new_uuid()))
+    client.emit(
+        RunEvent(
+            eventType=RunState[state],
+            eventTime=datetime.now(UTC).isoformat(),
+            run=run,
+            job=Job(namespace="screening-pipeline", name="screening-pipeline"),
+            producer="https://example.org/screening-demo/train.py",
+        )
+    )
+    return run
+
+
 if __name__ == "__main__":
-    print(main(sys.argv[1] if len(sys.argv) > 1 else "sqlite:///mlflow.db"))
+    print(main(*(sys.argv[1:] or ["sqlite:///mlflow.db"])))
