@@ -81,6 +81,7 @@ _HOMES = {
     "export_jpipe": "justify._jpipe",
     "format_result": "justify._query",
     "history": "justify._history",
+    "import_dvc": "justify.importers.dvc",
     "import_git": "justify.importers.git",
     "import_mlflow": "justify.importers.mlflow",
     "import_openlineage": "justify.importers.openlineage",
@@ -138,6 +139,7 @@ if _typing.TYPE_CHECKING:
         registered_importers,
         run_import,
     )
+    from justify.importers.dvc import import_dvc
     from justify.importers.git import import_git
     from justify.importers.mlflow import import_mlflow
     from justify.importers.openlineage import LineageReceiver, import_openlineage, lineage_receiver
@@ -253,6 +255,7 @@ __all__ = [
     "export_jpipe",
     "format_result",
     "history",
+    "import_dvc",
     "import_git",
     "import_mlflow",
     "import_openlineage",
