@@ -12,12 +12,13 @@ only the runs those new events belong to.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from pyoxigraph import NamedNode
 
+from justify._query import values
 from justify.config import Config, Setting, load_config
 from justify.errors import SourceUnavailable, UsageError
 from justify.importers._orchestrator import run_import
@@ -149,12 +150,14 @@ class OpenLineageImporter(Importer):
         progress = run.progress("openlineage files", len(files))
         states: dict[str, FileState] = {}
         for name, path in files:
-            states[name] = reader.read(name, path, offsets.get(name))
+            if name in previous and offsets.get(name) is None:
+                states[name] = previous[name]  # unchanged since the last import
+            else:
+                states[name] = reader.read(name, path, offsets.get(name))
             progress.advance()
         progress.done()
         runs = reader.runs
-        existing = _existing_runs(run) if previous else {}
-        touched = {rid: existing[rid] for rid in runs if rid in existing}
+        touched = _existing_runs(run, runs) if previous else {}
         if touched:
             # New events of runs the graph holds: read their earlier events again, and
             # write those runs anew from all of them.
@@ -179,7 +182,7 @@ class OpenLineageImporter(Importer):
             listed = ", ".join(sorted(i[:8] for i in ids))
             run.warn(f"the '{FACET}' facet names unknown requirement '{rid}' (runs {listed})")
         new_runs = len(runs) - len(touched)
-        run.items = len(existing) + new_runs if previous else len(runs)
+        run.items = _run_count(run) + new_runs if previous else len(runs)
         run.count("files", len(files))
         run.count("events", reader.events)
         run.count("runs", len(runs))
@@ -342,18 +345,25 @@ def _previous_files(run: ImportRun) -> dict[str, FileState]:
     }
 
 
-def _existing_runs(run: ImportRun) -> dict[str, set[str]]:
-    """The runs the graph holds, with the files their events came from."""
-    rows = run.query(
-        "SELECT ?id ?path WHERE { ?r a jf:Run ; jf:runId ?id "
-        "OPTIONAL { ?r jf:readFrom/jf:path ?path } }"
-    ).values()
+def _existing_runs(run: ImportRun, run_ids: Iterable[str]) -> dict[str, set[str]]:
+    """Which of these runs the graph holds, with the files their events came from."""
+    nodes = [NamedNode(_run_iri(run, rid)) for rid in sorted(run_ids)]
     found: dict[str, set[str]] = {}
-    for r in rows:
-        paths = found.setdefault(str(r["id"]), set())
-        if r["path"]:
-            paths.add(str(r["path"]))
+    for i in range(0, len(nodes), 500):
+        rows = run.query(
+            f"SELECT ?id ?path WHERE {{ {values('r', nodes[i : i + 500])} "
+            "?r a jf:Run ; jf:runId ?id OPTIONAL { ?r jf:readFrom/jf:path ?path } }"
+        ).values()
+        for r in rows:
+            paths = found.setdefault(str(r["id"]), set())
+            if r["path"]:
+                paths.add(str(r["path"]))
     return found
+
+
+def _run_count(run: ImportRun) -> int:
+    rows = run.query("SELECT (COUNT(?r) AS ?n) WHERE { ?r a jf:Run }").values()
+    return int(str(rows[0]["n"])) if rows else 0
 
 
 def _run_iri(run: ImportRun, run_id: str) -> str:
