@@ -51,6 +51,19 @@ SELECT ?requirement ?run ?metric ?value ?dataset ?verdict ?commit ?author WHERE 
 ORDER BY ?requirement ?metric
 """
 
+# The latency stage's runs, one per commit of its DVC files.
+DVC_QUERY = """
+SELECT ?run ?batch ?p95 ?requirement WHERE {
+  ?r a jf:Run ; dcterms:title ?run ;
+     jf:hasParameter [ jf:key "latency.batch_size" ; jf:textValue ?batch ] ;
+     jf:hasMeasurement ?m .
+  ?m jf:metricKey "p95_latency_ms" ; jf:value ?p95 .
+  FILTER NOT EXISTS { ?m jf:onDataset ?on }
+  OPTIONAL { ?r jf:supports/dcterms:identifier ?requirement }
+}
+ORDER BY ?run
+"""
+
 # What the pipeline's validation job reported (OpenLineage data-quality facets).
 LINEAGE_QUERY = """
 SELECT ?job ?status ?parent ?dataset ?version ?figure ?value WHERE {
@@ -77,6 +90,7 @@ class DemoResult:
     unjustified: QueryResult
     judgement: Judgement
     lineage: QueryResult
+    dvc: QueryResult
     runs: dict[str, str] = field(default_factory=dict)
     # The team's own shapes (team-shapes/) tried on the exported requirements.
     team_check: Judgement | None = None
@@ -104,6 +118,12 @@ def build_workspace(directory: str | Path) -> Path:
     for name in (
         "requirements",
         "patterns",
+        ".dvc",
+        "dvc.yaml",
+        "dvc.lock",
+        "params.yaml",
+        "metrics",
+        "latency.py",
         "team-shapes",
         "reports",
         ".justify",
@@ -149,7 +169,8 @@ def _git(
 
 
 def make_history(root: Path) -> None:
-    """Commit the requirements, then the training code with a Justifies: trailer.
+    """Commit the requirements, a DVC latency stage at two batch sizes, then the
+    training code with a Justifies: trailer.
 
     Fixed dates make the same commits (same shas) on every demo run, so runs
     logged by an earlier demo still join to their commit.
@@ -164,6 +185,23 @@ def make_history(root: Path) -> None:
         "Add the screening requirements",
         when="2026-01-05T09:00:00+00:00",
     )
+    # The platform team measures scoring latency in a DVC stage: what `dvc stage add`
+    # and `dvc repro` wrote (dvc.yaml, dvc.lock, params.yaml, metrics/latency.json) at
+    # two batch sizes, committed as they would be. `justify import dvc` reads them
+    # back from Git, without dvc.
+    stage = resources.files("justify") / "templates" / "demo_dvc"
+    for name, target in (("dvc-config", ".dvc/config"), ("dvc-gitignore", ".dvc/.gitignore"),
+                         ("dvc.yaml", "dvc.yaml"), ("latency.py", "latency.py")):  # fmt: skip
+        path = root / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes((stage / "common" / name).read_bytes())
+    for version, title, when in (
+        ("v1", "Measure scoring latency in a DVC stage (batches of 128)", "12:00"),
+        ("v2", "Score in batches of 32: p95 latency under 50 ms", "15:00"),
+    ):
+        _copy_tree(stage / version, root)
+        _git(root, "add", "-A")
+        _git(root, "commit", "-q", "-m", title, when=f"2026-01-05T{when}:00+00:00")
     template = resources.files("justify") / "templates" / "demo_code" / "train.py"
     (root / "train.py").write_bytes(template.read_bytes())
     _git(root, "add", "train.py")
@@ -213,7 +251,10 @@ def demo(
     config = load_config(root / "justify.toml")
     tracking_uri = "sqlite:///" + str(root / "mlflow.db")
     make_history(root)
-    say("committed the requirements, then train.py (Justifies: REQ-REC-1, REQ-PREC-1)")
+    say(
+        "committed the requirements, a DVC latency stage at two batch sizes, then train.py "
+        "(Justifies: REQ-REC-1, REQ-PREC-1)"
+    )
     # The pipeline's OpenLineage events arrive over HTTP, as from a scheduler.
     receiver = lineage_receiver(
         events=root / "lineage", port=0, config=config, log=lambda _line: None
@@ -249,6 +290,7 @@ def demo(
         unjustified=query("unjustified", config=config),
         judgement=judgement,
         lineage=query(LINEAGE_QUERY, config=config),
+        dvc=query(DVC_QUERY, config=config),
         runs=runs,
         team_check=team_check,
     )

@@ -34,6 +34,7 @@ def test_demo_logs_registers_and_imports_real_runs(demo_result) -> None:
         "requirements",
         "mlflow",
         "openlineage",
+        "dvc",
         "git",
         "judgement (derived)",
         "judgement (check)",
@@ -41,7 +42,8 @@ def test_demo_logs_registers_and_imports_real_runs(demo_result) -> None:
     }
     assert graphs["mlflow"].items == 2
     assert graphs["openlineage"].items == 2  # the pipeline's run and its validation task
-    assert graphs["git"].items == 3
+    assert graphs["dvc"].items == 2  # the latency stage at two batch sizes
+    assert graphs["git"].items == 5
 
 
 def test_demo_data_requirement_rests_on_the_validation_jobs_lineage(demo_result) -> None:
@@ -93,12 +95,38 @@ def test_demo_shows_requirement_run_metric(demo_result) -> None:
         rid for rid, status in demo_result.judgement.statuses.items() if status == "unjustified"
     }
     authors = {
-        (r["run"], r["commit"], r["author"]) for r in rows if r["requirement"] != "REQ-DATA-1"
+        (r["run"], r["commit"], r["author"])
+        for r in rows
+        if r["requirement"] not in ("REQ-DATA-1", "REQ-LAT-1")
     }
     assert authors == {("candidate", "Add the training script", "Dana Scientist")}
     # REQ-DATA-1 rests on the validation job's run, which names no commit.
     validation = {(r["metric"], r["commit"]) for r in rows if r["requirement"] == "REQ-DATA-1"}
     assert validation == {("rowCount", None), ("malignant.nullCount", None)}
+    # REQ-LAT-1 (a draft: not judged) rests on the DVC stage's latest commit.
+    (latency,) = [r for r in rows if r["requirement"] == "REQ-LAT-1"]
+    assert latency["verdict"] == "not judged" and float(latency["value"] or "nan") == 24.73
+    assert latency["commit"] == "Score in batches of 32: p95 latency under 50 ms"
+
+
+def test_demo_dvc_stage_is_read_from_git_per_commit(demo_result) -> None:
+    import yaml
+
+    runs = demo_result.dvc.values()
+    assert [(r["batch"], float(r["p95"] or "nan"), r["requirement"]) for r in runs] == [
+        ("128", 94.32, "REQ-LAT-1"),
+        ("32", 24.73, "REQ-LAT-1"),
+    ]
+    # The stage's dependency with the hash DVC recorded in dvc.lock.
+    (dep,) = yaml.safe_load((demo_result.directory / "dvc.lock").read_text())["stages"]["latency"][
+        "deps"
+    ]
+    used = justify.query(
+        'SELECT ?path ?digest WHERE { ?r jf:usedDataset ?d . ?d jf:source "dvc" ; '
+        "dcterms:title ?path ; jf:digest ?digest }",
+        config=demo_result.config,
+    ).values()
+    assert (dep["path"], dep["md5"]) in {(u["path"], u["digest"]) for u in used}
 
 
 def test_demo_workspace_is_a_git_repository_with_a_trailer(demo_result) -> None:

@@ -50,7 +50,14 @@ def test_overview_shows_counts_and_the_planted_problems_first() -> None:
     # Violations come before the stale warning.
     assert text.index("REQ-FAIR-1:") < text.index("REQ-PREC-1 changed in commit")
     sources = frame(at, 2)
-    assert set(sources["source"]) == {"requirements", "mlflow", "openlineage", "git", "check"}
+    assert set(sources["source"]) == {
+        "requirements",
+        "mlflow",
+        "openlineage",
+        "dvc",
+        "git",
+        "check",
+    }
     # Counts are counts: no delta (an arrow reads as a trend), the share beside them.
     assert all(not m.delta for m in at.metric)
     assert "14% of 7" in [c.value for c in at.caption]

@@ -665,9 +665,10 @@ def test_elicit_lists_what_each_slot_needs(demo_copy) -> None:
 
     out = demo_copy.directory / "todo.md"
     md = run_justify("elicit", "--format", "markdown", "-o", str(out), cwd=demo_copy.directory)
-    assert md.returncode == 0 and "3 slots to fill or fix" in md.stdout
+    # REQ-FAIR-1's failing gap and missing review; REQ-LAT-1's metrics come from DVC now.
+    assert md.returncode == 0 and "2 slots to fill or fix" in md.stdout
     markdown = out.read_text(encoding="utf-8")
-    assert markdown.startswith("## Justifications to complete: 3 slots")
+    assert markdown.startswith("## Justifications to complete: 2 slots")
     assert "- [ ] **attributes-reviewed**" in markdown and "- [x] **metrics**" in markdown
 
     unknown = run_justify("elicit", "REQ-FAI", cwd=demo_copy.directory)

@@ -205,7 +205,9 @@ def test_report_is_the_same_on_the_server(
                 line
                 for line in str(rounded(out.read_text())).splitlines()
                 if not re.search(
-                    r"[Gg]enerated|[Ss]tore|UTC|^\| (git|mlflow|openlineage|requirements) \|", line
+                    r"[Gg]enerated|[Ss]tore|UTC|"
+                    r"^\| (git|mlflow|openlineage|dvc|requirements) \|",
+                    line,
                 )
             ]
         )

@@ -50,6 +50,10 @@ def demo(directory: Path) -> None:
             result.evidence,
         ),
         ("the validation job's OpenLineage data-quality facets, as imported", result.lineage),
+        (
+            "the DVC latency stage, one run per commit (read from Git by `justify import dvc`)",
+            result.dvc,
+        ),
         ("justify query unjustified", result.unjustified),
     ):
         click.echo(f"\n$ {title}" if title.startswith("justify") else f"\n{title}")
