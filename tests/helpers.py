@@ -53,3 +53,30 @@ def needs(program: str, package: str) -> pytest.MarkDecorator:
     under ``.ci/run`` (JUSTIFY_TESTS_SKIP_NOTHING=1) a missing program fails the run."""
     missing = shutil.which(program) is None and not Path(f"/usr/bin/{program}").exists()
     return pytest.mark.skipif(missing, reason=f"{program} is not installed (apt install {package})")
+
+
+def tool_environment(venv: Path, spec: str, program: str) -> Path:
+    """``program`` from the PyPI package ``spec``, installed once into its own
+    environment ``venv`` (kept between runs, ignored by Git, like .venv): tools whose
+    dependencies must not mix with justify's. Skips when PyPI cannot be reached, or
+    fails under ``.ci/run`` (JUSTIFY_TESTS_SKIP_NOTHING=1)."""
+    exe = venv / "bin" / program
+    if exe.exists():
+        return exe
+    uv = Path(sys.executable).parent / "uv"  # the README's install brings it; else pip
+    python = str(venv / "bin" / "python")
+    steps = (
+        [[str(uv), "venv", "-q", "--python", sys.executable, str(venv)],
+         [str(uv), "pip", "install", "-q", "--python", python, spec]]
+        if uv.exists()
+        else [[sys.executable, "-m", "venv", str(venv)],
+              [python, "-m", "pip", "install", "-q", spec]]
+    )  # fmt: skip
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True)
+        if done.returncode != 0:
+            message = f"cannot install {spec} (PyPI unreachable?): {done.stderr.strip()[-400:]}"
+            if os.environ.get("JUSTIFY_TESTS_SKIP_NOTHING"):
+                pytest.fail(message)
+            pytest.skip(message)
+    return exe

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import run_justify, write
+from helpers import run_justify, tool_environment, write
 
 import justify
 from justify.config import load_config
@@ -48,26 +48,7 @@ REQUIREMENTS = """requirements:
 @pytest.fixture(scope="session")
 def dvc() -> Path:
     """The real `dvc`, installed from PyPI into its own environment (once)."""
-    exe = VENV / "bin" / "dvc"
-    if exe.exists():
-        return exe
-    uv = Path(sys.executable).parent / "uv"
-    python = str(VENV / "bin" / "python")
-    steps = (
-        [[str(uv), "venv", "-q", "--python", sys.executable, str(VENV)],
-         [str(uv), "pip", "install", "-q", "--python", python, SPEC]]
-        if uv.exists()
-        else [[sys.executable, "-m", "venv", str(VENV)],
-              [python, "-m", "pip", "install", "-q", SPEC]]
-    )  # fmt: skip
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True)
-        if done.returncode != 0:
-            message = f"cannot install {SPEC} (PyPI unreachable?): {done.stderr.strip()[-400:]}"
-            if os.environ.get("JUSTIFY_TESTS_SKIP_NOTHING"):
-                pytest.fail(message)
-            pytest.skip(message)
-    return exe
+    return tool_environment(VENV, SPEC, "dvc")
 
 
 class Project:

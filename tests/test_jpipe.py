@@ -6,10 +6,8 @@ schema shipped in the package, dry-runs cleanly, and runs with PASS and FAIL whe
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from justify._jd import ident, pattern_jd, read_jd_patterns
 from justify._patterns import read_patterns
 from justify.judgement import blocks, current
 from tests.explorer_env import copy_demo
-from tests.helpers import run_justify
+from tests.helpers import run_justify, tool_environment
 
 pytestmark = pytest.mark.jpipe
 
@@ -30,26 +28,7 @@ SPEC = "jpipe-runner>=3.6"
 @pytest.fixture(scope="session")
 def jpipe_runner() -> Path:
     """jpipe-runner installed from PyPI into its own environment (once)."""
-    exe = VENV / "bin" / "jpipe-runner"
-    if exe.exists():
-        return exe
-    uv = Path(sys.executable).parent / "uv"  # the README's install brings it; else pip
-    python = str(VENV / "bin" / "python")
-    steps = (
-        [[str(uv), "venv", "-q", "--python", sys.executable, str(VENV)],
-         [str(uv), "pip", "install", "-q", "--python", python, SPEC]]
-        if uv.exists()
-        else [[sys.executable, "-m", "venv", str(VENV)],
-              [python, "-m", "pip", "install", "-q", SPEC]]
-    )  # fmt: skip
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True)
-        if done.returncode != 0:
-            message = f"cannot install {SPEC} (PyPI unreachable?): {done.stderr.strip()[-400:]}"
-            if os.environ.get("JUSTIFY_TESTS_SKIP_NOTHING"):
-                pytest.fail(message)
-            pytest.skip(message)
-    return exe
+    return tool_environment(VENV, SPEC, "jpipe-runner")
 
 
 @pytest.fixture(scope="module")
