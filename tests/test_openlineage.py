@@ -461,3 +461,24 @@ def test_the_readme_example_emits_events_that_justify_a_requirement(
              jf:hasMeasurement [ jf:metricKey ?key ; jf:value ?value ] }""",
     )
     assert [(f["key"], float(str(f["value"]))) for f in found] == [("assertion.not_null.age", 1.0)]
+
+
+def test_an_event_still_being_appended_is_read_when_it_is_whole(project) -> None:
+    """A pipeline or the receiver may be writing the last line while justify reads."""
+    events = project / "lineage" / "events.jsonl"
+    client = file_client(events, append=True)
+    for e in pipeline()[:2]:
+        client.emit(e)
+    line = json.dumps(json.loads(events.read_text().splitlines()[0]) | {"eventType": "COMPLETE"})
+    with events.open("a") as f:
+        f.write(line[:40])  # half an event, no newline yet
+    result = run_justify("import", "openlineage", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "2 events" in result.stdout
+    assert runs_in_graph(project)[RUN_IDS["dag"]]["status"] == "running"
+    with events.open("a") as f:
+        f.write(line[40:] + "\n")
+    result = run_justify("import", "openlineage", cwd=project)
+    assert result.returncode == 0 and "incremental import" in result.stdout, result.stderr
+    assert "1 events" in result.stdout and "read again" not in result.stderr
+    assert runs_in_graph(project)[RUN_IDS["dag"]]["status"] == "finished"

@@ -11,6 +11,7 @@ only the runs those new events belong to.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -221,6 +222,13 @@ class _Reader:
             raise SourceUnavailable(f"{path}: cannot be read ({exc.strerror})") from exc
         if upto is not None:
             data = data[:upto]
+        if not data.endswith(b"\n") and upto is None:
+            # A last line without its newline may be an event still being appended
+            # (by `justify lineage receive` or a pipeline): it is read next time, when
+            # it is whole. A file whose only document ends without one is whole.
+            whole = data.rfind(b"\n") + 1
+            if whole and _unfinished(data[whole:]):
+                data = data[:whole]
         state = FileState(len(data), digest(data))
         if offset is None or offset >= len(data):
             return state
@@ -272,6 +280,15 @@ class _Reader:
             )
         self.invalid += 1
         self.run.warn(f"{file}:{line}: {why}; skipped")
+
+
+def _unfinished(tail: bytes) -> bool:
+    """Whether the text after a file's last newline is not (yet) a JSON document."""
+    try:
+        json.loads(tail)
+    except ValueError:
+        return tail.lstrip()[:1] == b"{"  # the start of an event, cut short
+    return False
 
 
 def _slim(event: dict[str, Any]) -> dict[str, Any]:
