@@ -239,3 +239,14 @@ def test_sync_skips_git_only_when_the_project_is_not_a_repository(tmp_path: Path
     mistyped = run_justify("sync", cwd=tmp_path, env=env)
     assert mistyped.returncode == 2
     assert "no-such-repo: no such folder" in mistyped.stderr
+
+
+def test_every_importers_help_reads_as_wrapped_prose(run_cli) -> None:
+    """An importer's description is written like a docstring; its help must not carry
+    the source's indentation into the middle of a sentence."""
+    from justify.importers import registered_importers
+
+    for name in registered_importers():
+        text = run_cli("import", name, "--help").output
+        prose = [line.strip() for line in text.split("Options:")[0].splitlines()]
+        assert not [line for line in prose if "   " in line], (name, text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import textwrap
+import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,8 @@ def _import_command(importer: Importer) -> click.Command:
     )
     body = importer.summary[:1].upper() + importer.summary[1:] + "."
     if importer.description:
-        body += "\n\n" + textwrap.dedent(importer.description)
+        # Written like a docstring: the first line flush, the others indented.
+        body += "\n\n" + inspect.cleandoc(importer.description)
     if importer.examples:
         body += "\n\n\b\nExamples:\n" + "\n".join(f"  {e}" for e in importer.examples)
     command = click.Command(
