@@ -178,13 +178,25 @@ def _annotations(store: GraphStore, req: RequirementStatus) -> list[str]:
     return [f"annotation {r['key']}: {r['value']}" for r in rows]
 
 
+# How each built-in source names the requirements a run is evidence of.
+_LINKS = {
+    "mlflow": "run tag",
+    "openlineage": "justify facet",
+    "dvc": "params or commit trailer",
+}
+
+
 def _via(store: GraphStore, req: RequirementStatus, run: str) -> str:
     """Every way a run is evidence: its tag, and/or the scoped model version it produced."""
     ways = []
     bound = values("run", iris([run])) + " " + values("r", iris([req.iri]))
-    tagged = run_query(store, f"ASK {{ {bound} ?run jf:supports ?r }}").boolean
-    if tagged:
-        ways.append("run tag")
+    # The link is written by the run's own source: name it in that source's words.
+    linked = run_query(
+        store,
+        f"""SELECT DISTINCT ?kind WHERE {{ {bound} GRAPH ?g {{ ?run jf:supports ?r }}
+              OPTIONAL {{ ?import jf:importedInto ?g ; jf:sourceKind ?kind }} }}""",
+    ).values()
+    ways += sorted({_LINKS.get(str(row["kind"]), "its source's link") for row in linked})
     if req.scoped_version:
         produced = _rows(
             store,

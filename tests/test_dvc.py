@@ -277,6 +277,8 @@ def test_links_and_the_judgement_of_a_criterion_on_a_stage_dependency(project: P
     assert (criterion["verdict"], criterion["dataset"]) == ("not met", "data/raw.csv")
     assert float(criterion["value"]) == pytest.approx(0.8)
     assert acc["status"] == "failing"
+    traced = run_justify("trace", "REQ-ACC-1", cwd=project.root).stdout
+    assert "run slow" in traced and "via params or commit trailer" in traced
 
 
 def test_incremental_imports_add_commits_and_drop_removed_experiments(project: Project) -> None:

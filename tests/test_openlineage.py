@@ -247,6 +247,8 @@ def test_file_transport_events_become_jobs_runs_datasets_and_quality_figures(pro
             [(r["id"], r["status"]) for r in report["requirements"]],
         )
     assert outcome["fast"] == outcome["pyshacl"] == (0, [("REQ-DATA-1", "justified")])
+    traced = run_justify("trace", "REQ-DATA-1", cwd=project).stdout
+    assert "via justify facet  <- current evidence" in traced  # named in the source's words
 
 
 def test_one_pretty_printed_event_per_file_and_a_folder_of_them(project) -> None:
