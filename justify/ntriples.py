@@ -12,7 +12,7 @@ from urllib.parse import quote
 from pyoxigraph import Triple
 
 from justify.urls import redact
-from justify.vocab import Vocabulary
+from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS, Vocabulary
 
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 XSD_DOUBLE = "<http://www.w3.org/2001/XMLSchema#double>"
@@ -36,6 +36,11 @@ def literal(text: str) -> str:
 def typed(lexical: str, datatype: str) -> str:
     """A typed literal; ``datatype`` is already in angle brackets."""
     return '"' + lexical.translate(_ESCAPES) + '"^^' + datatype
+
+
+def is_number(value: object) -> bool:
+    """A value a source gives as a number (int or float, not a bool), for ``double``."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def double(value: float) -> str:
@@ -84,3 +89,8 @@ class Lines:
         data = "".join(self.lines).encode("utf-8")
         self.lines = []
         return data
+
+
+# The terms every importer writes, as N-Triples text.
+J, P = Terms(JF), Terms(PROV)
+TYPE, LABEL, TITLE = f"<{RDF.type.value}>", f"<{RDFS.label.value}>", f"<{DCTERMS.title.value}>"

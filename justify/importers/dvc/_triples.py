@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import numbers
 from typing import Any
 
 from justify.importers.dvc._repo import (
@@ -17,11 +16,21 @@ from justify.importers.dvc._repo import (
     requirement_ids,
 )
 from justify.iris import Minter
-from justify.ntriples import XSD_DATETIME, Lines, Terms, double, literal, segment, typed
-from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS
+from justify.ntriples import (
+    LABEL,
+    TITLE,
+    TYPE,
+    XSD_DATETIME,
+    J,
+    Lines,
+    P,
+    double,
+    is_number,
+    literal,
+    segment,
+    typed,
+)
 
-J, P = Terms(JF), Terms(PROV)
-TYPE, LABEL, TITLE = f"<{RDF.type.value}>", f"<{RDFS.label.value}>", f"<{DCTERMS.title.value}>"
 REQUIREMENTS_PARAM = "justify.requirements"
 
 
@@ -29,10 +38,6 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class DvcText:
@@ -128,7 +133,7 @@ class DvcText:
         keys: dict[str, str] = {}
         for path in spec.metrics:
             for key, value in flatten(parse(revision, path)):
-                if not _number(value):
+                if not is_number(value):
                     continue
                 key = key if key not in keys else f"{path}:{key}"
                 keys[key] = path

@@ -6,14 +6,17 @@ from pathlib import Path
 
 from justify.importers.git._repo import Commit
 from justify.iris import Minter
-from justify.ntriples import XSD_DATETIME, Lines, Terms, literal, segment, typed
-from justify.vocab import JF, PROV, RDF, RDFS
-
-J = Terms(JF)
-P = Terms(PROV)
-TYPE = f"<{RDF.type.value}>"
-LABEL = f"<{RDFS.label.value}>"
-
+from justify.ntriples import (
+    LABEL,
+    TYPE,
+    XSD_DATETIME,
+    J,
+    Lines,
+    P,
+    literal,
+    segment,
+    typed,
+)
 
 # ------------------------------------------------------------------- triples
 

@@ -11,17 +11,21 @@ from justify.importers._protocol import (
 )
 from justify.iris import Minter
 from justify.ntriples import (
+    LABEL,
+    TITLE,
+    TYPE,
     XSD_DATETIME,
     XSD_INTEGER,
+    J,
     Lines,
-    Terms,
+    P,
     double,
     literal,
     segment,
     typed,
 )
 from justify.urls import MASK, is_secret_name, strip_credentials
-from justify.vocab import DCTERMS, JF, MLS, PROV, RDF, RDFS
+from justify.vocab import MLS
 
 REQUIREMENTS_TAG = "justify.requirements"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
@@ -63,11 +67,6 @@ def versions_of_scoped_models(
 
 # ------------------------------------------------------------------- triples
 
-J = Terms(JF)
-P = Terms(PROV)
-TYPE = f"<{RDF.type.value}>"
-TITLE = f"<{DCTERMS.title.value}>"
-LABEL = f"<{RDFS.label.value}>"
 MLS_RUN, MLS_EXPERIMENT = f"<{MLS.Run.value}>", f"<{MLS.Experiment.value}>"
 MLS_MODEL, MLS_DATASET = f"<{MLS.Model.value}>", f"<{MLS.Dataset.value}>"
 

@@ -17,19 +17,21 @@ from typing import Any
 from justify.importers.openlineage._events import FileState
 from justify.iris import Minter
 from justify.ntriples import (
+    LABEL,
+    TITLE,
+    TYPE,
     XSD_DATETIME,
     XSD_INTEGER,
+    J,
     Lines,
-    Terms,
+    P,
     double,
+    is_number,
     literal,
     segment,
     typed,
 )
-from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS
 
-J, P = Terms(JF), Terms(PROV)
-TYPE, LABEL, TITLE = f"<{RDF.type.value}>", f"<{RDFS.label.value}>", f"<{DCTERMS.title.value}>"
 # OpenLineage's event types in the words every source shares (the judgement reads
 # these). OTHER events add facets and change no state.
 RUN_STATES = {"START": "running", "RUNNING": "running", "COMPLETE": "finished",
@@ -215,15 +217,15 @@ def _quality(values: dict[tuple[str, str], float], dataset: str, ds: dict[str, A
               **(ds.get("outputFacets") or {})}  # fmt: skip
     metrics = facets.get("dataQualityMetrics") or {}
     for key in ("rowCount", "bytes", "fileCount"):
-        if _number(metrics.get(key)):
+        if is_number(metrics.get(key)):
             values[dataset, key] = float(metrics[key])
     for column, found in sorted((metrics.get("columnMetrics") or {}).items()):
         for key, value in sorted((found or {}).items()):
-            if _number(value):
+            if is_number(value):
                 values[dataset, f"{column}.{key}"] = float(value)
             elif key == "quantiles" and isinstance(value, dict):
                 for q, v in sorted(value.items()):
-                    if _number(v):
+                    if is_number(v):
                         values[dataset, f"{column}.quantile.{q}"] = float(v)
     passed: dict[str, float] = {}  # an assertion repeated in one facet passes if all do
     for a in (facets.get("dataQualityAssertions") or {}).get("assertions") or []:
@@ -231,7 +233,3 @@ def _quality(values: dict[tuple[str, str], float], dataset: str, ds: dict[str, A
         key += f".{a['column']}" if a.get("column") else ""
         passed[key] = min(passed.get(key, 1.0), 1.0 if a.get("success") else 0.0)
     values.update({(dataset, key): value for key, value in passed.items()})
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
