@@ -484,3 +484,19 @@ def test_an_event_still_being_appended_is_read_when_it_is_whole(project) -> None
     assert result.returncode == 0 and "incremental import" in result.stdout, result.stderr
     assert "1 events" in result.stdout and "read again" not in result.stderr
     assert runs_in_graph(project)[RUN_IDS["dag"]]["status"] == "finished"
+
+
+def test_a_nan_figure_from_the_client_is_refused_with_its_path(project) -> None:
+    """The client's JSON writer emits NaN, which JSON and the schema do not allow."""
+    events = project / "lineage" / "events.jsonl"
+    client = file_client(events, append=True)
+    data = train_csv(rows=100, nulls=0, passed=True)
+    data.inputFacets["dataQualityMetrics"].columnMetrics["age"].sum = float("nan")
+    client.emit(event("START", "validate", "validate_input", 1, inputs=[data]))
+    assert "NaN" in events.read_text()
+    result = run_justify("import", "openlineage", cwd=project)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert (
+        f"{events}:1: not a valid OpenLineage event: inputs[0].inputFacets.dataQualityMetrics"
+        ".columnMetrics.age.sum: NaN or Infinity is not a JSON number"
+    ) in result.stderr

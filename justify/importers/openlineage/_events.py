@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,10 +128,23 @@ def problem(data: Any) -> str | None:
     for error in validator.iter_errors(data):
         path = _path(error.instance_path)
         message = error.message
+        if _not_finite(data, error.instance_path):
+            # Python's json writes NaN and Infinity, which JSON (and so the schema) has
+            # not; the validator sees them as null.
+            message = "NaN or Infinity is not a JSON number; send null or leave it out"
         if len(message) > _MESSAGE_LIMIT:
             message = message[: _MESSAGE_LIMIT - 1] + "…"
         return f"{path}: {message}" if path else message
     return None
+
+
+def _not_finite(data: Any, parts: Any) -> bool:
+    for part in parts:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(data, float) and not math.isfinite(data)
 
 
 def _path(parts: Any) -> str:
