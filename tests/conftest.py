@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,10 +57,24 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+def demo_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoResult:
     """The demo (real MLflow runs, a real Git repository, its check recorded), built
-    once per test run; tests that read it take a copy (see ``copy_demo``)."""
-    return demo(tmp_path_factory.mktemp("demo-template") / "ws")
+    once per test run, by the first worker that asks (the others wait for it, where
+    each building its own cost a demo build per worker on two cores); tests that read
+    it take a copy (see ``copy_demo``) and never write to it."""
+    if worker_id == "master":  # not under xdist
+        return demo(tmp_path_factory.mktemp("demo-template") / "ws")
+    shared = tmp_path_factory.getbasetemp().parent  # one folder for all the workers
+    result = shared / "demo-template.pickle"
+    with open(shared / "demo-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.exists():
+            built = demo(shared / "demo-template" / "ws")
+            partial = result.with_suffix(".partial")
+            partial.write_bytes(pickle.dumps(built))
+            partial.rename(result)
+        template: DemoResult = pickle.loads(result.read_bytes())
+    return template
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -28,6 +28,14 @@ def run_justify(
     )
 
 
+def sklearn_requirements() -> list[str]:
+    """A logged model's requirements, stated as users pin them: without them MLflow
+    infers them by loading the model in a new Python process (about 7 s a model)."""
+    import sklearn
+
+    return [f"scikit-learn=={sklearn.__version__}"]
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

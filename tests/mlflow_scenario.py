@@ -7,6 +7,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers import sklearn_requirements
+
 LONG_PARAM = "x" * 6000
 NON_ASCII_TAGS = {"équipe": "données ✓", "注記": "テスト"}
 ODD_METRICS = {"val loss/epoch 1": 0.5, "not a number": float("nan"), "too big": float("inf")}
@@ -74,7 +76,9 @@ def log_scenario(uri: str, artifact_root: str | None = None) -> Scenario:
             mlflow.log_param("C", 1.0)
             mlflow.log_input(ds, context="test")
             model = LogisticRegression(max_iter=3000).fit(X, y)
-            info = mlflow.sklearn.log_model(model, name="model")
+            info = mlflow.sklearn.log_model(
+                model, name="model", pip_requirements=sklearn_requirements()
+            )
             sc.model_id = info.model_id
             recall = float(recall_score(test["target"], model.predict(test.drop(columns="target"))))
             mlflow.log_metric("test_recall", 0.5, step=0)

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from helpers import git, run_justify
+from helpers import git, run_justify, sklearn_requirements
 
 import justify
 from justify._demo import MODEL, demo
@@ -42,7 +42,9 @@ def log_worse_version(tracking_uri: str) -> str:
                 import pandas as pd
 
                 model = DummyClassifier(strategy="most_frequent").fit([[0], [1]], [0, 0])
-                info = mlflow.sklearn.log_model(model, name="model")
+                info = mlflow.sklearn.log_model(
+                    model, name="model", pip_requirements=sklearn_requirements()
+                )
                 test = mlflow.data.from_pandas(pd.DataFrame({"x": [0, 1]}), name="holdout")
                 mlflow.log_input(test, context="test")
                 for key, value in {"test_recall": 0.42, "test_precision": 0.95}.items():

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import run_justify, write
+from helpers import run_justify, sklearn_requirements, write
 from servers import mlflow_server
 
 from justify import explore
@@ -137,7 +137,9 @@ def _log_runs(uri: str) -> dict[str, str]:
                 with mlflow.start_run(experiment_id=evaluation, run_name=name) as run:
                     runs[name] = run.info.run_id
                     mlflow.set_tag("justify.requirements", tags)
-                    info = mlflow.sklearn.log_model(model, name="model")
+                    info = mlflow.sklearn.log_model(
+                        model, name="model", pip_requirements=sklearn_requirements()
+                    )
                     for dataset in order:
                         mlflow.models.evaluate(
                             info.model_uri, data[dataset], model_type="regressor",
@@ -158,7 +160,9 @@ def _log_runs(uri: str) -> dict[str, str]:
                     if name == "elsewhere":  # newer, failing, in another experiment
                         mlflow.set_tag("justify.requirements", "REQ-EXP")
                     else:
-                        info = mlflow.sklearn.log_model(model, name="model")
+                        info = mlflow.sklearn.log_model(
+                            model, name="model", pip_requirements=sklearn_requirements()
+                        )
                         versions[name] = info
                     if name == "good":
                         mlflow.set_tag("justify.requirements", "REQ-EXP")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from helpers import write
+from helpers import sklearn_requirements, write
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -98,7 +98,9 @@ def test_the_readme_judgement_example_is_what_justify_prints(tmp_path: Path) -> 
             experiment = client.create_experiment("fraud-training")
             with mlflow.start_run(experiment_id=experiment, run_name="candidate") as run:
                 model = DummyClassifier().fit([[0], [1]], [0, 1])
-                info = mlflow.sklearn.log_model(model, name="model")
+                info = mlflow.sklearn.log_model(
+                    model, name="model", pip_requirements=sklearn_requirements()
+                )
                 for step, (name, value) in enumerate((("test", 0.82), ("train", 0.97))):
                     data = mlflow.data.from_pandas(pd.DataFrame({"x": [step]}), name=name)
                     mlflow.log_input(data, context=name)
