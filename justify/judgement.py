@@ -33,6 +33,7 @@ from typing import Any
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Store, Triple
 
+from justify._patterns import builtin_folder as builtin_patterns_folder
 from justify._patterns import evidence_selectors, read_patterns, unknown_roles
 from justify._query import run_query, term
 from justify.choices import ENGINES, FAIL_ON
@@ -40,6 +41,7 @@ from justify.config import Config, load_config
 from justify.errors import RequirementFileError, UsageError
 from justify.iris import CHECK_GRAPH, DERIVED_GRAPH, HISTORY_GRAPH, JUDGEMENT_GRAPHS, Minter
 from justify.provenance import now
+from justify.resources import shapes_folder
 from justify.shacl import (
     JFS,
     CheckResult,
@@ -47,7 +49,9 @@ from justify.shacl import (
     configure_rules,
     dataset_of,
     derive,
+    freeze,
     load_shapes,
+    memo,
     rule_infos,
     run_fast,
     run_pyshacl,
@@ -221,8 +225,52 @@ PARENT_RULE = RuleInfo(
 )
 
 
+# Shapes read and compiled, by what they were made from: parsing the shape files and
+# compiling the patterns took a quarter of a second per judgement, which the explorer
+# and library users repeat on every call. The graphs kept here are never changed.
+_SHAPES_CACHE: dict[str, tuple[rdflib.Graph, dict[str, str], tuple[str, ...]]] = {}
+_SHAPES_CACHE_SIZE = 8
+
+
+def _shape_inputs(config: Config) -> str:
+    """A digest of everything ``_configured_shapes`` reads: the shape and pattern files
+    (their bytes, not their times: a file rewritten within a clock tick is still seen)
+    and the settings."""
+    digest = hashlib.sha256()
+    settings = (config.base_iri, config.roles, config.disabled_rules, config.rule_severity)
+    # The project's root only names its own pattern files (built-in ones are named alike
+    # from any project).
+    root = str(config.root) if config.patterns else ""
+    digest.update(repr((settings, root)).encode())
+    folders = [
+        (shapes_folder(), ("*.ttl",)),
+        *((config.path(p), ("*.ttl",)) for p in config.shapes),
+        (builtin_patterns_folder(), ("*.yaml", "*.yml", "*.jd")),
+        *((config.path(p), ("*.yaml", "*.yml", "*.jd")) for p in config.patterns),
+    ]
+    for folder, globs in folders:
+        digest.update(f"\0folder {folder} {folder.is_dir()}".encode())
+        for path in sorted(p for g in globs for p in folder.glob(g)):
+            digest.update(f"\0file {path.name}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _configured_shapes(config: Config) -> tuple[rdflib.Graph, dict[str, str], tuple[str, ...]]:
-    """The built-in and project shapes with the configuration's rule settings applied."""
+    """The built-in and project shapes with the configuration's rule settings applied
+    (shared between calls with the same inputs: callers must not change the graph)."""
+    key = _shape_inputs(config)
+    if key not in _SHAPES_CACHE:
+        if len(_SHAPES_CACHE) >= _SHAPES_CACHE_SIZE:
+            _SHAPES_CACHE.pop(next(iter(_SHAPES_CACHE)))
+        shapes, severities, disabled = _read_configured_shapes(config)
+        _SHAPES_CACHE[key] = (freeze(shapes), severities, disabled)
+    return _SHAPES_CACHE[key]
+
+
+def _read_configured_shapes(
+    config: Config,
+) -> tuple[rdflib.Graph, dict[str, str], tuple[str, ...]]:
     shapes = load_shapes(config.path(p) for p in config.shapes)
     # The justification patterns are rules like the others: compiled to shapes here,
     # so both engines check them and the settings below switch them off or down.
@@ -263,13 +311,16 @@ def fingerprint(store: GraphStore, config: Config, shapes: rdflib.Graph, fail_on
         "SELECT ?graph ?ended WHERE { ?i a jf:Import ; jf:importedInto ?graph ; "
         "prov:endedAtTime ?ended }",
     ).values()
-    shape_lines = sorted(
-        line for line in shapes.serialize(format="nt").splitlines() if "_:" not in line
-    )
+
+    def shapes_digest() -> str:
+        text = shapes.serialize(format="nt")
+        lines = sorted(line for line in text.splitlines() if "_:" not in line)
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
     data = {
         "graphs": graphs,
         "imports": sorted(f"{r['graph']} {r['ended']}" for r in imports),
-        "shapes": hashlib.sha256("\n".join(shape_lines).encode()).hexdigest(),
+        "shapes": memo(shapes, "digest", shapes_digest),
         "disabled": sorted(config.disabled_rules),
         "severity": sorted(config.rule_severity),
         "fail_on": fail_on,

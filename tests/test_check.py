@@ -835,6 +835,23 @@ def test_user_shapes_run_with_the_built_in_ones(tmp_path: Path, engine: str) -> 
     assert rules == {("JF-EVIDENCE", "violation"), ("ACME-OWNER", "warning")}
 
 
+def test_an_edited_shape_file_is_read_again_by_the_next_judgement(tmp_path: Path) -> None:
+    """The explorer and library users judge again in the same process: shapes are kept
+    between judgements, but an edit (even of the same length, within a clock tick)
+    is what the next one runs."""
+    (tmp_path / "my-shapes").mkdir()
+    shape = tmp_path / "my-shapes" / "owner.ttl"
+    shape.write_text(USER_SHAPE)
+    store, config = _project(tmp_path, 'shapes = ["my-shapes"]\n', req("R1"))
+    severity = {r.rule: r.severity for r in judge(config=config, store=store).results}
+    assert severity["ACME-OWNER"] == "warning"
+    shape.write_text(USER_SHAPE.replace("sh:severity sh:Warning", "sh:severity sh:Info   "))
+    severity = {r.rule: r.severity for r in judge(config=config, store=store).results}
+    assert severity["ACME-OWNER"] == "info"
+    shape.unlink()
+    assert "ACME-OWNER" not in {r.rule for r in judge(config=config, store=store).results}
+
+
 @pytest.mark.parametrize("engine", ["fast", "pyshacl"])
 def test_rules_can_be_switched_off_or_regraded(tmp_path: Path, engine: str) -> None:
     turtle = CASES["stale"][0] + req("R2")

@@ -14,6 +14,7 @@ the judgement and records it, :mod:`justify.shacl._files` validates files.
 """
 
 from justify.shacl._fast import derive, run_fast
+from justify.shacl._model import freeze, memo
 from justify.shacl._native import Dataset, dataset_of
 from justify.shacl._reference import run_pyshacl
 from justify.shacl._shapes import (
@@ -35,7 +36,9 @@ __all__ = [
     "configure_rules",
     "dataset_of",
     "derive",
+    "freeze",
     "load_shapes",
+    "memo",
     "rule_infos",
     "run_fast",
     "run_pyshacl",

@@ -14,7 +14,7 @@ from rdflib.namespace import SH
 
 from justify.errors import ShapeError
 from justify.rdfconv import from_rdflib, to_rdflib_graph
-from justify.shacl._model import Shape, is_true, prefixes, read_shapes, shape_nodes
+from justify.shacl._model import Shape, is_true, memo, prefixes, read_shapes, shape_nodes
 from justify.shacl._native import Dataset, Runner, focus_pattern
 from justify.shacl._reference import pyshacl_results
 from justify.shacl._shapes import JFS, CheckResult, _sorted
@@ -32,6 +32,10 @@ def _order(shapes: rdflib.Graph, node: rdflib.term.Node) -> float:
 def _rules(shapes: rdflib.Graph) -> list[tuple[Shape, rdflib.term.Node, str]]:
     """The shapes' SPARQL rules (SHACL-AF), in the order SHACL applies them: by the
     shape's ``sh:order``, then the rule's."""
+    return memo(shapes, "rules", lambda: _read_rules(shapes))
+
+
+def _read_rules(shapes: rdflib.Graph) -> list[tuple[Shape, rdflib.term.Node, str]]:
     from justify.shacl._model import read_shape
 
     ordered = []

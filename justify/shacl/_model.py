@@ -6,7 +6,10 @@ engine runs and what it hands to pySHACL is decided in one place."""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import rdflib
 from rdflib.collection import Collection
@@ -239,7 +242,37 @@ def read_shape(
     return shape
 
 
+T = TypeVar("T")
+
+# What was read from shape graphs that will not change again (see ``freeze``).
+_FROZEN: weakref.WeakKeyDictionary[rdflib.Graph, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def freeze(graph: rdflib.Graph) -> rdflib.Graph:
+    """Declare that ``graph`` will not change again, so that what ``memo`` reads from it
+    is read once (the judgement keeps its configured shapes between calls)."""
+    _FROZEN.setdefault(graph, {})
+    return graph
+
+
+def memo(graph: rdflib.Graph, name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, kept with ``graph`` when it is frozen; computed each time if not."""
+    kept = _FROZEN.get(graph)
+    if kept is None:
+        return compute()
+    if name not in kept:
+        kept[name] = compute()
+    result: T = kept[name]
+    return result
+
+
 def read_shapes(shapes: rdflib.Graph) -> list[Shape]:
+    """The shapes that have focus nodes (through targets), each with its property
+    shapes; each marked with why the fast engine cannot run it, if it cannot."""
+    return memo(shapes, "read_shapes", lambda: _read_shapes(shapes))
+
+
+def _read_shapes(shapes: rdflib.Graph) -> list[Shape]:
     """The shapes that have focus nodes (through targets), each with its property
     shapes; each marked with why the fast engine cannot run it, if it cannot."""
     custom = _component_parameters(shapes)

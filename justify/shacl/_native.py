@@ -23,7 +23,7 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 from justify.errors import ShapeError
 from justify.rdfconv import from_rdflib, graph_quads
 from justify.shacl._messages import choose, default_message, fill
-from justify.shacl._model import Shape, SparqlConstraint, is_true
+from justify.shacl._model import Shape, SparqlConstraint, is_true, memo
 from justify.shacl._shapes import CheckResult, lexical
 from justify.shacl._sparql import (
     check_syntax,
@@ -98,7 +98,7 @@ def dataset_of(store: ox.Store, shapes: rdflib.Graph) -> Iterator[Dataset]:
     """The named graphs of ``store`` as the data, with the shapes beside them in a
     graph of their own for the time of a check (queries reach it as $shapesGraph)."""
     data = [g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and g != SHAPES_GRAPH]
-    store.extend(graph_quads(shapes, SHAPES_GRAPH))
+    store.extend(memo(shapes, "quads", lambda: graph_quads(shapes, SHAPES_GRAPH)))
     try:
         yield Dataset(store, data, SHAPES_GRAPH)
     finally:
