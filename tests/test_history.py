@@ -7,6 +7,7 @@ from helpers import git, run_justify
 
 import justify
 from justify._demo import demo
+from tests.explorer_env import copy_demo
 
 pytestmark = pytest.mark.slow
 
@@ -39,10 +40,10 @@ def test_history_records_changes_with_their_commit_and_survives_sync(tmp_path) -
     assert "failing -> unjustified" in shown.stdout and "Relax the fairness gap" in shown.stdout
 
 
-def test_a_check_without_a_commit_shows_no_commit_title(tmp_path) -> None:
+def test_a_check_without_a_commit_shows_no_commit_title(tmp_path, demo_template) -> None:
     # A project whose check does not run in a Git work tree (HEAD unknown), beside an
     # imported history full of commits: the change names no commit, and no title.
-    ws = demo(tmp_path / "ws")  # the demo recorded a first check, on its HEAD
+    ws = copy_demo(demo_template, tmp_path / "ws")  # the demo's first check, on its HEAD
     path = ws.directory / "requirements" / "governance.yaml"
     path.write_text(path.read_text().replace("threshold: 0.10", "threshold: 0.20"))
     assert run_justify("load", cwd=ws.directory).returncode == 0

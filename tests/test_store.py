@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -196,23 +197,45 @@ def test_a_killed_writer_leaves_the_store_intact(tmp_path: Path) -> None:
     assert fresh.graph_sizes() == {G1.value: 7, G2.value: 2}
 
 
+def _project(folder: Path) -> Path:
+    """A project with one approved requirement, R1, loaded."""
+    (folder / "justify.toml").write_text("")
+    (folder / "requirements").mkdir()
+    (folder / "requirements" / "r.yaml").write_text(
+        "requirements:\n  - id: R1\n    title: r\n    status: approved\n"
+    )
+    assert run_justify("load", cwd=folder).returncode == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project checked once (a check history); each damage case damages a copy."""
+    folder = _project(tmp_path_factory.mktemp("checked"))
+    assert run_justify("check", cwd=folder).returncode == 1  # R1 has no evidence
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reloaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project loaded again after R2 was added: two generations."""
+    folder = _project(tmp_path_factory.mktemp("reloaded"))
+    reqs = folder / "requirements" / "r.yaml"
+    reqs.write_text(reqs.read_text() + "  - id: R2\n    title: r2\n")
+    (folder / "older").write_text((folder / ".justify" / "CURRENT").read_text())
+    assert run_justify("load", cwd=folder).returncode == 0
+    return folder
+
+
 @pytest.mark.parametrize(
     "damage", ["empty", "garbage", "missing", "names-a-missing-generation", "not-utf8"]
 )
 def test_a_damaged_pointer_is_refused_and_repaired_without_losing_history(
-    tmp_path: Path, damage: str
+    checked: Path, tmp_path: Path, damage: str
 ) -> None:
     """A damaged CURRENT was once taken for "no store": the next write deleted every
     generation, the check history with them."""
-    from helpers import run_justify
-
-    (tmp_path / "justify.toml").write_text("")
-    (tmp_path / "requirements").mkdir()
-    (tmp_path / "requirements" / "r.yaml").write_text(
-        "requirements:\n  - id: R1\n    title: r\n    status: approved\n"
-    )
-    assert run_justify("load", cwd=tmp_path).returncode == 0
-    assert run_justify("check", cwd=tmp_path).returncode == 1  # R1 has no evidence
+    tmp_path = Path(shutil.copytree(checked, tmp_path / "project"))
     pointer = tmp_path / ".justify" / "CURRENT"
     good = pointer.read_text()
     generations = sorted(p.name for p in (tmp_path / ".justify" / "generations").iterdir())
@@ -247,21 +270,13 @@ def test_a_damaged_pointer_is_refused_and_repaired_without_losing_history(
                "manifest-truncated", "database-pointer-not-utf8"],
 )  # fmt: skip
 def test_a_damaged_generation_exits_3_naming_it_and_repair_falls_back(
-    tmp_path: Path, damage: str
+    reloaded: Path, tmp_path: Path, damage: str
 ) -> None:
     """Truncated or non-UTF-8 files inside the published generation (its graph list,
     RocksDB's tables, manifest or pointer) once gave a traceback and exit 1, which CI
     reads as a failing check."""
-    from helpers import run_justify
-
-    (tmp_path / "justify.toml").write_text("")
-    (tmp_path / "requirements").mkdir()
-    reqs = tmp_path / "requirements" / "r.yaml"
-    reqs.write_text("requirements:\n  - id: R1\n    title: r\n    status: approved\n")
-    assert run_justify("load", cwd=tmp_path).returncode == 0
-    older = (tmp_path / ".justify" / "CURRENT").read_text().strip()
-    reqs.write_text(reqs.read_text() + "  - id: R2\n    title: r2\n")
-    assert run_justify("load", cwd=tmp_path).returncode == 0
+    tmp_path = Path(shutil.copytree(reloaded, tmp_path / "project"))
+    older = (tmp_path / "older").read_text().strip()
     newest = (
         tmp_path
         / ".justify"
