@@ -7,6 +7,7 @@ with failures planted: missing evidence, missed thresholds, missing metrics,
 stale requirements, unknown commits.
 
     python benchmarks/bench_check.py [--requirements 1000] [--runs 30000] [--skip-pyshacl]
+                                     [--datasets]
 """
 
 from __future__ import annotations
@@ -33,7 +34,17 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 BASE = "https://example.org/bench/"
 
 
-def generate(requirements: int, runs: int, commits: int, metrics: int, seed: int = 7) -> bytes:
+def generate(
+    requirements: int,
+    runs: int,
+    commits: int,
+    metrics: int,
+    seed: int = 7,
+    *,
+    datasets: bool = False,
+) -> bytes:
+    """The graph; with ``datasets``, MLflow 3's shape: half the criteria name a dataset,
+    and the evidence runs record half their metrics per dataset and use two datasets."""
     rng = random.Random(seed)
     lines: list[str] = []
 
@@ -71,6 +82,8 @@ def generate(requirements: int, runs: int, commits: int, metrics: int, seed: int
         t(crit, f"<{JF}metricKey>", lit(f"m{r % metrics}"))
         t(crit, f"<{JF}comparator>", lit(">="))
         t(crit, f"<{JF}threshold>", dbl(0.5))
+        if datasets and r % 2 == 0:
+            t(crit, f"<{JF}datasetRef>", lit("test" if r % 4 else "holdout"))
         if r % 50 == 7:  # stale: changed late in the year (a revision Git recorded)
             rev = f"<{BASE}git/revision/R{r}>"
             t(rev, f"<{JF}requirementId>", lit(f"R{r}"))
@@ -99,6 +112,11 @@ def generate(requirements: int, runs: int, commits: int, metrics: int, seed: int
             t(node, f"<{JF}hasMeasurement>", m)
             t(m, f"<{JF}metricKey>", lit(f"m{k}"))
             t(m, f"<{JF}value>", dbl(round(rng.random(), 3)))
+            if datasets and i % 6 == 0 and k % 2 == 0:
+                t(m, f"<{JF}onDataset>", f"<{BASE}dataset/{'test' if k % 4 else 'train'}>")
+        if datasets and i % 15 == 0:
+            for name in ("test", "train"):
+                t(node, f"<{JF}usedDataset>", f"<{BASE}dataset/{name}>")
     for v in range(5):
         node = f"<{BASE}model/model-{v}/1>"
         t(node, RDF_TYPE, f"<{JF}ModelVersion>")
@@ -108,6 +126,10 @@ def generate(requirements: int, runs: int, commits: int, metrics: int, seed: int
         t(node, f"<{JF}versionOf>", f"<{BASE}model/model-{v}>")
         t(f"<{BASE}model/model-{v}>", RDF_TYPE, f"<{JF}RegisteredModel>")
         t(f"<{BASE}model/model-{v}>", f"<{DC}title>", lit(f"model-{v}"))
+    if datasets:
+        for name in ("test", "train", "holdout"):
+            t(f"<{BASE}dataset/{name}>", RDF_TYPE, f"<{JF}Dataset>")
+            t(f"<{BASE}dataset/{name}>", f"<{DC}title>", lit(name))
     return "".join(lines).encode()
 
 
@@ -119,7 +141,9 @@ def build_graph(args: argparse.Namespace) -> tuple[justify.Config, EmbeddedStore
     (args.workdir / "justify.toml").write_text(f'base_iri = "{BASE}"\n')
     config = justify.load_config(args.workdir / "justify.toml")
     store = EmbeddedStore(config.store_location)
-    data = generate(args.requirements, args.runs, args.commits, args.metrics)
+    data = generate(
+        args.requirements, args.runs, args.commits, args.metrics, datasets=args.datasets
+    )
     with store.write() as writer:
         writer.load_ntriples(NamedNode(BASE + "graph/bench"), data)
     size = sum(store.graph_sizes().values())
@@ -136,6 +160,11 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=20_000)
     parser.add_argument("--metrics", type=int, default=20)
     parser.add_argument("--skip-pyshacl", action="store_true")
+    parser.add_argument(
+        "--datasets",
+        action="store_true",
+        help="per-dataset metrics and criteria that name a dataset (MLflow 3's shape)",
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/justify-bench-check"))
     args = parser.parse_args()
     config, store = build_graph(args)
