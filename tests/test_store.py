@@ -217,14 +217,15 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reloaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project loaded again after R2 was added: two generations."""
+def reloaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The project loaded again after R2 was added (two generations), and the name of
+    the older generation."""
     folder = _project(tmp_path_factory.mktemp("reloaded"))
+    older = (folder / ".justify" / "CURRENT").read_text().strip()
     reqs = folder / "requirements" / "r.yaml"
     reqs.write_text(reqs.read_text() + "  - id: R2\n    title: r2\n")
-    (folder / "older").write_text((folder / ".justify" / "CURRENT").read_text())
     assert run_justify("load", cwd=folder).returncode == 0
-    return folder
+    return folder, older
 
 
 @pytest.mark.parametrize(
@@ -270,13 +271,13 @@ def test_a_damaged_pointer_is_refused_and_repaired_without_losing_history(
                "manifest-truncated", "database-pointer-not-utf8"],
 )  # fmt: skip
 def test_a_damaged_generation_exits_3_naming_it_and_repair_falls_back(
-    reloaded: Path, tmp_path: Path, damage: str
+    reloaded: tuple[Path, str], tmp_path: Path, damage: str
 ) -> None:
     """Truncated or non-UTF-8 files inside the published generation (its graph list,
     RocksDB's tables, manifest or pointer) once gave a traceback and exit 1, which CI
     reads as a failing check."""
-    tmp_path = Path(shutil.copytree(reloaded, tmp_path / "project"))
-    older = (tmp_path / "older").read_text().strip()
+    project, older = reloaded
+    tmp_path = Path(shutil.copytree(project, tmp_path / "project"))
     newest = (
         tmp_path
         / ".justify"

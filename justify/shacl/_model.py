@@ -273,8 +273,6 @@ def read_shapes(shapes: rdflib.Graph) -> list[Shape]:
 
 
 def _read_shapes(shapes: rdflib.Graph) -> list[Shape]:
-    """The shapes that have focus nodes (through targets), each with its property
-    shapes; each marked with why the fast engine cannot run it, if it cannot."""
     custom = _component_parameters(shapes)
     referenced = _referenced(shapes)
     owners: dict[rdflib.term.Node, list[rdflib.term.Node]] = {}
