@@ -16,7 +16,7 @@ from helpers import run_justify
 from pyoxigraph import Literal, NamedNode, Triple
 
 from justify.errors import StoreError
-from justify.store import EmbeddedStore
+from justify.store import BackgroundLoader, EmbeddedStore
 
 G1 = NamedNode("https://example.org/t/graph/one")
 G2 = NamedNode("https://example.org/t/graph/two")
@@ -114,6 +114,30 @@ def test_a_failed_write_leaves_the_previous_graphs(tmp_path: Path) -> None:
         f"x{i}" for i in range(10)
     }
     # Nothing half-written is left behind.
+    assert generation_folders(tmp_path / "s") == 1
+
+
+def test_the_background_loader_writes_every_chunk_and_fails_the_block_on_a_bad_one(
+    tmp_path: Path,
+) -> None:
+    """Chunks that queue up while a load runs are loaded together: none is lost, and
+    a chunk Oxigraph refuses ends the write block with the graph as it was."""
+    store = EmbeddedStore(tmp_path / "s")
+    lines = [f"{t} .\n".encode() for t in triples(3000)]
+    with store.write() as w, BackgroundLoader(w, G1, depth=4, batch_bytes=20_000) as loader:
+        for i in range(0, len(lines), 7):  # many small chunks: most are merged
+            loader.put(b"".join(lines[i : i + 7]))
+    assert count(store, G1) == 3000
+
+    with pytest.raises(StoreError, match="invalid N-Triples"), store.write() as w:
+        w.replace_graph(G1, ())
+        with BackgroundLoader(w, G1, depth=4, batch_bytes=20_000) as loader:
+            for i in range(0, 1000, 10):
+                loader.put(b"".join(lines[i : i + 10]))
+            loader.put(b"<https://example.org/t/s> <https://example.org/t/p> broken .\n")
+            for i in range(1000, 2000, 10):
+                loader.put(b"".join(lines[i : i + 10]))
+    assert count(store, G1) == 3000
     assert generation_folders(tmp_path / "s") == 1
 
 

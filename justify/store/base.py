@@ -278,21 +278,47 @@ class BackgroundLoader:
     """Loads chunks of N-Triples into one graph on a second thread.
 
     The caller goes on reading its source while the store writes (Oxigraph
-    releases the GIL while loading). Errors of either side end the write block.
+    releases the GIL while loading). Chunks that queue up while a load runs are
+    loaded together, up to ``batch_bytes``: each load of an on-disk store leaves
+    files behind, so fewer and larger loads cost less to write and to compact.
+    Errors of either side end the write block.
     """
 
-    def __init__(self, writer: GraphWriter, graph: NamedNode, *, depth: int = 2) -> None:
+    def __init__(
+        self,
+        writer: GraphWriter,
+        graph: NamedNode,
+        *,
+        depth: int = 8,
+        batch_bytes: int = 3_000_000,
+    ) -> None:
         self.writer = writer
         self.graph = graph
+        self.batch_bytes = batch_bytes
         self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._work, name="justify-loader", daemon=True)
 
     def _work(self) -> None:
-        while (data := self.queue.get()) is not None:
+        done = False
+        while not done:
+            first = self.queue.get()
+            if first is None:
+                return
+            batch, size = [first], len(first)
+            while size < self.batch_bytes:
+                try:
+                    more = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    done = True
+                    break
+                batch.append(more)
+                size += len(more)
             if self.error is None:
                 try:
-                    self.writer.load_ntriples(self.graph, data)
+                    self.writer.load_ntriples(self.graph, b"".join(batch))
                 except BaseException as exc:  # handed to the caller in put() or close()
                     self.error = exc
 
