@@ -25,7 +25,9 @@ import functools
 import hashlib
 import json
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -445,6 +447,35 @@ def _rows(store: GraphStore, sparql: str) -> list[dict[str, str | None]]:
     return run_query(store, sparql).values()
 
 
+# What the judgement reads back from the workspace after the engine ran: the
+# requirements, their parents, criteria, judged values and evidence links.
+_ASSEMBLY_QUERIES = (
+    """SELECT ?r ?id ?title ?kind ?status ?file ?line ?hash ?current ?currentName ?scoped
+              ?changed WHERE {
+         ?r a jf:Requirement ; dcterms:identifier ?id ; jf:status ?status .
+         OPTIONAL { ?r dcterms:title ?title } OPTIONAL { ?r jf:kind ?kind }
+         OPTIONAL { ?r jf:sourceFile ?file } OPTIONAL { ?r jf:sourceLine ?line }
+         OPTIONAL { ?r jf:contentHash ?hash }
+         OPTIONAL { ?r jf:currentEvidence ?current .
+                    OPTIONAL { ?current dcterms:title ?currentName } }
+         OPTIONAL { ?r jf:scopedVersion ?scoped }
+         OPTIONAL { ?r jf:lastChangedIn ?changed } } ORDER BY ?id ?changed""",
+    """SELECT ?child ?parent WHERE { ?c jf:parent ?p . ?c dcterms:identifier ?child .
+       ?p dcterms:identifier ?parent }""",
+    """SELECT ?r ?c ?label ?key ?op ?threshold ?dataset ?position WHERE {
+         ?r a jf:Requirement ; jf:hasCriterion ?c . ?c jf:metricKey ?key ;
+         jf:comparator ?op ; jf:threshold ?threshold .
+         OPTIONAL { ?c rdfs:label ?label } OPTIONAL { ?c jf:datasetRef ?dataset }
+         OPTIONAL { ?c jf:position ?position } }""",
+    """SELECT ?r ?c ?run ?value ?on ?met WHERE {
+         ?r jf:currentEvidence ?run ; jf:hasCriterion ?c .
+         ?run jf:hasMeasurement ?m . ?m jf:judgedFor ?c ; jf:value ?value .
+         OPTIONAL { ?m jf:onDataset ?d . ?d dcterms:title ?on }
+         OPTIONAL { ?m jf:meets ?met . FILTER (?met = ?c) } }""",
+    "SELECT ?r ?run WHERE { ?run jf:evidenceOf ?r }",
+)
+
+
 def _assemble(
     workspace: GraphStore,
     results: list[CheckResult],
@@ -454,48 +485,21 @@ def _assemble(
     severities: dict[str, str],
     disabled: tuple[str, ...],
 ) -> Judgement:
-    heads = _rows(
-        workspace,
-        """SELECT ?r ?id ?title ?kind ?status ?file ?line ?hash ?current ?currentName ?scoped
-                  ?changed WHERE {
-             ?r a jf:Requirement ; dcterms:identifier ?id ; jf:status ?status .
-             OPTIONAL { ?r dcterms:title ?title } OPTIONAL { ?r jf:kind ?kind }
-             OPTIONAL { ?r jf:sourceFile ?file } OPTIONAL { ?r jf:sourceLine ?line }
-             OPTIONAL { ?r jf:contentHash ?hash }
-             OPTIONAL { ?r jf:currentEvidence ?current .
-                        OPTIONAL { ?current dcterms:title ?currentName } }
-             OPTIONAL { ?r jf:scopedVersion ?scoped }
-             OPTIONAL { ?r jf:lastChangedIn ?changed } } ORDER BY ?id ?changed""",
-    )
-    links = _rows(
-        workspace,
-        """SELECT ?child ?parent WHERE { ?c jf:parent ?p . ?c dcterms:identifier ?child .
-           ?p dcterms:identifier ?parent }""",
-    )
-    criteria = _rows(
-        workspace,
-        """SELECT ?r ?c ?label ?key ?op ?threshold ?dataset ?position WHERE {
-             ?r a jf:Requirement ; jf:hasCriterion ?c . ?c jf:metricKey ?key ;
-             jf:comparator ?op ; jf:threshold ?threshold .
-             OPTIONAL { ?c rdfs:label ?label } OPTIONAL { ?c jf:datasetRef ?dataset }
-             OPTIONAL { ?c jf:position ?position } }""",
-    )
-    judged = _rows(
-        workspace,
-        """SELECT ?r ?c ?run ?value ?on ?met WHERE {
-             ?r jf:currentEvidence ?run ; jf:hasCriterion ?c .
-             ?run jf:hasMeasurement ?m . ?m jf:judgedFor ?c ; jf:value ?value .
-             OPTIONAL { ?m jf:onDataset ?d . ?d dcterms:title ?on }
-             OPTIONAL { ?m jf:meets ?met . FILTER (?met = ?c) } }""",
-    )
+    # Read-only queries: Oxigraph answers them side by side (it releases the GIL).
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        asked = [pool.submit(_rows, workspace, q) for q in _ASSEMBLY_QUERIES]
+        heads, links, criteria, judged, evidence_rows = (a.result() for a in asked)
     evidence: dict[str, set[str]] = {}
-    for row in _rows(workspace, "SELECT ?r ?run WHERE { ?run jf:evidenceOf ?r }"):
+    for row in evidence_rows:
         evidence.setdefault(row["r"] or "", set()).add(row["run"] or "")
     parents: dict[str, list[str]] = {}
     children: dict[str, list[str]] = {}
     for link in links:
         parents.setdefault(link["child"] or "", []).append(link["parent"] or "")
         children.setdefault(link["parent"] or "", []).append(link["child"] or "")
+    criteria_of: dict[str, list[dict[str, str | None]]] = {}
+    for c in criteria:
+        criteria_of.setdefault(c["r"] or "", []).append(c)
     by_focus: dict[str, list[CheckResult]] = {}
     for result in results:
         by_focus.setdefault(result.focus, []).append(result)
@@ -521,8 +525,7 @@ def _assemble(
         verdicts = []
         judged_here = values.get(iri, [])
         for c in sorted(
-            (c for c in criteria if c["r"] == iri),
-            key=lambda c: (int(c["position"] or 0), c["c"] or ""),
+            criteria_of.get(iri, []), key=lambda c: (int(c["position"] or 0), c["c"] or "")
         ):
             on_current = next((v for v in judged_here if v.criterion == c["c"]), None)
             verdicts.append(_criterion(c, declared, row["current"], on_current, mine))
