@@ -1,6 +1,7 @@
 """Time `justify import openlineage` against its floor: reading the same files and
 JSON-parsing every event. Prints both and their ratio, the schema validation alone,
-then an incremental import of 1,000 appended events.
+the store floor (the time Oxigraph takes to write that graph alone, see
+storefloor.py), then an incremental import of 1,000 appended events.
 
 The events (default 100,000 in 10 JSON-lines files) look like a scheduler's: each task
 run sends START and COMPLETE (a few FAIL), runs have a parent DAG run, read one
@@ -21,6 +22,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from storefloor import store_floor
 
 import justify
 from justify.importers.openlineage import import_openlineage
@@ -150,6 +153,7 @@ def main() -> None:
     full = import_openlineage(events=work / "lineage", full=True, config=config, progress=False)
     full_s = time.perf_counter() - start
     triples = next(g.triples for g in justify.status(config=config) if g.kind == "openlineage")
+    store_s, store_mb = store_floor(config, "openlineage")
 
     more = events(1000, seed=11, start=args.events)
     with (work / "lineage" / "events-000.jsonl").open("a") as f:
@@ -166,6 +170,10 @@ def main() -> None:
     print(f"schema validation alone (jsonschema-rs): {validate_s:5.2f} s")
     print(
         f"justify import openlineage, full:      {full_s:7.2f} s  ({full_s / floor_s:.2f}x floor)"
+    )
+    print(
+        f"store floor (that graph's N-Triples bulk-loaded alone into an empty on-disk "
+        f"store): {store_s:.2f} s = {store_s / floor_s:.2f}x floor, peak {store_mb:.0f} MB"
     )
     print(
         f"justify import openlineage, 1,000 appended events: {incremental_s:5.2f} s  "
