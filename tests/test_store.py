@@ -52,6 +52,34 @@ def test_replace_graph_replaces_only_that_graph(tmp_path: Path) -> None:
     assert values == {f"y{i}" for i in range(4)}
 
 
+def test_replacing_a_graph_with_a_little_change_gives_exactly_the_new_graph(
+    tmp_path: Path,
+) -> None:
+    """A graph replaced by a similar one is changed in place (what is gone deleted, what
+    is new added); by a different or an empty one, rewritten. Each time the graph holds
+    exactly the new triples, and the other graphs are untouched."""
+    store = EmbeddedStore(tmp_path / "s")
+    with store.write() as w:
+        w.replace_graph(G1, triples(100))
+        w.replace_graph(G2, triples(300, "other"))  # G1 is not most of the store
+
+    def objects() -> set[str]:
+        rows = store.query(f"SELECT ?o WHERE {{ GRAPH <{G1.value}> {{ ?s ?p ?o }} }}").values()
+        return {r["o"] or "" for r in rows}
+
+    similar = triples(90) + triples(5, "new")  # ten gone, five new
+    with store.write() as w:
+        assert w.replace_graph(G1, similar + similar[:3]) == 95  # duplicates count once
+    assert objects() == {f"x{i}" for i in range(90)} | {f"new{i}" for i in range(5)}
+    with store.write() as w:
+        w.replace_graph(G1, triples(40, "fresh"))
+    assert objects() == {f"fresh{i}" for i in range(40)}
+    with store.write() as w:
+        assert w.replace_graph(G1, ()) == 0
+    assert objects() == set()
+    assert store.graph_sizes() == {G2.value: 300}
+
+
 def test_replacing_the_largest_graph_keeps_the_others(tmp_path: Path) -> None:
     """The rebuild path (copy the others into a fresh database) keeps everything else."""
     store = EmbeddedStore(tmp_path / "s")

@@ -127,8 +127,30 @@ class _EmbeddedWriter(GraphWriter):
             if size > sum(sizes.values()) - size:
                 self._store_or_none = self._create(skip=graph)
                 self._sizes.pop(graph.value, None)
+        if graph.value in self._sizes and self._store.contains_named_graph(graph):
+            return self._replace_by_difference(graph, triples)
         self.drop_graph(graph)
         return self.add(graph, triples)
+
+    def _replace_by_difference(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
+        """Replace a graph that exists by deleting what is gone and adding what is new:
+        a graph rewritten with little change (a check's derived links, checked again)
+        costs a few deletions instead of deleting every quad one by one (Oxigraph deletes
+        ~60,000 a second) and loading them all again."""
+        wanted = dict.fromkeys(triples)
+        if not wanted:
+            self.drop_graph(graph)
+            return 0
+        store = self._store
+        stored = {q.triple for q in store.quads_for_pattern(None, None, None, graph)}
+        gone = [t for t in stored if t not in wanted]
+        if len(gone) > len(wanted):  # mostly new: dropping and loading in bulk is cheaper
+            self.drop_graph(graph)
+            return self.add(graph, wanted)
+        for t in gone:
+            store.remove(Quad(t.subject, t.predicate, t.object, graph))
+        self.add(graph, (t for t in wanted if t not in stored))
+        return len(wanted)
 
     def add(self, graph: NamedNode, triples: Iterable[Triple]) -> int:
         # As N-Triples text, in slices: Oxigraph parses text twice as fast as it takes
