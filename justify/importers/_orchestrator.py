@@ -225,4 +225,5 @@ def _guarded_iter(name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
             raise _failure(name, exc) from exc
         if not isinstance(chunk, bytes):
             raise _failure(name, TypeError(f"read() yielded {type(chunk).__name__}, not bytes"))
-        yield chunk
+        # Chunks are loaded joined together: each must end its last line.
+        yield chunk if not chunk or chunk.endswith(b"\n") else chunk + b"\n"
