@@ -117,6 +117,35 @@ def test_default_messages_are_the_same_on_both_engines(tmp_path: Path) -> None:
     }
 
 
+def test_the_shapes_are_not_data_unless_a_query_reads_them_as_the_shapes_graph(
+    tmp_path: Path,
+) -> None:
+    # The fast engine reads the data as the union of the store's graphs when no query
+    # names $shapesGraph: the shapes must stay out of that union; a query that names
+    # it reads them there, and only there.
+    label = """
+    ex:Labelled a sh:NodeShape ; rdfs:label "labelled shape" ; sh:targetClass ex:Animal ;
+        sh:sparql [ sh:prefixes ex: ; sh:message "{?label}" ;
+                    sh:select '''SELECT $this ?label WHERE {
+                        ?node <http://www.w3.org/2000/01/rdf-schema#label> ?label .
+                        $this ex:age ?age }''' ] .
+    """
+    assert both(tmp_path, label) == []  # the shape's label is no triple of the data
+    shape_file = write(
+        tmp_path / "graph.ttl",
+        PREFIXES
+        + label.replace(
+            "?node <http://www.w3.org/2000/01/rdf-schema#label> ?label .",
+            "GRAPH $shapesGraph { ?node <http://www.w3.org/2000/01/rdf-schema#label> ?label }",
+        ),
+    )
+    results = judge_files([write(tmp_path / "d.ttl", DATA)], [shape_file], engine="fast").results
+    assert short(results) == {
+        ("tom", "violation", "labelled shape"),
+        ("rex", "violation", "labelled shape"),
+    }
+
+
 def test_failure_ends_the_check_with_a_shape_error(tmp_path: Path) -> None:
     shapes = """
     ex:Broken a sh:NodeShape ; sh:targetClass ex:Animal ;
