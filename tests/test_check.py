@@ -637,6 +637,36 @@ def test_messages_name_the_requirement_and_what_to_do(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        (
+            "dataset-recorded-elsewhere-only",
+            "R1: run r recorded recall on other datasets but not on 'test'; evaluate the "
+            "model on 'test' (mlflow.evaluate",
+        ),
+        (
+            "dataset-unknown-with-two-datasets",
+            "R1: the dataset recall was computed on is unknown: run r used several datasets "
+            "and recorded none for recall; log it on a logged model",
+        ),
+        (
+            "dataset-missing",
+            "R1: the criterion on recall must be measured on 'test', but run r used no "
+            "dataset of that name or context; log the evaluation data with "
+            "mlflow.log_input(..., context='test')",
+        ),
+    ],
+)
+def test_each_reason_a_dataset_value_is_missing_has_its_own_message(
+    tmp_path: Path, case: str, message: str
+) -> None:
+    store = _store(tmp_path, CASES[case][0])
+    (tmp_path / "justify.toml").write_text("")
+    (result,) = judge(config=load_config(tmp_path / "justify.toml"), store=store).results
+    assert result.rule == "JF-DATASET" and result.message.startswith(message)
+
+
 def test_demo_check_reports_the_planted_problems(tmp_path: Path, demo_template) -> None:
     from tests.explorer_env import copy_demo
 
