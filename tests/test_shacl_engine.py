@@ -61,6 +61,35 @@ def test_rules_run_in_order_each_reading_the_previous(tmp_path: Path) -> None:
     assert short(both(tmp_path, shapes)) == {("tom", "violation", "friend of a known animal")}
 
 
+def test_rules_of_one_order_read_the_data_as_the_lower_orders_left_it(tmp_path: Path) -> None:
+    # SHACL-AF leaves the order among rules of one sh:order undefined (pySHACL's
+    # follows its graph's iteration): the fast engine runs them side by side, so
+    # that none sees what its peers derive, whatever their names.
+    shapes = """
+    ex:A a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order 1 ;
+        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ;
+                  sh:construct "CONSTRUCT { $this ex:known true } WHERE { $this ex:name ?n }" ] .
+    ex:B a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order 1 ;
+        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ;
+                  sh:construct "CONSTRUCT { $this ex:seen true } WHERE { $this ex:known true }" ] .
+    ex:C a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order 2 ;
+        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ;
+                  sh:construct "CONSTRUCT { $this ex:later true } WHERE { $this ex:known true }" ] .
+    ex:Check a sh:NodeShape ; sh:targetClass ex:Animal ;
+        sh:sparql [ sh:prefixes ex: ; sh:message "{?what}" ;
+                    sh:select '''SELECT $this ?what WHERE {
+                        { $this ex:seen true BIND ("seen" AS ?what) }
+                        UNION { $this ex:later true BIND ("later" AS ?what) } }''' ] .
+    """
+    data = write(tmp_path / "d.ttl", DATA)
+    for name in ("shapes.ttl", "renamed.ttl"):
+        # The same with the two first rules' shapes named the other way round.
+        text = shapes if name == "shapes.ttl" else shapes.replace("ex:A ", "ex:Z ")
+        shape_file = write(tmp_path / name, PREFIXES + text)
+        results = judge_files([data], [shape_file], engine="fast").results
+        assert short(results) == {("rex", "violation", "later")}, name
+
+
 def test_class_targets_reach_subclasses_and_severity_and_language_hold(tmp_path: Path) -> None:
     shapes = """
     ex:Named a sh:NodeShape ; sh:targetClass ex:Animal ;

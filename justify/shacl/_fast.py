@@ -4,6 +4,7 @@ the data, never a narrowed copy."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ from rdflib.namespace import SH
 from justify.errors import ShapeError
 from justify.rdfconv import from_rdflib, to_rdflib_graph
 from justify.shacl._model import Shape, is_true, memo, prefixes, read_shapes, shape_nodes
-from justify.shacl._native import Dataset, Runner, focus_pattern
+from justify.shacl._native import Dataset, Runner, Term, focus_pattern
 from justify.shacl._reference import pyshacl_results
 from justify.shacl._shapes import JFS, CheckResult, _sorted
 from justify.shacl._sparql import check_syntax, prebind, with_focus
@@ -29,13 +30,16 @@ def _order(shapes: rdflib.Graph, node: rdflib.term.Node) -> float:
         return 0.0
 
 
-def _rules(shapes: rdflib.Graph) -> list[tuple[Shape, rdflib.term.Node, str]]:
+Order = tuple[float, float]
+
+
+def _rules(shapes: rdflib.Graph) -> list[tuple[Order, Shape, str]]:
     """The shapes' SPARQL rules (SHACL-AF), in the order SHACL applies them: by the
-    shape's ``sh:order``, then the rule's."""
+    shape's ``sh:order``, then the rule's; each with that order and its query."""
     return memo(shapes, "rules", lambda: _read_rules(shapes))
 
 
-def _read_rules(shapes: rdflib.Graph) -> list[tuple[Shape, rdflib.term.Node, str]]:
+def _read_rules(shapes: rdflib.Graph) -> list[tuple[Order, Shape, str]]:
     from justify.shacl._model import read_shape
 
     ordered = []
@@ -56,33 +60,50 @@ def _read_rules(shapes: rdflib.Graph) -> list[tuple[Shape, rdflib.term.Node, str
                     hint="write the rule as a sh:SPARQLRule with a CONSTRUCT query",
                 )
             key = (_order(shapes, node), str(node), _order(shapes, rule), str(rule))
-            ordered.append((key, shape, rule, prefixes(shapes, rule) + str(construct)))
-    return [(shape, rule, text) for _, shape, rule, text in sorted(ordered, key=lambda r: r[0])]
+            ordered.append((key, shape, prefixes(shapes, rule) + str(construct)))
+    return [((k[0], k[2]), shape, text) for k, shape, text in sorted(ordered, key=lambda r: r[0])]
 
 
 def derive(dataset: Dataset, shapes: rdflib.Graph, graph: ox.NamedNode) -> None:
-    """Apply the shapes' rules in order, each adding what it derives to ``graph``,
-    which the next rule reads."""
+    """Apply the shapes' rules by order, each adding what it derives to ``graph``.
+
+    Rules of one order (the shape's ``sh:order``, then the rule's) run side by side,
+    all reading what the lower orders derived and none what its peers derive:
+    SHACL-AF leaves the order among them undefined, and this makes it one answer
+    whatever the order (a rule that reads another's output needs a greater order).
+    """
     if dataset.store.contains_named_graph(graph):
         dataset.store.remove_graph(graph)
     dataset.store.add_graph(graph)
     if graph not in dataset.data:
         dataset.data.append(graph)
     runner = Runner(dataset, shapes, {})
-    for shape, _rule, text in _rules(shapes):
-        where = f"the SPARQL rule of {shape.label()}"
-        current = {"currentShape": from_rdflib(shape.node), "shapesGraph": dataset.shapes_graph}
-        prefix_lines, pattern = focus_pattern(shape, dataset)
-        if check_syntax(text, where):
-            queries = [prebind(with_focus(prefix_lines + text, pattern, where), where, current)]
-        else:
-            queries = [
-                prebind(text, where, {**current, "this": node})
-                for node in runner.focus_nodes(shape)
-            ]
-        for query, substitutions in queries:
-            triples = list(dataset.run(query, substitutions, where))
-            dataset.store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        for _, group in itertools.groupby(_rules(shapes), key=lambda r: r[0]):
+            queries = [q for _, shape, text in group for q in _rule_queries(runner, shape, text)]
+            # Oxigraph releases the GIL while it evaluates: the queries run side by side,
+            # and what they derive is written once all have read.
+            found = pool.map(lambda q: list(dataset.run(*q)), queries)
+            quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for ts in found for t in ts]
+            dataset.store.extend(quads)
+
+
+def _rule_queries(
+    runner: Runner, shape: Shape, text: str
+) -> list[tuple[str, dict[ox.Variable, Term], str]]:
+    """A rule's query for all its focus nodes at once, or one per focus node when
+    pre-binding ``$this`` needs it."""
+    dataset = runner.data
+    where = f"the SPARQL rule of {shape.label()}"
+    current = {"currentShape": from_rdflib(shape.node), "shapesGraph": dataset.shapes_graph}
+    prefix_lines, pattern = focus_pattern(shape, dataset)
+    if check_syntax(text, where):
+        query, bound = prebind(with_focus(prefix_lines + text, pattern, where), where, current)
+        return [(query, bound, where)]
+    return [
+        (*prebind(text, where, {**current, "this": node}), where)
+        for node in runner.focus_nodes(shape)
+    ]
 
 
 def run_fast(
