@@ -143,24 +143,31 @@ def _in_scope(where: Any, var: rdflib.Variable) -> bool:
 
 _TOKEN = re.compile(
     f"({_SKIP})|(\\{{|\\}}|\\(|\\))|\\b(SELECT|CONSTRUCT|WHERE|MINUS|VALUES|SERVICE|FILTER|BIND|"
-    "EXISTS)\\b|([$?]this\\b)",
+    "EXISTS|LIMIT|OFFSET)\\b|([$?]this\\b)",
     re.IGNORECASE,
 )
 
 
 def _plainly_batchable(text: str) -> bool:
-    """A quick reading of the text, for the common case: no MINUS, VALUES, SERVICE or
-    sub-query, and $this in an expression only in the top-level group or in the
-    EXISTS bodies of its filters. True only when that is certain; otherwise the query
-    is parsed (pyparsing takes about 50 ms a query, most of a small check)."""
+    """A quick reading of the text, for the common case: no MINUS, VALUES or SERVICE,
+    sub-queries that return $this (see :func:`_plain_subquery`), and $this in an
+    expression only in the top-level group or in the EXISTS bodies of its filters.
+    True only when that is certain; otherwise the query is parsed (pyparsing takes
+    about 50 ms a query, most of a small check)."""
     tokens = [m for m in _TOKEN.finditer(text) if m.group(1) is None]
     words = [(m.group(3) or "").upper() for m in tokens]
-    if {"MINUS", "VALUES", "SERVICE"} & set(words) or words.count("SELECT") > 1:
+    if {"MINUS", "VALUES", "SERVICE"} & set(words):
         return False
     if "CONSTRUCT" in words:  # its template comes first: start at WHERE
         if "WHERE" not in words:
             return False
         tokens = tokens[words.index("WHERE") :]
+        words = words[words.index("WHERE") :]
+    elif "SELECT" in words:  # the query's own SELECT: the others are sub-queries
+        first = words.index("SELECT")
+        tokens, words = tokens[first + 1 :], words[first + 1 :]
+    if not all(_plain_subquery(text, tokens, i) for i, w in enumerate(words) if w == "SELECT"):
+        return False
     contexts: list[str] = []  # per open group: "top", "exists" (substituted), "nested"
     parens = 0  # depth of the parentheses of the current FILTER or BIND expression
     expression = False
@@ -192,6 +199,37 @@ def _plainly_batchable(text: str) -> bool:
         elif this and contexts and contexts[-1] == "nested" and expression:
             return False
     return not contexts
+
+
+_STAR = re.compile(r"\s*(?:DISTINCT|REDUCED)?\s*\*\s*(?:WHERE)?\s*", re.IGNORECASE)
+
+
+def _plain_subquery(text: str, tokens: list[re.Match[str]], at: int) -> bool:
+    """Whether the sub-query whose SELECT is ``tokens[at]`` is certainly joined as
+    pre-binding would bind it: it returns ``$this`` (SHACL-SPARQL refuses one that
+    does not) and, if it uses it, does not LIMIT its answers (a limit per focus node
+    is not a limit over all of them)."""
+    start = next((i for i in range(at + 1, len(tokens)) if tokens[i].group(2) == "{"), None)
+    if start is None:
+        return False
+    depth, end = 0, None
+    for i in range(start, len(tokens)):
+        depth += {"{": 1, "}": -1}.get(tokens[i].group(2) or "", 0)
+        if depth == 0:
+            end = i
+            break
+    if end is None:
+        return False
+    uses = any(t.group(4) for t in tokens[start:end])
+    projection = text[tokens[at].end() : tokens[start].start()]
+    names = _VARIABLE.format("this")
+    star = _STAR.fullmatch(projection) is not None
+    if not (re.search(names, projection) or (star and uses)):
+        return False
+    # Its modifiers, up to the end of the group that holds it.
+    after = itertools.takewhile(lambda t: t.group(2) not in ("{", "}"), tokens[end + 1 :])
+    limited = any((t.group(3) or "").upper() in ("LIMIT", "OFFSET") for t in after)
+    return not (uses and limited)
 
 
 def check_syntax(text: str, where: str) -> bool:
@@ -252,6 +290,8 @@ def _safe_group(group: Any, *, bound: bool) -> bool:
     if not isinstance(group, CompValue):
         return not _mentions(group)
     if group.name != "GroupGraphPatternSub":  # a sub-query: a group of its own
+        if dict.get(group, "limitoffset") is not None and _mentions(dict.get(group, "where")):
+            return False  # a limit per focus node is not a limit over all of them
         return _safe_group(dict.get(group, "where"), bound=False)
     parts = dict.get(group, "part") or []
     bound_here = bound or any(_binds_this(p) for p in parts)
