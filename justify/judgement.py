@@ -27,7 +27,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -354,19 +354,33 @@ def judge(
     workspace = store.snapshot(input_graphs(store, minter))
     derived = minter.graph(DERIVED_GRAPH)
     try:
-        with dataset_of(workspace.store, shapes) as dataset:
+        # What the judgement reads back from the derivations is asked beside the shapes
+        # (Oxigraph answers side by side; none of it reads what the shapes find), unless
+        # the shapes are in the store for the time of the check.
+        asked: list[Future[list[dict[str, str | None]]]] | None = None
+        with (
+            dataset_of(workspace.store, shapes) as dataset,
+            ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool,
+        ):
             if engine == "fast":
-                results = run_fast(dataset, shapes, derived, say=say)
+                triples = derive(dataset, shapes, derived)
+                if dataset.union:
+                    asked = [pool.submit(_rows, workspace, q) for q in _READ_BACK]
+                results = run_fast(dataset, shapes, say=say)
             else:
                 results = run_pyshacl(dataset.store, list(dataset.data), shapes)
                 # The renderers read the derivations too: the fast engine's rules give
                 # them (the engine comparison proves both derive the same).
-                derive(dataset, shapes, derived)
+                triples = derive(dataset, shapes, derived)
+        if asked is not None:
+            rows = [a.result() for a in asked]
+        else:
+            rows = [_rows(workspace, q) for q in _READ_BACK]
         judgement = _assemble(
-            workspace, results, engine=engine, fail_on=fail_on, severities=severities,
+            rows, results, engine=engine, fail_on=fail_on, severities=severities,
             disabled=disabled,
         )  # fmt: skip
-        judgement.derived = [q.triple for q in workspace.quads(derived)]
+        judgement.derived = triples
     finally:
         workspace.close()
     parent = {} if "JF-PARENT" in disabled else {"JF-PARENT": PARENT_RULE}
@@ -447,9 +461,10 @@ def _rows(store: GraphStore, sparql: str) -> list[dict[str, str | None]]:
     return run_query(store, sparql).values()
 
 
-# What the judgement reads back from the workspace after the engine ran: the
-# requirements, their parents, criteria, judged values and evidence links.
-_ASSEMBLY_QUERIES = (
+# What the judgement reads back from the workspace after the rules ran: the
+# requirements, their parents, criteria, judged values, evidence links and the model
+# versions.
+_READ_BACK = (
     """SELECT ?r ?id ?title ?kind ?status ?file ?line ?hash ?current ?currentName ?scoped
               ?changed WHERE {
          ?r a jf:Requirement ; dcterms:identifier ?id ; jf:status ?status .
@@ -473,11 +488,15 @@ _ASSEMBLY_QUERIES = (
          OPTIONAL { ?m jf:onDataset ?d . ?d dcterms:title ?on }
          OPTIONAL { ?m jf:meets ?met . FILTER (?met = ?c) } }""",
     "SELECT ?r ?run WHERE { ?run jf:evidenceOf ?r }",
+    """SELECT ?v ?model ?number ?alias ?run WHERE {
+         ?v a jf:ModelVersion ; jf:versionOf ?m ; jf:versionNumber ?number .
+         ?m dcterms:title ?model .
+         OPTIONAL { ?v jf:alias ?alias } OPTIONAL { ?v jf:producedBy ?run } }""",
 )
 
 
 def _assemble(
-    workspace: GraphStore,
+    rows: list[list[dict[str, str | None]]],
     results: list[CheckResult],
     *,
     engine: str,
@@ -485,10 +504,8 @@ def _assemble(
     severities: dict[str, str],
     disabled: tuple[str, ...],
 ) -> Judgement:
-    # Read-only queries: Oxigraph answers them side by side (it releases the GIL).
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        asked = [pool.submit(_rows, workspace, q) for q in _ASSEMBLY_QUERIES]
-        heads, links, criteria, judged, evidence_rows = (a.result() for a in asked)
+    """The judgement from the engine's results and the answers to ``_READ_BACK``."""
+    heads, links, criteria, judged, evidence_rows, versions = rows
     evidence: dict[str, set[str]] = {}
     for row in evidence_rows:
         evidence.setdefault(row["r"] or "", set()).add(row["run"] or "")
@@ -561,7 +578,7 @@ def _assemble(
         fail_on=fail_on,
         judged_at=now().isoformat(timespec="seconds").replace("+00:00", "Z"),
     )
-    judgement.models = _ship_verdicts(workspace, judgement)
+    judgement.models = _ship_verdicts(versions, judgement)
     return judgement
 
 
@@ -680,14 +697,7 @@ def _parent_results(reqs: dict[str, RequirementStatus], level: str | None) -> It
             )
 
 
-def _ship_verdicts(workspace: GraphStore, judgement: Judgement) -> list[ShipVerdict]:
-    rows = _rows(
-        workspace,
-        """SELECT ?v ?model ?number ?alias ?run WHERE {
-             ?v a jf:ModelVersion ; jf:versionOf ?m ; jf:versionNumber ?number .
-             ?m dcterms:title ?model .
-             OPTIONAL { ?v jf:alias ?alias } OPTIONAL { ?v jf:producedBy ?run } }""",
-    )
+def _ship_verdicts(rows: list[dict[str, str | None]], judgement: Judgement) -> list[ShipVerdict]:
     versions: dict[str, dict[str, Any]] = {}
     for row in rows:
         v = versions.setdefault(

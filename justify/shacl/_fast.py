@@ -64,8 +64,9 @@ def _read_rules(shapes: rdflib.Graph) -> list[tuple[Order, Shape, str]]:
     return [((k[0], k[2]), shape, text) for k, shape, text in sorted(ordered, key=lambda r: r[0])]
 
 
-def derive(dataset: Dataset, shapes: rdflib.Graph, graph: ox.NamedNode) -> None:
-    """Apply the shapes' rules by order, each adding what it derives to ``graph``.
+def derive(dataset: Dataset, shapes: rdflib.Graph, graph: ox.NamedNode) -> list[ox.Triple]:
+    """Apply the shapes' rules by order, each adding what it derives to ``graph``;
+    return what they derived (once each), as ``graph`` now holds it.
 
     Rules of one order (the shape's ``sh:order``, then the rule's) run side by side,
     all reading what the lower orders derived and none what its peers derive:
@@ -78,14 +79,17 @@ def derive(dataset: Dataset, shapes: rdflib.Graph, graph: ox.NamedNode) -> None:
     if graph not in dataset.data:
         dataset.data.append(graph)
     runner = Runner(dataset, shapes, {})
+    derived: dict[ox.Triple, None] = {}
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         for _, group in itertools.groupby(_rules(shapes), key=lambda r: r[0]):
             queries = [q for _, shape, text in group for q in _rule_queries(runner, shape, text)]
             # Oxigraph releases the GIL while it evaluates: the queries run side by side,
             # and what they derive is written once all have read.
-            found = pool.map(lambda q: list(dataset.run(*q)), queries)
-            quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for ts in found for t in ts]
-            dataset.store.extend(quads)
+            found = [t for ts in pool.map(lambda q: list(dataset.run(*q)), queries) for t in ts]
+            new = [t for t in dict.fromkeys(found) if t not in derived]
+            dataset.store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in new)
+            derived.update(dict.fromkeys(new))
+    return list(derived)
 
 
 def _rule_queries(
