@@ -55,6 +55,7 @@ JF = Vocabulary(
     messageBody path previousPath changeType refName personName email sourceKind
     sourceLocation toolVersion itemCount watermark
     RequirementRevision ValidationRecord revisedIn scopedVersion evidenceOf judgedFor meets
+    latestEvidenceEnd
     patternName attestedAs
     JustificationPattern PatternSlot SlotSupport followsPattern conformsTo hasSlot fillsSlot
     filledBy selectorKind optionalSlot how conclusionTemplate strategyText agreesOn
