@@ -118,7 +118,9 @@ def _filled(slot: Slot, selectors: dict[str, EvidenceSelector]) -> str:
     if slot.kind == "dataset":
         return f"{{ {_RUNS.replace('?run', '?by')} }} {_dataset_pattern(s, '?by', '?filler')}"
     if slot.kind == "commit":
-        # The trailer first: it starts from the requirement, not from every commit.
+        # The trailer first. Oxigraph evaluates an OPTIONAL group on its own: starting
+        # it from every requirement too (`$this a jf:Requirement`) made it five times
+        # slower (0.10 s against 0.02 s on the check benchmark's graph).
         parts = ["?filler jf:supports $this"] if s.get("trailer") else []
         parts.append("?filler a jf:Commit")
         if s.get("path"):
@@ -126,7 +128,8 @@ def _filled(slot: Slot, selectors: dict[str, EvidenceSelector]) -> str:
                 "?filler jf:hasFileChange ?change . ?change jf:path ?changed . "
                 f"FILTER (REGEX(?changed, {_string(_glob(str(s['path'])))}))"
             )
-        return "$this a jf:Requirement . " + " . ".join(parts)
+        anchor = "" if s.get("trailer") else "$this a jf:Requirement . "
+        return anchor + " . ".join(parts)
     if slot.kind == "requirement":
         kind = _string(str(s["kind"]))
         return f'?filler jf:parent $this ; jf:status "approved" ; jf:kind {kind}'
