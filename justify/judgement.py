@@ -485,7 +485,7 @@ _READ_BACK = (
     """SELECT ?r ?c ?run ?value ?on ?met WHERE {
          ?r jf:currentEvidence ?run ; jf:hasCriterion ?c .
          ?run jf:hasMeasurement ?m . ?m jf:judgedFor ?c ; jf:value ?value .
-         OPTIONAL { ?m jf:onDataset ?d . ?d dcterms:title ?on }
+         OPTIONAL { ?m jf:judgedFor ?c ; jf:onDataset ?d . ?d dcterms:title ?on }
          OPTIONAL { ?m jf:meets ?met . FILTER (?met = ?c) } }""",
     "SELECT ?r ?run WHERE { ?run jf:evidenceOf ?r }",
     """SELECT ?v ?model ?number ?alias ?run WHERE {
