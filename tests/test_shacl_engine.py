@@ -44,20 +44,29 @@ def short(results: list[CheckResult]) -> set[tuple[str, str, str]]:
     return {(r.focus.rsplit("/", 1)[-1], r.severity, r.message) for r in results}
 
 
+def rule_shape(name: str, order: int, construct: str) -> str:
+    """A node shape on every ex:Animal with one SPARQL rule of ``sh:order`` ``order``."""
+    return f"""
+    ex:{name} a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order {order} ;
+        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ; sh:construct "{construct}" ] .
+    """
+
+
 def test_rules_run_in_order_each_reading_the_previous(tmp_path: Path) -> None:
     # Rule 2 reads what rule 1 derived; a constraint reads what rule 2 derived.
-    shapes = """
-    ex:First a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order 1 ;
-        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ;
-                  sh:construct "CONSTRUCT { $this ex:known true } WHERE { $this ex:name ?n }" ] .
-    ex:Second a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order 2 ;
-        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ;
-                  sh:construct '''CONSTRUCT { ?f ex:knownFriend true }
-                                  WHERE { $this ex:known true ; ex:friend ?f }''' ] .
+    shapes = (
+        rule_shape("First", 1, "CONSTRUCT { $this ex:known true } WHERE { $this ex:name ?n }")
+        + rule_shape(
+            "Second",
+            2,
+            "CONSTRUCT { ?f ex:knownFriend true } WHERE { $this ex:known true ; ex:friend ?f }",
+        )
+        + """
     ex:Check a sh:NodeShape ; sh:targetClass ex:Animal ;
         sh:sparql [ sh:prefixes ex: ; sh:message "friend of a known animal" ;
                     sh:select "SELECT $this WHERE { $this ex:knownFriend true }" ] .
     """
+    )
     assert short(both(tmp_path, shapes)) == {("tom", "violation", "friend of a known animal")}
 
 
@@ -65,22 +74,18 @@ def test_rules_of_one_order_read_the_data_as_the_lower_orders_left_it(tmp_path: 
     # SHACL-AF leaves the order among rules of one sh:order undefined (pySHACL's
     # follows its graph's iteration): the fast engine runs them side by side, so
     # that none sees what its peers derive, whatever their names.
-    shapes = """
-    ex:A a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order 1 ;
-        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ;
-                  sh:construct "CONSTRUCT { $this ex:known true } WHERE { $this ex:name ?n }" ] .
-    ex:B a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order 1 ;
-        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ;
-                  sh:construct "CONSTRUCT { $this ex:seen true } WHERE { $this ex:known true }" ] .
-    ex:C a sh:NodeShape ; sh:targetClass ex:Animal ; sh:order 2 ;
-        sh:rule [ a sh:SPARQLRule ; sh:prefixes ex: ;
-                  sh:construct "CONSTRUCT { $this ex:later true } WHERE { $this ex:known true }" ] .
+    shapes = (
+        rule_shape("A", 1, "CONSTRUCT { $this ex:known true } WHERE { $this ex:name ?n }")
+        + rule_shape("B", 1, "CONSTRUCT { $this ex:seen true } WHERE { $this ex:known true }")
+        + rule_shape("C", 2, "CONSTRUCT { $this ex:later true } WHERE { $this ex:known true }")
+        + """
     ex:Check a sh:NodeShape ; sh:targetClass ex:Animal ;
         sh:sparql [ sh:prefixes ex: ; sh:message "{?what}" ;
                     sh:select '''SELECT $this ?what WHERE {
                         { $this ex:seen true BIND ("seen" AS ?what) }
                         UNION { $this ex:later true BIND ("later" AS ?what) } }''' ] .
     """
+    )
     data = write(tmp_path / "d.ttl", DATA)
     for name in ("shapes.ttl", "renamed.ttl"):
         # The same with the two first rules' shapes named the other way round.
