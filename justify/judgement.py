@@ -482,9 +482,12 @@ _READ_BACK = (
          jf:comparator ?op ; jf:threshold ?threshold .
          OPTIONAL { ?c rdfs:label ?label } OPTIONAL { ?c jf:datasetRef ?dataset }
          OPTIONAL { ?c jf:position ?position } }""",
+    # From the judged measurements, a few per requirement (Oxigraph keeps this order:
+    # from the current evidence's measurements it took 0.28 s on bench_check's graph,
+    # from the judged ones 0.07 s).
     """SELECT ?r ?c ?run ?value ?on ?met WHERE {
-         ?r jf:currentEvidence ?run ; jf:hasCriterion ?c .
-         ?run jf:hasMeasurement ?m . ?m jf:judgedFor ?c ; jf:value ?value .
+         ?m jf:judgedFor ?c . ?run jf:hasMeasurement ?m .
+         ?r jf:currentEvidence ?run ; jf:hasCriterion ?c . ?m jf:value ?value .
          OPTIONAL { ?m jf:judgedFor ?c ; jf:onDataset ?d . ?d dcterms:title ?on }
          OPTIONAL { ?m jf:meets ?met . FILTER (?met = ?c) } }""",
     "SELECT ?r ?run WHERE { ?run jf:evidenceOf ?r }",
