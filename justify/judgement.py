@@ -25,9 +25,8 @@ import functools
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,7 @@ from justify.shacl import (
     freeze,
     load_shapes,
     memo,
+    query_pool,
     rule_infos,
     run_fast,
     run_pyshacl,
@@ -360,7 +360,7 @@ def judge(
         asked: list[Future[list[dict[str, str | None]]]] | None = None
         with (
             dataset_of(workspace.store, shapes) as dataset,
-            ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool,
+            query_pool() as pool,
         ):
             if engine == "fast":
                 triples = derive(dataset, shapes, derived)

@@ -5,9 +5,7 @@ the data, never a narrowed copy."""
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import pyoxigraph as ox
 import rdflib
@@ -16,7 +14,7 @@ from rdflib.namespace import SH
 from justify.errors import ShapeError
 from justify.rdfconv import from_rdflib, to_rdflib_graph
 from justify.shacl._model import Shape, is_true, memo, prefixes, read_shapes, shape_nodes
-from justify.shacl._native import Dataset, Runner, Term, focus_pattern
+from justify.shacl._native import Dataset, Runner, Term, focus_pattern, query_pool
 from justify.shacl._reference import pyshacl_results
 from justify.shacl._shapes import JFS, CheckResult, _sorted
 from justify.shacl._sparql import check_syntax, prebind, with_focus
@@ -80,7 +78,7 @@ def derive(dataset: Dataset, shapes: rdflib.Graph, graph: ox.NamedNode) -> list[
         dataset.data.append(graph)
     runner = Runner(dataset, shapes, {})
     derived: dict[ox.Triple, None] = {}
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+    with query_pool() as pool:
         for _, group in itertools.groupby(_rules(shapes), key=lambda r: r[0]):
             queries = [q for _, shape, text in group for q in _rule_queries(runner, shape, text)]
             # Oxigraph releases the GIL while it evaluates: the queries run side by side,
@@ -129,7 +127,7 @@ def run_fast(
     results: list[CheckResult] = []
     # Oxigraph releases the GIL while it evaluates: shapes run side by side, and
     # beside pySHACL's.
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+    with query_pool() as pool:
         others = (
             pool.submit(_delegate, dataset, shapes, native, delegated, say) if delegated else None
         )

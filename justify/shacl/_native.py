@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +121,12 @@ def dataset_of(store: ox.Store, shapes: rdflib.Graph) -> Iterator[Dataset]:
         yield Dataset(store, data, SHAPES_GRAPH)
     finally:
         store.remove_graph(SHAPES_GRAPH)
+
+
+def query_pool() -> ThreadPoolExecutor:
+    """Threads for queries Oxigraph answers side by side (it releases the GIL while
+    it evaluates): one per core, at least two."""
+    return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
 
 
 _SHAPES_GRAPH_VAR = re.compile(r"[?$]shapesGraph\b")
