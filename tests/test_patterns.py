@@ -107,6 +107,38 @@ def test_which_requirement_follows_which_pattern(tmp_path: Path) -> None:
     assert "no pattern covers: R-OTHER (kind other)" in text
 
 
+def test_a_pattern_for_two_kinds_is_followed_by_requirements_of_either(tmp_path: Path) -> None:
+    # Each kind is matched on its own in the rules: a requirement of either kind
+    # follows the pattern, unless it names another pattern.
+    both = TEAM.replace("id: screening", "id: performance").replace(
+        "    title: A screening model finds what it must\n",
+        "    title: A screening model finds what it must\n"
+        "    applies_to: {kinds: [performance, other]}\n",
+    )
+    reqs = REQS.replace("pattern: screening", "pattern: fairness")
+    root = project(tmp_path, reqs, both)
+    result = run_justify("patterns", "--format", "json", cwd=root)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    followed = {p["id"]: p["followed_by"] for p in data["patterns"]}
+    assert followed["performance"] == ["R-OTHER"]  # by its second kind
+    assert followed["fairness"] == ["R-FAIR", "R-PERF"]  # by kind, and named over its kind
+    assert data["without_pattern"] == []
+    # The check's rules say the same in the graph.
+    from justify.judgement import judge
+
+    config = load_config(root / "justify.toml")
+    load(config=config)
+    in_graph: dict[str, list[str]] = {}
+    for t in judge(config=config).derived:
+        if t.predicate.value.endswith("#followsPattern"):
+            pid = t.object.value.rsplit("/", 1)[-1]
+            in_graph.setdefault(pid, []).append(t.subject.value.rsplit("/", 1)[-1])
+    assert {pid: sorted(ids) for pid, ids in in_graph.items()} == {
+        pid: ids for pid, ids in followed.items() if ids
+    }
+
+
 def test_a_project_pattern_replaces_the_built_in_one_of_the_same_id(tmp_path: Path) -> None:
     mine = TEAM.replace("id: screening", "id: fairness")
     root = project(tmp_path, REQS.replace("pattern: screening", ""), mine)

@@ -75,12 +75,13 @@ def _follows(pattern: Pattern, kinds: tuple[str, ...]) -> str:
     """A group binding $this to the approved requirements that follow ``pattern``."""
     named = f"{{ $this jf:patternName {_string(pattern.id)} }}"
     if kinds:
-        listed = ", ".join(_string(k) for k in kinds)
-        named += (
-            f" UNION {{ $this jf:kind ?kind . FILTER (?kind IN ({listed})) "
-            "FILTER NOT EXISTS { $this jf:patternName ?named } }"
-        )
-    return f"$this dcterms:identifier ?id .\n  {named}"
+        # Each kind as a pattern of its own, matched first: Oxigraph then visits only
+        # the requirements of those kinds, where a FILTER on ?kind read every
+        # requirement's kind (0.025 s -> 0.013 s a rule on bench_check's graph, where
+        # twelve of seventeen pattern rules match nothing).
+        listed = " UNION ".join(f"{{ $this jf:kind {_string(k)} }}" for k in kinds)
+        named += f" UNION {{ {{ {listed} }} FILTER NOT EXISTS {{ $this jf:patternName ?named }} }}"
+    return f"{named}\n  $this dcterms:identifier ?id ."
 
 
 # The runs whose data fills a slot: the current evidence, and the run that produced
