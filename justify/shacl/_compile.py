@@ -303,6 +303,24 @@ def _not_said_by_evidence_rule(slot: Slot) -> str:
     )
 
 
+def _empty_slot(p: str, pid: str, slot: Slot) -> str:
+    """A group binding $this (and ?id) to the approved followers of pattern ``p``
+    whose support for ``slot`` nothing fills."""
+    empty = (
+        f'$this jf:followsPattern {p} ; jf:status "approved" ; dcterms:identifier ?id .\n'
+        f"  BIND ({_support(pid, slot.id)} AS ?support)\n"
+        "  OPTIONAL { ?support jf:filledBy ?filler }\n"
+        "  FILTER (!BOUND(?filler))"
+    )
+    excuses = _not_said_by_evidence_rule(slot)
+    if not excuses:
+        return empty
+    # The empty slots first, in a sub-query, which Oxigraph evaluates on its own: the
+    # OPTIONAL groups then start from those few requirements, where they looked at
+    # every follower's supporters (0.20 s -> 0.06 s on bench_check's graph).
+    return f"{{ SELECT $this ?id WHERE {{\n  {empty} }} }}{excuses}"
+
+
 def _support(pattern: str, slot: str) -> str:
     """The IRI of the support node that ``slot`` gives $this's justification."""
     return f"IRI(CONCAT(STR($this), {_string(support_suffix(pattern, slot))}))"
@@ -403,12 +421,7 @@ def pattern_shapes(
                 shape,
                 f"{{?id}} follows pattern '{pid}' but nothing fills its slot '{slot.id}' "
                 f"({slot.label}){how}",
-                f"""SELECT $this ?id WHERE {{
-  $this jf:followsPattern {p} ; jf:status "approved" ; dcterms:identifier ?id .
-  BIND ({_support(pid, slot.id)} AS ?support)
-  OPTIONAL {{ ?support jf:filledBy ?filler }}
-  FILTER (!BOUND(?filler)){_not_said_by_evidence_rule(slot)}
-}}""",
+                f"SELECT $this ?id WHERE {{\n  {_empty_slot(p, pid, slot)}\n}}",
             )
             if slot.kind == "dataset" and slot.selector.get("digest"):
                 b.constraint(
