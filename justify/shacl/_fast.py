@@ -30,6 +30,8 @@ def _order(shapes: rdflib.Graph, node: rdflib.term.Node) -> float:
 
 Order = tuple[float, float]
 
+_BULK_FROM = 2000  # derived quads from which one order's are bulk-loaded
+
 
 def _rules(shapes: rdflib.Graph) -> list[tuple[Order, Shape, str]]:
     """The shapes' SPARQL rules (SHACL-AF), in the order SHACL applies them: by the
@@ -85,7 +87,14 @@ def derive(dataset: Dataset, shapes: rdflib.Graph, graph: ox.NamedNode) -> list[
             # and what they derive is written once all have read.
             found = [t for ts in pool.map(lambda q: list(dataset.run(*q)), queries) for t in ts]
             new = [t for t in dict.fromkeys(found) if t not in derived]
-            dataset.store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in new)
+            quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in new]
+            # A bulk load writes thousands of quads about 1.7x faster than a transaction
+            # (on bench_check's graph, 0.1 s of the rules' 1.2 s); a few it writes slower,
+            # making files for each index. Nothing reads the store while this runs.
+            if len(quads) >= _BULK_FROM:
+                dataset.store.bulk_extend(quads)
+            else:
+                dataset.store.extend(quads)
             derived.update(dict.fromkeys(new))
     return list(derived)
 
