@@ -377,8 +377,8 @@ def judge(
         else:
             rows = [_rows(workspace, q) for q in _READ_BACK]
         judgement = _assemble(
-            rows, results, engine=engine, fail_on=fail_on, severities=severities,
-            disabled=disabled,
+            rows, _evidence_links(triples), results, engine=engine, fail_on=fail_on,
+            severities=severities, disabled=disabled,
         )  # fmt: skip
         judgement.derived = triples
     finally:
@@ -462,8 +462,8 @@ def _rows(store: GraphStore, sparql: str) -> list[dict[str, str | None]]:
 
 
 # What the judgement reads back from the workspace after the rules ran: the
-# requirements, their parents, criteria, judged values, evidence links and the model
-# versions.
+# requirements, their parents, criteria, judged values and the model versions (the
+# evidence links it takes from what the rules derived).
 _READ_BACK = (
     """SELECT ?r ?id ?title ?kind ?status ?file ?line ?hash ?current ?currentName ?scoped
               ?changed WHERE {
@@ -490,7 +490,6 @@ _READ_BACK = (
          ?r jf:currentEvidence ?run ; jf:hasCriterion ?c . ?m jf:value ?value .
          OPTIONAL { ?m jf:judgedFor ?c ; jf:onDataset ?d . ?d dcterms:title ?on }
          OPTIONAL { ?m jf:meets ?met . FILTER (?met = ?c) } }""",
-    "SELECT ?r ?run WHERE { ?run jf:evidenceOf ?r }",
     """SELECT ?v ?model ?number ?alias ?run WHERE {
          ?v a jf:ModelVersion ; jf:versionOf ?m ; jf:versionNumber ?number .
          ?m dcterms:title ?model .
@@ -498,8 +497,19 @@ _READ_BACK = (
 )
 
 
+def _evidence_links(derived: list[Triple]) -> dict[str, set[str]]:
+    """Each requirement's evidence runs, from the rules' ``jf:evidenceOf`` links."""
+    evidence: dict[str, set[str]] = {}
+    for t in derived:
+        run, requirement = t.subject, t.object
+        if t.predicate == JF.evidenceOf and isinstance(requirement, NamedNode):
+            evidence.setdefault(requirement.value, set()).add(getattr(run, "value", ""))
+    return evidence
+
+
 def _assemble(
     rows: list[list[dict[str, str | None]]],
+    evidence: dict[str, set[str]],
     results: list[CheckResult],
     *,
     engine: str,
@@ -508,10 +518,7 @@ def _assemble(
     disabled: tuple[str, ...],
 ) -> Judgement:
     """The judgement from the engine's results and the answers to ``_READ_BACK``."""
-    heads, links, criteria, judged, evidence_rows, versions = rows
-    evidence: dict[str, set[str]] = {}
-    for row in evidence_rows:
-        evidence.setdefault(row["r"] or "", set()).add(row["run"] or "")
+    heads, links, criteria, judged, versions = rows
     parents: dict[str, list[str]] = {}
     children: dict[str, list[str]] = {}
     for link in links:
