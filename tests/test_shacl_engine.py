@@ -256,6 +256,17 @@ QUERIES = [
     "SELECT $this WHERE { { SELECT $this ?x WHERE { ?y <http://p> ?x FILTER (?x = $this) } } }",
     "SELECT $this WHERE { { SELECT $this ?x WHERE { $this <http://p> ?x }"
     " ORDER BY DESC(?x) LIMIT 1 } }",
+    # $this in an expression of a nested group: bound as pre-binding binds it only
+    # where a triple pattern of that group bound it first.
+    "SELECT $this WHERE { { SELECT $this ?s WHERE { $this <http://p> ?o ."
+    " BIND (STR($this) AS ?s) } } }",
+    "SELECT $this WHERE { { SELECT $this ?s WHERE { BIND (STR($this) AS ?s)"
+    " $this <http://p> ?o } } }",
+    "SELECT $this WHERE { { SELECT $this ?s WHERE { OPTIONAL { $this <http://p> ?o }"
+    " BIND (STR($this) AS ?s) } } }",
+    "SELECT $this WHERE { { SELECT $this (COUNT(?o) AS ?n) WHERE { ?o <http://p> ?x }"
+    " GROUP BY $this } BIND (STR($this) AS ?s) }",
+    "SELECT $this WHERE { OPTIONAL { $this <http://p> ?o . FILTER (?o = $this) } }",
 ]
 
 
@@ -265,6 +276,15 @@ def test_the_quick_reading_never_batches_what_the_parse_would_not(query: str) ->
 
     if _plainly_batchable(query):
         assert analysed(query, "test")
+
+
+def test_a_sub_query_may_build_an_iri_from_this_once_its_own_pattern_bound_it() -> None:
+    from justify.shacl._sparql import _plainly_batchable
+
+    bound_first = QUERIES[-5]
+    assert _plainly_batchable(bound_first)  # read quickly, as the parse reads it
+    assert not _plainly_batchable(QUERIES[-4])  # the BIND comes before the pattern
+    assert not _plainly_batchable(QUERIES[-3])  # the pattern is in another group
 
 
 def test_a_sub_query_that_limits_its_answers_runs_once_per_focus_node() -> None:

@@ -14,7 +14,6 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import SH
-from rdflib.plugins.sparql.parserutils import CompValue
 
 from justify.errors import ShapeError
 
@@ -29,6 +28,14 @@ _SKIP = (
 )
 _BRACE = re.compile(f"({_SKIP})|\\{{")
 _PATH_VAR = re.compile(f"({_SKIP})|[$?]PATH\\b")
+
+
+def _parsed(node: Any) -> bool:
+    """Whether ``node`` is a part of a query rdflib parsed (its parser is imported
+    only for a query the quick reading cannot judge: 0.15 s a check)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    return isinstance(node, CompValue)
 
 
 _FORM = re.compile(f"({_SKIP})|\\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\\b", re.IGNORECASE)
@@ -108,7 +115,7 @@ def _parse(text: str, where: str) -> Any:
 
 
 def _children(node: Any) -> list[Any]:
-    if isinstance(node, CompValue):
+    if _parsed(node):
         return list(node.values())
     if isinstance(node, list | tuple):
         return list(node)
@@ -134,9 +141,9 @@ def _in_scope(where: Any, var: rdflib.Variable) -> bool:
     """Whether a triple pattern or BIND of ``where`` binds ``var`` (a rough test of
     SPARQL's in-scope variables, enough for the sub-query rule)."""
     for node in _walk(where):
-        if isinstance(node, CompValue) and node.name == "TriplesBlock" and _mentions(node, var):
+        if _parsed(node) and node.name == "TriplesBlock" and _mentions(node, var):
             return True
-        if isinstance(node, CompValue) and node.name == "Bind" and dict.get(node, "var") == var:
+        if _parsed(node) and node.name == "Bind" and dict.get(node, "var") == var:
             return True
     return False
 
@@ -168,35 +175,45 @@ def _plainly_batchable(text: str) -> bool:
         tokens, words = tokens[first + 1 :], words[first + 1 :]
     if not all(_plain_subquery(text, tokens, i) for i, w in enumerate(words) if w == "SELECT"):
         return False
-    contexts: list[str] = []  # per open group: "top", "exists" (substituted), "nested"
+    # Per open group: "top", "exists" (substituted) or "nested", and whether a triple
+    # pattern of that very group has named $this yet.
+    contexts: list[tuple[str, bool]] = []
     parens = 0  # depth of the parentheses of the current FILTER or BIND expression
     expression = False
     after_exists = False
+    projection = False  # a sub-query's SELECT, GROUP BY, ORDER BY or HAVING clause
     for m in tokens:
         symbol, word, this = m.group(2), (m.group(3) or "").upper(), m.group(4)
         if word in ("FILTER", "BIND"):
             expression, parens = True, 0
         elif word == "EXISTS":
             after_exists = True
+        elif word in ("SELECT", "GROUP", "ORDER", "HAVING"):
+            projection = True
         elif symbol == "{":
             if not contexts:
-                contexts.append("top")
-            elif after_exists and contexts[-1] in ("top", "exists"):
-                contexts.append("exists")
+                contexts.append(("top", False))
+            elif after_exists and contexts[-1][0] in ("top", "exists"):
+                contexts.append(("exists", False))
             else:
-                contexts.append("nested")
-            after_exists = False
-            expression = False
+                contexts.append(("nested", False))
+            after_exists = projection = expression = False
         elif symbol == "}":
             if not contexts:
                 return False
             contexts.pop()
+            projection = False
         elif symbol == "(" and expression:
             parens += 1
         elif symbol == ")" and expression:
             parens -= 1
             expression = parens > 0
-        elif this and contexts and contexts[-1] == "nested" and expression:
+        elif this and contexts and not expression and not projection:
+            contexts[-1] = (contexts[-1][0], True)
+        elif this and contexts and contexts[-1] == ("nested", False) and expression:
+            # In a nested group, $this in an expression is bound as pre-binding binds
+            # it only where a triple pattern of the same group bound it first (a
+            # sub-query that builds an IRI from $this, say).
             return False
     return not contexts
 
@@ -246,7 +263,7 @@ def analysed(text: str, where: str) -> bool:
     parsed = _parse(text, where)
     query = parsed[1]
     for node in _walk(query):
-        if not isinstance(node, CompValue):
+        if not _parsed(node):
             continue
         if node.name == "MinusGraphPattern":
             raise ShapeError(
@@ -278,7 +295,7 @@ def analysed(text: str, where: str) -> bool:
 
 
 def _binds_this(part: Any) -> bool:
-    return isinstance(part, CompValue) and part.name == "TriplesBlock" and _mentions(part)
+    return _parsed(part) and part.name == "TriplesBlock" and _mentions(part)
 
 
 def _safe_group(group: Any, *, bound: bool) -> bool:
@@ -287,7 +304,7 @@ def _safe_group(group: Any, *, bound: bool) -> bool:
     triple pattern is joined on either way; in an expression it must be bound in the
     group that evaluates it, by the focus pattern (the top group) or by one of the
     group's own triple patterns."""
-    if not isinstance(group, CompValue):
+    if not _parsed(group):
         return not _mentions(group)
     if group.name != "GroupGraphPatternSub":  # a sub-query: a group of its own
         if dict.get(group, "limitoffset") is not None and _mentions(dict.get(group, "where")):
@@ -297,7 +314,7 @@ def _safe_group(group: Any, *, bound: bool) -> bool:
     bound_here = bound or any(_binds_this(p) for p in parts)
     seen_binding = bound
     for part in parts:
-        if not isinstance(part, CompValue):
+        if not _parsed(part):
             continue
         if part.name == "TriplesBlock":
             seen_binding = seen_binding or _mentions(part)
@@ -327,7 +344,7 @@ def _safe_expression(expr: Any, *, bound: bool) -> bool:
         return True  # $this has its value here; EXISTS bodies get it substituted too
     for node in _walk(expr):
         if (
-            isinstance(node, CompValue)
+            _parsed(node)
             and node.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS")
             and not _safe_group(dict.get(node, "graph"), bound=False)
         ):
@@ -336,7 +353,7 @@ def _safe_expression(expr: Any, *, bound: bool) -> bool:
 
 
 def _walk_outside_exists(node: Any) -> Any:
-    if isinstance(node, CompValue) and node.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+    if _parsed(node) and node.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
         return
     yield node
     for child in _children(node):
@@ -349,7 +366,7 @@ def _projects(select: Any, var: rdflib.Variable) -> bool:
     if projection is not None and (
         isinstance(projection, list | tuple) or hasattr(projection, "asList")
     ):
-        return any(isinstance(p, CompValue) and dict.get(p, "var") == var for p in projection)
+        return any(_parsed(p) and dict.get(p, "var") == var for p in projection)
     return _in_scope(dict.get(select, "where"), var)
 
 
