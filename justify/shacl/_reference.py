@@ -8,7 +8,6 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from pyshacl import validate
 from rdflib.namespace import RDF, SH
 
 from justify.errors import ShapeError
@@ -112,6 +111,9 @@ def _iri(node: rdflib.term.Node | None) -> str | None:
 def pyshacl_results(
     data: rdflib.Graph, shapes: rdflib.Graph, all_shapes: rdflib.Graph, *, advanced: bool
 ) -> list[CheckResult]:
+    # Imported here: the fast engine seldom hands a shape to pySHACL (0.1 s a check).
+    from pyshacl import validate
+
     _parse_each_query_once()
     try:
         _, report, _ = validate(
