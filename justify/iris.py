@@ -19,6 +19,12 @@ HISTORY_GRAPH = "history"
 JUDGEMENT_GRAPHS = (DERIVED_GRAPH, CHECK_GRAPH, HISTORY_GRAPH)
 
 
+def judgement_graphs(base_iri: str) -> tuple[str, ...]:
+    """The IRIs of the graphs the judgement owns, in a project with this base IRI."""
+    minter = Minter(base_iri)
+    return tuple(minter.graph(name).value for name in JUDGEMENT_GRAPHS)
+
+
 def _segment(value: str) -> str:
     # Keep ids readable in IRIs while escaping anything an IRI cannot hold.
     return quote(value, safe="-._~@")

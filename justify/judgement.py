@@ -40,7 +40,7 @@ from justify._query import run_query, term
 from justify.choices import ENGINES, FAIL_ON
 from justify.config import Config, load_config
 from justify.errors import RequirementFileError, UsageError
-from justify.iris import CHECK_GRAPH, DERIVED_GRAPH, HISTORY_GRAPH, JUDGEMENT_GRAPHS, Minter
+from justify.iris import CHECK_GRAPH, DERIVED_GRAPH, HISTORY_GRAPH, Minter, judgement_graphs
 from justify.provenance import now
 from justify.resources import shapes_folder
 from justify.shacl import (
@@ -297,7 +297,7 @@ def _check_fail_on(fail_on: str) -> str:
 
 def input_graphs(store: GraphStore, minter: Minter) -> list[str]:
     """The graphs a judgement reads: every graph but those the judgement writes."""
-    own = {minter.graph(name).value for name in JUDGEMENT_GRAPHS}
+    own = set(judgement_graphs(minter.base))
     return sorted(name for name in store.graph_names() if name not in own)
 
 

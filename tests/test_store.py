@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from justify.errors import StoreError
 from justify.store import BackgroundLoader, EmbeddedStore
+from justify.store.embedded import KEEP_GENERATIONS
 
 G1 = NamedNode("https://example.org/t/graph/one")
 G2 = NamedNode("https://example.org/t/graph/two")
@@ -380,3 +382,86 @@ def test_a_read_only_handle_refuses_every_write(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="opened read-only"):
         handle.repair()  # type: ignore[attr-defined]
     assert writable.version() == before and writable.graph_sizes() == {G1.value: 3}
+
+
+# ------------------------------------------------- the judgement's graphs kept apart
+
+A1 = NamedNode("https://example.org/t/graph/derived")
+A2 = NamedNode("https://example.org/t/graph/history")
+APART = (A1.value, A2.value)
+
+
+def contents(quads) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for q in quads:
+        found.setdefault(q.graph_name.value, set()).add(str(q.triple))
+    return found
+
+
+def test_every_write_keeps_the_data_and_the_graphs_kept_apart_exact(tmp_path: Path) -> None:
+    """Blocks that write data, graphs kept apart (the judgement's), both, or come from a
+    handle that keeps nothing apart, in a seeded random order: after each, the store
+    holds exactly what was written, and the copy a check starts from (every graph but
+    those kept apart) holds exactly the data, from the data copy whenever one is noted."""
+    import random
+
+    rng = random.Random(7)
+    path = tmp_path / "s"
+    keeping, plain = EmbeddedStore(path, apart=APART), EmbeddedStore(path)
+    model: dict[str, set[str]] = {}
+    noted = 0
+    for step in range(40):
+        store = plain if rng.random() < 0.15 else keeping
+        kinds = rng.choice([["data"], ["apart"], ["apart"], ["data", "apart"]])
+        with store.write() as w:
+            for kind in kinds:
+                graph = rng.choice([G1, G2] if kind == "data" else [A1, A2])
+                new = triples(rng.randint(1, 30), f"{step}-")
+                op = rng.choice(["replace", "add", "add", "drop"] if kind == "apart" else
+                                ["replace", "add", "drop"])  # fmt: skip
+                if op == "replace":
+                    w.replace_graph(graph, new)
+                    model[graph.value] = {str(t) for t in new}
+                elif op == "add":
+                    w.add(graph, new)
+                    model.setdefault(graph.value, set()).update(str(t) for t in new)
+                else:
+                    w.drop_graph(graph)
+                    model.pop(graph.value, None)
+        model = {g: ts for g, ts in model.items() if ts}
+        assert contents(keeping.quads()) == model, step
+        assert keeping.graph_sizes() == {g: len(ts) for g, ts in model.items()}, step
+        data = {g: ts for g, ts in model.items() if g not in APART}
+        generation = keeping.current_generation()
+        noted += (path / "generations" / f"{generation}.twin").is_file()
+        copy = keeping.snapshot(data)
+        try:
+            assert contents(copy.quads()) == data, step
+        finally:
+            copy.close()
+    assert noted >= 20  # most checks started from a copy of the data alone
+    # Old generations went; the data copies the kept ones name stayed.
+    names = {p.name for p in (path / "generations").iterdir()}
+    assert len([n for n in names if n.endswith(".json")]) == 3
+
+
+def test_the_data_copy_checks_start_from_outlives_old_generations(tmp_path: Path) -> None:
+    """Checks recorded one after another never change the data: each generation names
+    the same copy of it, which must stay when its own generation is removed."""
+    path = tmp_path / "s"
+    store = EmbeddedStore(path, apart=APART)
+    with store.write() as w:
+        w.replace_graph(G1, triples(10))
+    for i in range(KEEP_GENERATIONS + 3):
+        with store.write() as w:
+            w.replace_graph(A1, triples(5, f"check{i}"))
+            w.add(A2, triples(1, f"change{i}"))
+    note = json.loads((path / "generations" / f"{store.current_generation()}.twin").read_text())
+    assert note == {"folder": "gen-000001", "without": sorted(APART)}
+    assert (path / "generations" / "gen-000001").is_dir()
+    copy = store.snapshot([G1.value])
+    try:
+        assert contents(copy.quads()) == {G1.value: {str(t) for t in triples(10)}}
+    finally:
+        copy.close()
+    assert count(store, A2) == KEEP_GENERATIONS + 3

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from justify.config import Config
+from justify.iris import judgement_graphs
 from justify.store.base import (
     EXPORT_FORMATS,
     BackgroundLoader,
@@ -86,8 +87,10 @@ def _open_server(location: str, config: Config | None, read_only: bool) -> Graph
     return SparqlStore(settings, read_only=read_only)
 
 
-def _open_embedded(location: str, _config: Config | None, read_only: bool) -> GraphStore:
-    return EmbeddedStore(location, read_only=read_only)
+def _open_embedded(location: str, config: Config | None, read_only: bool) -> GraphStore:
+    # The judgement's own graphs are kept apart from the data a check starts from.
+    apart = judgement_graphs(config.base_iri) if config is not None else ()
+    return EmbeddedStore(location, read_only=read_only, apart=apart)
 
 
 # Tried in order: the first that accepts the location opens it.
