@@ -171,12 +171,11 @@ class _EmbeddedWriter(GraphWriter):
             if source is None:
                 return Store(folder)
             if skip is None:
-                _read_only(source).backup(folder)
-                store = Store(folder)
                 if self._mode == "data" and self._base is None:
-                    _remove_graphs(store, self._source_apart)
                     self._present.clear()
-                return store
+                    return self._data_only(self._where)
+                _read_only(source).backup(folder)
+                return Store(folder)
             reader = _read_only(source)
             store = Store(folder)
             # Copy graph by graph through a file, natively: no quad crosses into Python.
@@ -190,6 +189,16 @@ class _EmbeddedWriter(GraphWriter):
             return store
         except (OSError, RuntimeError) as exc:  # RocksDB reports damage as RuntimeError
             raise StoreError(f"cannot prepare a write in {self._where}: {exc}") from exc
+
+    def _data_only(self, folder: Path) -> Store:
+        """A backup of the source in ``folder`` without its graphs kept apart (deleted:
+        only for a source that names no such copy, once)."""
+        assert self._source is not None
+        _read_only(self._source).backup(str(folder))
+        store = Store(str(folder))
+        for name in self._source_apart:
+            store.remove_graph(NamedNode(name))
+        return store
 
     def _copy(self, source: Store, target: Store, names: Iterable[str]) -> None:
         spool = self._folder.with_name(self._folder.name + ".copy.nt")
@@ -338,11 +347,8 @@ class _EmbeddedWriter(GraphWriter):
         elif self._mode == "apart" and self._base is None and self._source_apart:
             # The source had no copy of its data alone (a store from before such
             # copies, or after a block that wrote both): make one, once.
-            assert self._source is not None
-            _read_only(self._source).backup(str(self._data_folder))
-            healed = Store(str(self._data_folder))
+            healed = self._data_only(self._data_folder)
             try:
-                _remove_graphs(healed, self._source_apart)
                 healed.flush()
             finally:
                 del healed
@@ -368,7 +374,7 @@ class _EmbeddedWriter(GraphWriter):
         if self._bulk < _COMPACT_AFTER:
             return False
         stored = sum(size or 0 for name, size in self._sizes.items() if name not in self._touched)
-        files = sum(1 for _ in self._where.glob("*.sst"))
+        files = self._files(self._where)
         return self._bulk * _COMPACT_SHARE >= stored or files >= _COMPACT_FILES
 
     def release(self) -> None:
@@ -714,13 +720,6 @@ def _replay(store: Store, kind: str, graph: NamedNode, payload: Any) -> None:
             store.remove(Quad(t.subject, t.predicate, t.object, graph))
     elif store.contains_named_graph(graph):  # "drop"
         store.remove_graph(graph)
-
-
-def _remove_graphs(store: Store, names: Iterable[str]) -> None:
-    for name in names:
-        graph = NamedNode(name)
-        if store.contains_named_graph(graph):
-            store.remove_graph(graph)
 
 
 def _write_atomically(path: Path, text: str) -> None:
