@@ -301,6 +301,30 @@ def input_graphs(store: GraphStore, minter: Minter) -> list[str]:
     return sorted(name for name in store.graph_names() if name not in own)
 
 
+def shapes_digest(shapes: rdflib.Graph) -> str:
+    """A digest of the shapes that changes with any edit, blank nodes included: each
+    blank node stands for what it says (its triples, theirs in turn), since its label
+    changes with every parse. A property shape, a SPARQL constraint's query and a
+    rule's body are all blank nodes: leaving them out once kept a recorded judgement
+    "current" after its shapes were edited."""
+    said: dict[rdflib.BNode, str] = {}
+
+    def text(node: rdflib.term.Node, within: frozenset[rdflib.BNode]) -> str:
+        if not isinstance(node, rdflib.BNode):
+            return node.n3()
+        if node in said:
+            return said[node]
+        if node in within:  # a cycle (no shape needs one): two reads of one file may then
+            return "_:cycle"  # differ, which only means judging again, never a stale "current"
+        inner = within | {node}
+        parts = sorted(f"{p.n3()} {text(o, inner)}" for p, o in shapes.predicate_objects(node))
+        said[node] = "_:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        return said[node]
+
+    lines = sorted(f"{text(s, frozenset())} {p.n3()} {text(o, frozenset())}" for s, p, o in shapes)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
 def fingerprint(store: GraphStore, config: Config, shapes: rdflib.Graph, fail_on: str) -> str:
     """What a judgement depends on: the input graphs (their sizes and import records),
     the shapes and the rule settings. A record whose fingerprint differs is older than
@@ -314,15 +338,10 @@ def fingerprint(store: GraphStore, config: Config, shapes: rdflib.Graph, fail_on
         "prov:endedAtTime ?ended }",
     ).values()
 
-    def shapes_digest() -> str:
-        text = shapes.serialize(format="nt")
-        lines = sorted(line for line in text.splitlines() if "_:" not in line)
-        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
     data = {
         "graphs": graphs,
         "imports": sorted(f"{r['graph']} {r['ended']}" for r in imports),
-        "shapes": memo(shapes, "digest", shapes_digest),
+        "shapes": memo(shapes, "digest", lambda: shapes_digest(shapes)),
         "disabled": sorted(config.disabled_rules),
         "severity": sorted(config.rule_severity),
         "fail_on": fail_on,

@@ -11,7 +11,7 @@ from helpers import run_justify
 
 from justify.config import load_config
 from justify.errors import ShapeError, UsageError
-from justify.judgement import Judgement, check, evidence_values, judge
+from justify.judgement import Judgement, check, current, evidence_values, judge
 from justify.store import EmbeddedStore
 
 PREFIXES = """
@@ -880,6 +880,41 @@ def test_an_edited_shape_file_is_read_again_by_the_next_judgement(tmp_path: Path
     assert severity["ACME-OWNER"] == "info"
     shape.unlink()
     assert "ACME-OWNER" not in {r.rule for r in judge(config=config, store=store).results}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "after"),
+    [
+        # Inside the SPARQL constraint, a blank node: the query no longer finds anything.
+        ("FILTER NOT EXISTS { $this jf:owner ?o }", "FILTER (false)", set()),
+        # A property shape, a blank node too: at most one identifier -> at least two.
+        ("sh:maxCount 1", "sh:minCount 2", {"ACME-OWNER", "ACME-TWO"}),
+    ],
+    ids=["sparql-constraint", "property-shape"],
+)
+def test_a_recorded_judgement_is_not_current_once_a_blank_node_shape_is_edited(
+    tmp_path: Path, old: str, new: str, after: set[str]
+) -> None:
+    """The explorer, the report and the trace show the recorded judgement only while
+    nothing it depends on changed: an edit inside a shape's blank nodes counts."""
+    shapes = USER_SHAPE + (
+        "@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+        'ex:TwoShape a sh:NodeShape ; jfs:ruleId "ACME-TWO" ; sh:targetClass jf:Requirement ;\n'
+        "    sh:property [ sh:path dcterms:identifier ; sh:maxCount 1 ] .\n"
+    )
+    (tmp_path / "my-shapes").mkdir()
+    shape = tmp_path / "my-shapes" / "owner.ttl"
+    shape.write_text(shapes)
+    store, config = _project(tmp_path, 'shapes = ["my-shapes"]\n', req("R1"))
+    assert {r.rule for r in check(config=config, store=store).results} == {
+        "JF-EVIDENCE",
+        "ACME-OWNER",
+    }
+    assert current(config=config, store=store).changed_since is False
+    shape.write_text(shapes.replace(old, new))
+    live = current(config=config, store=store)
+    assert live.changed_since is True
+    assert {r.rule for r in live.results} - {"JF-EVIDENCE"} == after
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyshacl"])
