@@ -11,6 +11,7 @@ from helpers import run_justify
 
 from justify.config import load_config
 from justify.errors import ShapeError, UsageError
+from justify.iris import judgement_graphs
 from justify.judgement import Judgement, check, current, evidence_values, judge
 from justify.store import EmbeddedStore
 
@@ -915,6 +916,31 @@ def test_a_recorded_judgement_is_not_current_once_a_blank_node_shape_is_edited(
     live = current(config=config, store=store)
     assert live.changed_since is True
     assert {r.rule for r in live.results} - {"JF-EVIDENCE"} == after
+
+
+def test_a_data_edit_that_keeps_every_size_makes_the_recorded_judgement_old(
+    tmp_path: Path,
+) -> None:
+    """A value edited in place (the same number of triples, no import record) is a new
+    graph: the recorded judgement no longer stands for it."""
+    (tmp_path / "justify.toml").write_text('base_iri = "https://example.org/t/"\n')
+    config = load_config(tmp_path / "justify.toml")
+    store = EmbeddedStore(tmp_path / "store", apart=judgement_graphs(config.base_iri))
+    graph = pyoxigraph.NamedNode("https://example.org/t/graph/test")
+
+    def write(turtle: str) -> None:
+        data = (PREFIXES + turtle).encode()
+        triples = [q.triple for q in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE)]
+        with store.write() as w:
+            w.replace_graph(graph, triples)
+
+    write(CASES["threshold-met"][0])
+    assert check(config=config, store=store).statuses == {"R1": "justified"}
+    sizes = store.graph_sizes()
+    write(CASES["threshold-failed"][0])
+    assert store.graph_sizes() == sizes
+    live = current(config=config, store=store)
+    assert live.changed_since is True and live.statuses == {"R1": "failing"}
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyshacl"])

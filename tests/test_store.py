@@ -417,7 +417,8 @@ def test_every_write_keeps_the_data_and_the_graphs_kept_apart_exact(
     path = tmp_path / "s"
     keeping, plain = EmbeddedStore(path, apart=APART), EmbeddedStore(path)
     model: dict[str, set[Triple]] = {}
-    noted = holding = 0
+    noted = holding = tokened = 0
+    named: dict[str, dict[str, set[str]]] = {}  # each data token, and the data it named
     for step in range(40):
         store = plain if rng.random() < 0.15 else keeping
         kinds = rng.choice([["data"], ["apart"], ["apart"], ["data", "apart"]])
@@ -457,6 +458,12 @@ def test_every_write_keeps_the_data_and_the_graphs_kept_apart_exact(
             assert contents(copy.quads()) == data, step
         finally:
             copy.close()
+        token = keeping.data_token(APART)
+        if token is not None:  # one token never names two contents of the data
+            tokened += 1
+            assert named.setdefault(token, data) == data, step
+    # Judgement-only writes kept the token; data writes made new ones.
+    assert tokened >= 20 and 1 < len(named) < tokened
     # Half the checks, of a store that held the judgement's graphs, started from a copy of
     # the data alone (the others follow a block that wrote both, or a plain handle).
     assert noted >= holding // 2
@@ -472,6 +479,7 @@ def test_the_data_copy_checks_start_from_outlives_old_generations(tmp_path: Path
     store = EmbeddedStore(path, apart=APART)
     with store.write() as w:
         w.replace_graph(G1, triples(10))
+    first_token = store.data_token(APART)
     for i in range(KEEP_GENERATIONS + 3):
         with store.write() as w:
             w.replace_graph(A1, triples(5, f"check{i}"))
@@ -479,9 +487,39 @@ def test_the_data_copy_checks_start_from_outlives_old_generations(tmp_path: Path
     note = json.loads((path / "generations" / f"{store.current_generation()}.twin").read_text())
     assert note == {"folder": "gen-000001", "without": sorted(APART)}
     assert (path / "generations" / "gen-000001").is_dir()
+    # The data never changed: its token either (what a judgement's fingerprint reads).
+    assert store.data_token(APART) == first_token is not None
     copy = store.snapshot([G1.value])
     try:
         assert contents(copy.quads()) == {G1.value: {str(t) for t in triples(10)}}
     finally:
         copy.close()
     assert count(store, A2) == KEEP_GENERATIONS + 3
+
+
+def test_a_small_record_into_a_large_store_whose_graphs_nobody_counted_does_not_compact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compacting is for a block that bulk-loaded a large share of the store. A graph
+    no reader counted since an import is not empty for that (a record once compacted
+    2 M triples for it: 3.4 s)."""
+    monkeypatch.setattr(embedded, "_COMPACT_AFTER", 10)
+    decided: list[bool] = []
+    should = embedded._EmbeddedWriter._should_compact
+
+    def spy(writer: embedded._EmbeddedWriter) -> bool:
+        decided.append(should(writer))
+        return decided[-1]
+
+    monkeypatch.setattr(embedded._EmbeddedWriter, "_should_compact", spy)
+    store = EmbeddedStore(tmp_path / "s", apart=APART)
+    with store.write() as w:
+        w.replace_graph(G1, triples(1000))
+    assert json.loads((tmp_path / "s" / "generations" / "gen-000001.json").read_text()) == {
+        G1.value: None  # not counted by the writer
+    }
+    with store.write() as w:  # as a check records: the history first
+        w.add(A2, triples(5, "changed"))
+        w.replace_graph(A1, triples(20, "judged"))
+    assert decided == [True, False]  # the import into nothing compacts; the record not
+    assert store.graph_sizes() == {G1.value: 1000, A1.value: 20, A2.value: 5}

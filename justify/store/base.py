@@ -152,6 +152,13 @@ class GraphStore(ABC):
         """A token that changes whenever a write block publishes (a cache key)."""
         return json.dumps(self.graph_sizes(), sort_keys=True)
 
+    def data_token(self, kept_apart: Iterable[str]) -> str | None:
+        """A token for the content of every graph but ``kept_apart``: two reads give the
+        same token only if none of those graphs changed in between (a judgement's
+        fingerprint, without counting millions of triples after each import); None
+        when the store keeps none, and the sizes of the graphs must do."""
+        return None
+
     @abstractmethod
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         """Every quad, or those of one named graph."""
