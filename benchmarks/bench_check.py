@@ -24,6 +24,7 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, Triple
 
 import justify
+from justify.iris import judgement_graphs
 from justify.judgement import judge
 from justify.store import EmbeddedStore, open_store
 
@@ -141,7 +142,8 @@ def build_graph(args: argparse.Namespace) -> tuple[justify.Config, EmbeddedStore
     args.workdir.mkdir(parents=True)
     (args.workdir / "justify.toml").write_text(f'base_iri = "{BASE}"\n')
     config = justify.load_config(args.workdir / "justify.toml")
-    store = EmbeddedStore(config.store_location)
+    # As justify's importers write it: keeping the judgement's graphs apart.
+    store = EmbeddedStore(config.store_location, apart=judgement_graphs(config.base_iri))
     data = generate(
         args.requirements, args.runs, args.commits, args.metrics, datasets=args.datasets
     )

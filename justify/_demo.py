@@ -31,7 +31,7 @@ from justify.graphs import export
 from justify.importers import registered_importers
 from justify.importers.mlflow import quiet_mlflow
 from justify.importers.openlineage import lineage_receiver
-from justify.judgement import Judgement, check, judge_files
+from justify.judgement import Judgement, check, judge, judge_files
 from justify.store import QueryResult
 
 MARKER = ".justify-demo"
@@ -277,6 +277,13 @@ def demo(
     say(f"$ justify sync   (importers, in order: {found}; a plug-in package adds more)")
     synced = sync(config=config, progress=progress, echo=say)
     judgement = check(config=config)  # recorded, as CI would: the queries below read it
+    # The next check with nothing changed (a re-run, a shape edited) reuses the links
+    # the rules derived; it records nothing here.
+    told: list[str] = []
+    again = judge(config=config, say=told.append)
+    reused = next((m for m in told if m.startswith("derived links")), "rules applied again")
+    same = "the same" if again.results == judgement.results else "DIFFERENT"
+    say(f"$ justify check --verbose   (again, nothing changed): {reused}; {same} results")
     exported = root / "reports" / "requirements.ttl"
     exported.parent.mkdir(exist_ok=True)
     export("turtle", graph="requirements", output=exported, config=config)

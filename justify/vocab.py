@@ -60,7 +60,7 @@ JF = Vocabulary(
     JustificationPattern PatternSlot SlotSupport followsPattern conformsTo hasSlot fillsSlot
     filledBy selectorKind optionalSlot how conclusionTemplate strategyText agreesOn
     appliesToVersion scopeVersion contentHash requirementId criterionVerdict shipVerdict
-    shipReason judgement inputFingerprint cause
+    shipReason judgement inputFingerprint derivationFingerprint derivedLinks cause
     SourceFile byteCount readFrom hasField SchemaField
     """,
 )

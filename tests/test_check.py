@@ -943,6 +943,65 @@ def test_a_data_edit_that_keeps_every_size_makes_the_recorded_judgement_old(
     assert live.changed_since is True and live.statuses == {"R1": "failing"}
 
 
+OWNER_RULE = """
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix jf: <https://w3id.org/justify/ns#> .
+@prefix jfs: <https://w3id.org/justify/shapes#> . @prefix ex: <https://example.org/shapes#> .
+ex:OwnerRule a sh:NodeShape ; sh:targetClass jf:Requirement ; sh:order 9 ;
+    sh:rule [ a sh:SPARQLRule ; sh:prefixes jfs: ;
+        sh:construct "CONSTRUCT { $this jf:owner 'qa' } WHERE { $this jf:status 'approved' }" ] .
+"""
+
+
+@pytest.mark.parametrize("change", ["nothing", "data", "rule", "settings"])
+def test_a_check_reuses_the_recorded_links_only_while_nothing_they_depend_on_changed(
+    tmp_path: Path, change: str
+) -> None:
+    """The rules' links are what a check decides from. Reused, they must be exactly
+    what the rules would derive now: a value edited in place (same size), a rule's body
+    or a rule switched off makes the next check apply the rules again."""
+    (tmp_path / "my-shapes").mkdir()
+    (tmp_path / "my-shapes" / "owner.ttl").write_text(USER_SHAPE + OWNER_RULE)
+    settings = 'base_iri = "https://example.org/t/"\nshapes = ["my-shapes"]\n'
+    (tmp_path / "justify.toml").write_text(settings)
+    config = load_config(tmp_path / "justify.toml")
+    store = EmbeddedStore(tmp_path / "store", apart=judgement_graphs(config.base_iri))
+    graph = pyoxigraph.NamedNode("https://example.org/t/graph/test")
+
+    def write(turtle: str) -> None:
+        data = (PREFIXES + turtle).encode()
+        triples = [q.triple for q in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE)]
+        with store.write() as w:
+            w.replace_graph(graph, triples)
+
+    def checked() -> tuple[Judgement, list[str]]:
+        said: list[str] = []
+        config = load_config(tmp_path / "justify.toml")
+        return check(config=config, store=store, say=said.append), said
+
+    write(CASES["threshold-met"][0])
+    first, said = checked()
+    assert first.statuses == {"R1": "justified"} and not first.results  # the rule: an owner
+    assert not [m for m in said if m.startswith("derived links")]
+    expected = {"nothing": {"R1": "justified"}, "data": {"R1": "failing"}}
+    if change == "data":
+        write(CASES["threshold-failed"][0])  # 0.9 -> 0.5: as many triples
+    elif change == "rule":
+        rule = OWNER_RULE.replace("'approved'", "'draft'")  # derives no owner for R1
+        (tmp_path / "my-shapes" / "owner.ttl").write_text(USER_SHAPE + rule)
+    elif change == "settings":  # the pattern rules of this kind of requirement go
+        (tmp_path / "justify.toml").write_text(settings + 'disabled_rules = ["JF-PATTERN"]\n')
+    again, said = checked()
+    reused = [m for m in said if m.startswith("derived links")]
+    assert bool(reused) is (change == "nothing"), said
+    if change in expected:
+        assert again.statuses == expected[change]
+    if change == "rule":
+        assert {r.rule for r in again.results} == {"ACME-OWNER"}
+    fresh = judge(config=load_config(tmp_path / "justify.toml"), store=store, reuse=False)
+    assert sorted(map(str, again.derived)) == sorted(map(str, fresh.derived))
+    assert again.results == fresh.results and again.statuses == fresh.statuses
+
+
 @pytest.mark.parametrize("engine", ["fast", "pyshacl"])
 def test_rules_can_be_switched_off_or_regraded(tmp_path: Path, engine: str) -> None:
     turtle = CASES["stale"][0] + req("R2")

@@ -146,10 +146,17 @@ def _parse_params(
     "justify's own).",
 )
 @click.option(
+    "--rederive",
+    is_flag=True,
+    help="Apply every rule again, even when nothing the recorded derived links depend "
+    "on changed (by default they are reused).",
+)
+@click.option(
     "--verbose",
     "-v",
     is_flag=True,
-    help="Say which shapes the fast engine hands to pySHACL, and why.",
+    help="Say which shapes the fast engine hands to pySHACL, and why, and whether the "
+    "recorded derived links were reused.",
 )
 @shared_options
 def check(
@@ -161,6 +168,7 @@ def check(
     allow_empty: bool,
     data_files: tuple[Path, ...],
     shape_paths: tuple[Path, ...],
+    rederive: bool,
     verbose: bool,
 ) -> None:
     """Check that every requirement is justified by current, sufficient evidence, and
@@ -207,6 +215,7 @@ def check(
         allow_empty=allow_empty,
         config=config,
         say=say,
+        reuse=not rederive,
     )
     for out_fmt, path in targets:
         write_report(render(report, out_fmt), Path(path))
