@@ -918,6 +918,14 @@ def test_a_recorded_judgement_is_not_current_once_a_blank_node_shape_is_edited(
     assert {r.rule for r in live.results} - {"JF-EVIDENCE"} == after
 
 
+def _replace(store: EmbeddedStore, turtle: str) -> None:
+    """The test graph replaced, as an import replaces its graph."""
+    data = (PREFIXES + turtle).encode()
+    triples = [q.triple for q in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE)]
+    with store.write() as w:
+        w.replace_graph(pyoxigraph.NamedNode("https://example.org/t/graph/test"), triples)
+
+
 def test_a_data_edit_that_keeps_every_size_makes_the_recorded_judgement_old(
     tmp_path: Path,
 ) -> None:
@@ -926,18 +934,10 @@ def test_a_data_edit_that_keeps_every_size_makes_the_recorded_judgement_old(
     (tmp_path / "justify.toml").write_text('base_iri = "https://example.org/t/"\n')
     config = load_config(tmp_path / "justify.toml")
     store = EmbeddedStore(tmp_path / "store", apart=judgement_graphs(config.base_iri))
-    graph = pyoxigraph.NamedNode("https://example.org/t/graph/test")
-
-    def write(turtle: str) -> None:
-        data = (PREFIXES + turtle).encode()
-        triples = [q.triple for q in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE)]
-        with store.write() as w:
-            w.replace_graph(graph, triples)
-
-    write(CASES["threshold-met"][0])
+    _replace(store, CASES["threshold-met"][0])
     assert check(config=config, store=store).statuses == {"R1": "justified"}
     sizes = store.graph_sizes()
-    write(CASES["threshold-failed"][0])
+    _replace(store, CASES["threshold-failed"][0])
     assert store.graph_sizes() == sizes
     live = current(config=config, store=store)
     assert live.changed_since is True and live.statuses == {"R1": "failing"}
@@ -965,26 +965,19 @@ def test_a_check_reuses_the_recorded_links_only_while_nothing_they_depend_on_cha
     (tmp_path / "justify.toml").write_text(settings)
     config = load_config(tmp_path / "justify.toml")
     store = EmbeddedStore(tmp_path / "store", apart=judgement_graphs(config.base_iri))
-    graph = pyoxigraph.NamedNode("https://example.org/t/graph/test")
-
-    def write(turtle: str) -> None:
-        data = (PREFIXES + turtle).encode()
-        triples = [q.triple for q in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE)]
-        with store.write() as w:
-            w.replace_graph(graph, triples)
 
     def checked() -> tuple[Judgement, list[str]]:
         said: list[str] = []
         config = load_config(tmp_path / "justify.toml")
         return check(config=config, store=store, say=said.append), said
 
-    write(CASES["threshold-met"][0])
+    _replace(store, CASES["threshold-met"][0])
     first, said = checked()
     assert first.statuses == {"R1": "justified"} and not first.results  # the rule: an owner
     assert not [m for m in said if m.startswith("derived links")]
     expected = {"nothing": {"R1": "justified"}, "data": {"R1": "failing"}}
     if change == "data":
-        write(CASES["threshold-failed"][0])  # 0.9 -> 0.5: as many triples
+        _replace(store, CASES["threshold-failed"][0])  # 0.9 -> 0.5: as many triples
     elif change == "rule":
         rule = OWNER_RULE.replace("'approved'", "'draft'")  # derives no owner for R1
         (tmp_path / "my-shapes" / "owner.ttl").write_text(USER_SHAPE + rule)
