@@ -295,6 +295,32 @@ def test_rule_cases_on_the_server(case: str, virtuoso: VirtuosoServer, tmp_path:
     )
 
 
+def test_a_graph_read_in_pages_is_read_whole(virtuoso: VirtuosoServer) -> None:
+    """Without the Graph Store Protocol (and where the server writes no answer that
+    large: Virtuoso at some million triples), a graph is read in pages in the server's
+    order, and counted: every triple, once, as a check's copy needs it."""
+    wipe(virtuoso)
+    graph = NamedNode("https://example.org/t/graph/paged")
+    written = {
+        Triple(NamedNode(f"https://example.org/t/s{i % 2500}"), NamedNode(f"urn:p{i % 7}"),
+               Literal(str(i)))
+        for i in range(25_000)
+    }  # fmt: skip
+    with server_store(virtuoso).write() as writer:
+        writer.add(graph, written)
+    paged = SparqlStore(
+        ServerSettings(virtuoso.query_url, batch_size=10_000),  # three pages
+        environ={"JUSTIFY_STORE_USER": virtuoso.user, "JUSTIFY_STORE_PASSWORD": virtuoso.password},
+    )
+    read = [q.triple for q in paged.quads(graph)]
+    assert len(read) == len(written) and set(read) == written
+    copy = paged.snapshot([graph.value])
+    try:
+        assert {q.triple for q in copy.quads(graph)} == written
+    finally:
+        copy.close()
+
+
 # ------------------------------------------------------------ moving stores
 
 

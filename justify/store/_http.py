@@ -100,8 +100,10 @@ class _Http:
         headers: dict[str, str] | None = None,
         query: bool = False,
         missing_ok: bool = False,
+        failure_ok: bool = False,
     ) -> requests.Response:
-        """One request, retried on transient failures; errors become StoreError or QueryError."""
+        """One request, retried on transient failures; errors become StoreError or QueryError
+        (``failure_ok``: a server error, 500 and up, is returned for the caller to handle)."""
         s = self.settings
         for attempt in range(s.retries + 1):
             try:
@@ -130,7 +132,9 @@ class _Http:
             if response.status_code in _TRANSIENT and attempt < s.retries:
                 time.sleep(0.5 * 2**attempt)
                 continue
-            if not (missing_ok and response.status_code == 404):
+            if missing_ok and response.status_code == 404:
+                return response
+            if not (failure_ok and response.status_code >= 500):
                 _raise_for(response, url, what, query=query)
             return response
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
