@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,9 @@ from justify.choices import (
 )
 from justify.cli._shell import cli, current_config, shared_options
 from justify.errors import UsageError
+
+if TYPE_CHECKING:
+    from justify.judgement import Judgement
 
 
 @cli.command()
@@ -188,7 +192,7 @@ def check(
       justify check --engine pyshacl
       justify check --data graph.ttl --shapes my-shapes.ttl --format json
     """
-    from justify.check_formats import output_target, render, write_report
+    from justify.check_formats import output_target
     from justify.judgement import check as run_check
     from justify.judgement import judge_files
 
@@ -203,10 +207,7 @@ def check(
         report = judge_files(
             data_files, shape_paths, engine=engine, fail_on=fail_on or "violation", say=say
         )
-        for out_fmt, path in targets:
-            write_report(render(report, out_fmt), Path(path))
-        click.echo(render(report, fmt))
-        click.get_current_context().exit(report.exit_code())
+        _emit(report, fmt, targets)
     config = current_config()
     report = run_check(
         engine=engine,
@@ -217,9 +218,21 @@ def check(
         say=say,
         reuse=not rederive,
     )
+    _emit(report, fmt, targets)
+
+
+def _emit(report: Judgement, fmt: str, targets: list[tuple[str, str]]) -> None:
+    """The report files and the output, each format rendered once; exits with the
+    judgement's code."""
+    from justify.check_formats import render, write_report
+
+    rendered: dict[str, str] = {}
+    for out_fmt in [*(f for f, _ in targets), fmt]:
+        if out_fmt not in rendered:
+            rendered[out_fmt] = render(report, out_fmt)
     for out_fmt, path in targets:
-        write_report(render(report, out_fmt), Path(path))
-    click.echo(render(report, fmt))
+        write_report(rendered[out_fmt], Path(path))
+    click.echo(rendered[fmt])
     click.get_current_context().exit(report.exit_code())
 
 
