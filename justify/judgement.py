@@ -59,7 +59,7 @@ from justify.shacl import (
     run_pyshacl,
 )
 from justify.shacl._compile import pattern_shapes
-from justify.shacl._native import Dataset, reads_shapes_graph
+from justify.shacl._native import reads_shapes_graph
 from justify.store import GraphStore, open_store
 from justify.vocab import DCTERMS, JF, PROV, RDF, RDFS, SH
 
@@ -353,7 +353,8 @@ def _code_stamp() -> list[str]:
 
     root = Path(__file__).parent
     files = [Path(__file__), *sorted((root / "shacl").glob("*.py"))]
-    return [__version__] + [f"{f.name} {f.stat().st_size} {f.stat().st_mtime_ns}" for f in files]
+    stats = [(f.name, f.stat()) for f in files]
+    return [__version__] + [f"{name} {st.st_size} {st.st_mtime_ns}" for name, st in stats]
 
 
 def derivation_fingerprint(
@@ -452,7 +453,7 @@ def judge(
             query_pool() as pool,
         ):
             if engine == "fast":
-                triples = _derive(dataset, shapes, derived, reused)
+                triples = derive(dataset, shapes, derived, reused)
                 if dataset.union:
                     asked = [pool.submit(_rows, workspace, q) for q in _READ_BACK]
                 results = run_fast(dataset, shapes, say=say)
@@ -460,7 +461,7 @@ def judge(
                 results = run_pyshacl(dataset.store, list(dataset.data), shapes)
                 # The renderers read the derivations too: the fast engine's rules give
                 # them (the engine comparison proves both derive the same).
-                triples = _derive(dataset, shapes, derived, reused)
+                triples = derive(dataset, shapes, derived, reused)
         if asked is not None:
             rows = [a.result() for a in asked]
         else:
@@ -505,19 +506,6 @@ def _recorded_links(store: GraphStore, minter: Minter, rules_print: str) -> list
 
 def _links_digest(body: str) -> str:
     return "# sha256 " + hashlib.sha256(body.encode()).hexdigest()
-
-
-def _derive(
-    dataset: Dataset, shapes: rdflib.Graph, graph: NamedNode, reused: list[Triple] | None
-) -> list[Triple]:
-    """The rules' links in ``graph`` of the check's copy: derived, or the recorded ones."""
-    if reused is None:
-        return derive(dataset, shapes, graph)
-    dataset.store.add_graph(graph)
-    if graph not in dataset.data:
-        dataset.data.append(graph)
-    dataset.store.bulk_extend([Quad(t.subject, t.predicate, t.object, graph) for t in reused])
-    return reused
 
 
 def judge_files(

@@ -64,9 +64,15 @@ def _read_rules(shapes: rdflib.Graph) -> list[tuple[Order, Shape, str]]:
     return [((k[0], k[2]), shape, text) for k, shape, text in sorted(ordered, key=lambda r: r[0])]
 
 
-def derive(dataset: Dataset, shapes: rdflib.Graph, graph: ox.NamedNode) -> list[ox.Triple]:
+def derive(
+    dataset: Dataset,
+    shapes: rdflib.Graph,
+    graph: ox.NamedNode,
+    given: list[ox.Triple] | None = None,
+) -> list[ox.Triple]:
     """Apply the shapes' rules by order, each adding what it derives to ``graph``;
-    return what they derived (once each), as ``graph`` now holds it.
+    return what they derived (once each), as ``graph`` now holds it. ``given``: what
+    the rules derived from the same graph before, written as it is, no rule applied.
 
     Rules of one order (the shape's ``sh:order``, then the rule's) run side by side,
     all reading what the lower orders derived and none what its peers derive:
@@ -78,6 +84,9 @@ def derive(dataset: Dataset, shapes: rdflib.Graph, graph: ox.NamedNode) -> list[
     dataset.store.add_graph(graph)
     if graph not in dataset.data:
         dataset.data.append(graph)
+    if given is not None:
+        dataset.store.bulk_extend([ox.Quad(t.subject, t.predicate, t.object, graph) for t in given])
+        return given
     runner = Runner(dataset, shapes, {})
     derived: dict[ox.Triple, None] = {}
     with query_pool() as pool:

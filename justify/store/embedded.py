@@ -574,9 +574,9 @@ class EmbeddedStore(GraphStore):
             # The folder that holds the data alone gets a token, once: a folder never
             # changes once written, so its token names its content (a fingerprint reads
             # it instead of counting each graph again after an import).
-            data = copy if copy is not None else folder if not self.apart & set(written) else None
+            data = self._base_of(name, written) if self.apart else None
             token = data.with_name(data.name + ".token") if data is not None else None
-            if self.apart and token is not None and not token.exists():
+            if token is not None and not token.exists():
                 _write_atomically(token, uuid.uuid4().hex + "\n")
             _write_atomically(self.generations / f"{name}.json", json.dumps(written, indent=1))
             _write_atomically(self.path / CURRENT, name + "\n")
@@ -616,33 +616,28 @@ class EmbeddedStore(GraphStore):
         return folder, without
 
     def data_token(self, kept_apart: Iterable[str]) -> str | None:
-        apart = frozenset(kept_apart)
         generation = self.current_generation()
-        if generation is None:
-            return None
-        names = set(self._manifest(generation))
-        if not apart & names:
-            folder = self.generations / generation  # it holds none of them: its own copy
-        else:
-            twin = self._data_copy(generation)
-            if twin is None or twin[1] != apart & names:
-                return None  # no copy of exactly the other graphs: sizes must do
-            folder = twin[0]
+        folder = self._base_of(generation, self._manifest(generation), frozenset(kept_apart))
+        if folder is None:
+            return None  # no copy of exactly the other graphs: sizes must do
         try:
             token = folder.with_name(folder.name + ".token").read_text("utf-8").strip()
         except OSError:
             return None
         return f"{folder.name} {token}" if re.fullmatch(r"[0-9a-f]{32}", token) else None
 
-    def _base_of(self, generation: str | None, sizes: dict[str, int | None]) -> Path | None:
-        """Where a write finds ``generation``'s data without the graphs kept apart: the
-        generation itself when it holds none of them."""
+    def _base_of(
+        self, generation: str | None, names: Iterable[str], apart: frozenset[str] | None = None
+    ) -> Path | None:
+        """The folder with ``generation``'s graphs (``names``) but those kept ``apart``
+        (default: this handle's): the generation itself when it holds none of them."""
+        apart = self.apart if apart is None else apart
         if generation is None:
             return None
-        if not self.apart & set(sizes):
+        if not apart & set(names):
             return self.generations / generation
         twin = self._data_copy(generation)
-        if twin is None or twin[1] != self.apart & set(sizes):
+        if twin is None or twin[1] != apart & set(names):
             return None
         return twin[0]
 

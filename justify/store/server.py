@@ -89,16 +89,16 @@ class SparqlStore(GraphStore):
         return self._registry()[1]
 
     def graph_sizes(self) -> dict[str, int]:
-        sizes = {}
-        for name in self.graph_names():
-            answer = self._select(
-                f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}",
-                dataset=None,
-                what="count a graph's triples",
-            )
-            rows = answer["results"]["bindings"]
-            sizes[name] = int(rows[0]["n"]["value"]) if rows else 0
-        return sizes
+        return {name: self._count(name) for name in self.graph_names()}
+
+    def _count(self, name: str) -> int:
+        answer = self._select(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {NamedNode(name)} {{ ?s ?p ?o }} }}",
+            dataset=None,
+            what="count a graph's triples",
+        )
+        rows = answer["results"]["bindings"]
+        return int(rows[0]["n"]["value"]) if rows else 0
 
     def _select(self, sparql: str, *, dataset: list[str] | None, what: str) -> dict[str, Any]:
         response = self._post_query(sparql, dataset, "application/sparql-results+json", what)
@@ -196,13 +196,7 @@ class SparqlStore(GraphStore):
         one page to the next (or a write meanwhile) shows as missing triples, and stops
         the read instead of judging part of the graph."""
         graph = str(NamedNode(name))
-        answer = self._select(
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}",
-            dataset=None,
-            what="count a graph's triples",
-        )
-        rows = answer["results"]["bindings"]
-        expected = int(rows[0]["n"]["value"]) if rows else 0
+        expected = self._count(name)
         found: dict[Triple, None] = {}
         page, offset = max(self.settings.batch_size, 10_000), 0
         while True:
